@@ -1,0 +1,42 @@
+"""auditflow: 행정사무감사 처리결과 관리."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory: defaults, then ``AUDITFLOW_*`` variables, then ``config``."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
+    )
+    from auditflow import config as settings
+    from auditflow.db import engine_options
+
+    values = settings.finalise(settings.from_environment(app.instance_path), config)
+    values["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(values["SQLALCHEMY_DATABASE_URI"], values["SQLITE_BUSY_TIMEOUT_MS"]),
+        **values.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    app.config.update(values)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from auditflow import models  # noqa: F401  (registers the tables)
+    from auditflow.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+
+    from auditflow import cli
+    from auditflow.web import register_blueprints
+
+    cli.register(app)
+    register_blueprints(app)
+    return app

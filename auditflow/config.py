@@ -1,0 +1,78 @@
+"""Settings, read from ``AUDITFLOW_*`` environment variables.
+
+Defaults are safe for production: the environment is ``production`` unless
+``AUDITFLOW_ENV`` says otherwise, and production refuses to start without a
+secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    env = os.environ.get("AUDITFLOW_ENV", "production")
+    instance = Path(instance_path)
+    return {
+        "AUDITFLOW_ENV": env,
+        "SECRET_KEY": os.environ.get("AUDITFLOW_SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "AUDITFLOW_DATABASE_URL", f"sqlite:///{instance / 'auditflow.db'}"
+        ),
+        "STORAGE_DIR": os.environ.get("AUDITFLOW_STORAGE_DIR", str(instance / "evidence")),
+        "MAX_UPLOAD_MB": _int("AUDITFLOW_MAX_UPLOAD_MB", 50),
+        "TIMEZONE": os.environ.get("AUDITFLOW_TIMEZONE", "Asia/Seoul"),
+        "DEMO_PASSWORD": os.environ.get("AUDITFLOW_DEMO_PASSWORD"),
+        "SESSION_IDLE_MINUTES": _int("AUDITFLOW_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("AUDITFLOW_SESSION_MAX_HOURS", 12),
+        "SESSION_COOKIE_SECURE": _bool("AUDITFLOW_SECURE_COOKIES", False),
+        "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
+    }
+
+
+def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    if overrides:
+        config.update(overrides)
+    env = config["AUDITFLOW_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"AUDITFLOW_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    if not config.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError(
+                "AUDITFLOW_SECRET_KEY is not set. Production needs a long random secret, "
+                "e.g. python -c 'import secrets; print(secrets.token_hex(32))'. "
+                "For a development machine set AUDITFLOW_ENV=development."
+            )
+        config["SECRET_KEY"] = "dev-only-not-secret"
+    config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
+    config["MAX_CONTENT_LENGTH"] = None  # uploads are limited per file while streaming
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    return config

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from auditflow.extensions import db
+from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.organisation import OrgUnit
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AUDIT = "audit"
+    DEPARTMENT = "department"
+    LIAISON = "liaison"
+
+    @property
+    def label(self) -> str:
+        return {
+            "admin": "시스템 관리자",
+            "audit": "감사팀",
+            "department": "부서 담당자",
+            "liaison": "의회 담당관",
+        }[self.value]
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'audit', 'department', 'liaison')", name="ck_user_account_role"
+        ),
+        CheckConstraint(
+            "role <> 'department' OR team_id IS NOT NULL", name="ck_user_account_department_team"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Rotated at logout, password change and deactivation: a copied cookie then stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[OrgUnit | None] = relationship()
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.login} {self.role}>"

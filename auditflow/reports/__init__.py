@@ -1,0 +1,1 @@
+"""The summary engine and the report writers."""

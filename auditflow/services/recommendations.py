@@ -1,0 +1,216 @@
+"""Operations on recommendations: register, assign, edit, fire the workflow.
+
+Each records its history row in the same transaction and flushes; the request
+(or CLI command) commits once, or rolls everything back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from auditflow import workflow
+from auditflow.errors import DomainError, Forbidden
+from auditflow.extensions import db
+from auditflow.models import (
+    Audit,
+    Category,
+    History,
+    HistoryKind,
+    OrgUnit,
+    Recommendation,
+    User,
+    utcnow,
+)
+from auditflow.models.recommendation import can_edit_result, can_manage
+from auditflow.workflow import ConflictError, State
+
+
+def flush() -> None:
+    """Write pending changes; a stale version becomes the workflow's conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError() from exc
+
+
+def _expect(recommendation: Recommendation, expected_version: int | None) -> None:
+    if expected_version is not None and recommendation.version != expected_version:
+        raise ConflictError()
+
+
+def _record(recommendation: Recommendation, kind: HistoryKind, actor: User | None, *,
+            field: str | None = None, old: str | None = None, new: str | None = None,
+            comment: str | None = None, at: datetime | None = None,
+            to_state: str | None = None) -> History:
+    row = History(
+        recommendation=recommendation,
+        at=at or utcnow(),
+        actor=actor,
+        kind=kind.value,
+        field=field,
+        old_value=old,
+        new_value=new,
+        to_state=to_state,
+        comment=(comment or "").strip() or None,
+    )
+    db.session.add(row)
+    return row
+
+
+def _teams_value(lead: OrgUnit | None, supporting: Sequence[OrgUnit]) -> str:
+    return json.dumps(
+        {
+            "lead_team_id": lead.id if lead else None,
+            "supporting_team_ids": sorted(team.id for team in supporting),
+        }
+    )
+
+
+def _check_assignable(lead: OrgUnit | None, supporting: Sequence[OrgUnit]) -> None:
+    for team in [lead, *supporting]:
+        if team is not None and not team.is_assignable:
+            raise DomainError(
+                f"'{team.name}'은(는) 본부입니다. 팀 또는 TF를 지정하세요.", code="team_not_assignable"
+            )
+    if lead is not None and lead in supporting:
+        raise DomainError("주관 부서를 협조 부서로 함께 지정할 수 없습니다.", code="team_duplicate")
+
+
+def register(audit: Audit, *, number: int, category: Category, council_text: str,
+             actor: User, lead_team: OrgUnit | None = None,
+             supporting_teams: Sequence[OrgUnit] = (), due_date: date | None = None,
+             at: datetime | None = None) -> Recommendation:
+    if actor.role != "audit":
+        raise Forbidden("요구사항 등록은 감사팀만 할 수 있습니다.")
+    text = (council_text or "").strip()
+    if not text:
+        raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
+    if number < 1:
+        raise DomainError("번호는 1 이상이어야 합니다.", code="number_invalid")
+    exists = db.session.scalar(
+        db.select(Recommendation.id).filter_by(audit_id=audit.id, number=number)
+    )
+    if exists:
+        raise DomainError(f"{number}번 요구사항이 이미 있습니다.", code="number_taken")
+    _check_assignable(lead_team, supporting_teams)
+    when = at or utcnow()
+    recommendation = Recommendation(
+        audit=audit,
+        number=number,
+        category=Category(category).value,
+        council_text=text,
+        lead_team=lead_team,
+        supporting_teams=list(supporting_teams),
+        due_date=due_date,
+        created_at=when,
+        updated_at=when,
+    )
+    db.session.add(recommendation)
+    _record(recommendation, HistoryKind.CREATED, actor, at=when, to_state=workflow.INITIAL.value,
+            new=text)
+    if lead_team is not None or supporting_teams:
+        _record(recommendation, HistoryKind.ASSIGNMENT, actor, field="teams",
+                old=_teams_value(None, ()), new=_teams_value(lead_team, supporting_teams), at=when)
+    if due_date is not None:
+        _record(recommendation, HistoryKind.DUE_DATE, actor, field="due_date", old=None,
+                new=due_date.isoformat(), at=when)
+    flush()
+    return recommendation
+
+
+def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
+         reason: str | None = None, expected_version: int | None = None,
+         at: datetime | None = None) -> None:
+    """Fire a workflow trigger: refused with nothing changed, or done with its history row."""
+    _expect(recommendation, expected_version)
+    workflow.fire(recommendation, trigger, actor, reason=reason, at=at)
+    flush()
+
+
+def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | None,
+           supporting_teams: Sequence[OrgUnit] = (), reason: str | None = None,
+           expected_version: int | None = None, at: datetime | None = None) -> None:
+    if not can_manage(recommendation, actor):
+        raise Forbidden("담당 부서 지정은 감사팀만 할 수 있습니다.")
+    _expect(recommendation, expected_version)
+    _check_assignable(lead_team, supporting_teams)
+    old = _teams_value(recommendation.lead_team, recommendation.supporting_teams)
+    new = _teams_value(lead_team, supporting_teams)
+    if old == new:
+        return
+    recommendation.lead_team = lead_team
+    recommendation.supporting_teams = list(supporting_teams)
+    _record(recommendation, HistoryKind.ASSIGNMENT, actor, field="teams", old=old, new=new,
+            comment=reason, at=at)
+    flush()
+
+
+def set_due_date(recommendation: Recommendation, actor: User, due_date: date | None, *,
+                 reason: str | None = None, expected_version: int | None = None,
+                 at: datetime | None = None) -> None:
+    if not can_manage(recommendation, actor):
+        raise Forbidden("기한 지정은 감사팀만 할 수 있습니다.")
+    _expect(recommendation, expected_version)
+    if recommendation.due_date == due_date:
+        return
+    if recommendation.due_date is not None and not (reason or "").strip():
+        raise DomainError("기한을 바꾸는 사유를 입력하세요.", code="reason_required")
+    old = recommendation.due_date.isoformat() if recommendation.due_date else None
+    recommendation.due_date = due_date
+    _record(recommendation, HistoryKind.DUE_DATE, actor, field="due_date", old=old,
+            new=due_date.isoformat() if due_date else None, comment=reason, at=at)
+    flush()
+
+
+def edit_text(recommendation: Recommendation, actor: User, *, council_text: str,
+              category: Category, reason: str | None = None,
+              expected_version: int | None = None, at: datetime | None = None) -> None:
+    if not can_manage(recommendation, actor):
+        raise Forbidden("요구사항 수정은 감사팀만 할 수 있습니다.")
+    _expect(recommendation, expected_version)
+    text = (council_text or "").strip()
+    if not text:
+        raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
+    for field, value in (("council_text", text), ("category", Category(category).value)):
+        old = getattr(recommendation, field)
+        if old != value:
+            setattr(recommendation, field, value)
+            _record(recommendation, HistoryKind.TEXT, actor, field=field, old=old, new=value,
+                    comment=reason, at=at)
+    flush()
+
+
+def edit_result(recommendation: Recommendation, actor: User, *, action_details: str,
+                future_plan: str | None, expected_version: int | None = None,
+                at: datetime | None = None) -> None:
+    """Write 추진내용 and 향후계획; each changed field leaves its old value in history."""
+    if not can_edit_result(recommendation, actor):
+        state = State(recommendation.state)
+        raise Forbidden(f"'{state.label}' 상태에서는 조치결과를 수정할 수 없습니다.",
+                        code="result_locked")
+    _expect(recommendation, expected_version)
+    details = _clean_outline(action_details)
+    plan = _clean_outline(future_plan) or None
+    for field, value in (("action_details", details), ("future_plan", plan)):
+        old = getattr(recommendation, field)
+        if (old or None) != (value or None):
+            setattr(recommendation, field, value if field == "future_plan" else value or "")
+            _record(recommendation, HistoryKind.RESULT, actor, field=field, old=old, new=value,
+                    at=at)
+    flush()
+
+
+def _clean_outline(text: str | None) -> str:
+    """Keep indentation (it is the outline's nesting); drop trailing blanks and CRs."""
+    if not text:
+        return ""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)

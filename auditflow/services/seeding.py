@@ -1,0 +1,336 @@
+"""Load the organisation, demo users and council audits from the human-edited ``seed/`` files.
+
+The whole set is validated first; a bad value is refused with the file, the
+item and the reason, and nothing is written. Loading is idempotent: what
+exists (by unit code, login, audit title, recommendation number) is left
+alone. States are reached by firing the workflow's triggers with the dates
+the seed gives, so every item has its history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditflow import dates
+from auditflow.auth.passwords import check_rule, generate, hash_password
+from auditflow.errors import DomainError
+from auditflow.extensions import db
+from auditflow.models import Audit, Category, OrgUnit, Recommendation, Role, UnitKind, User
+from auditflow.services import recommendations as ops
+from auditflow.workflow import BY_TRIGGER, INITIAL, State
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    item: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.item}: {self.reason}"
+
+
+class SeedRefused(DomainError):
+    code = "seed_invalid"
+    message = "시드 파일에 잘못된 값이 있어 아무것도 저장하지 않았습니다."
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__()
+        self.problems = problems
+
+
+@dataclass
+class SeedResult:
+    units: int = 0
+    users: int = 0
+    audits: int = 0
+    recommendations: int = 0
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.units or self.users or self.audits or self.recommendations)
+
+
+@dataclass
+class SeedSet:
+    organisation: dict[str, Any]
+    organisation_file: str
+    users: list[dict[str, Any]]
+    users_file: str
+    audits: list[tuple[str, dict[str, Any]]]
+
+
+def read(directory: Path) -> SeedSet:
+    problems: list[Problem] = []
+
+    def load(path: Path) -> Any:
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            problems.append(Problem(str(path), "파일", "파일이 없습니다"))
+        except yaml.YAMLError as exc:
+            problems.append(Problem(str(path), "파일", f"YAML 형식 오류: {exc}"))
+        return None
+
+    organisation_path = directory / "organisation.yaml"
+    users_path = directory / "demo_users.yaml"
+    organisation = load(organisation_path) or {}
+    users = (load(users_path) or {}).get("users", [])
+    audits = [(str(path), load(path) or {}) for path in sorted((directory / "audits").glob("*.yaml"))]
+    if problems:
+        raise SeedRefused(problems)
+    return SeedSet(organisation, str(organisation_path), users, str(users_path), audits)
+
+
+def validate(seed: SeedSet) -> list[Problem]:
+    problems: list[Problem] = []
+    units = seed.organisation.get("units") or []
+    codes: dict[str, dict[str, Any]] = {}
+    for index, unit in enumerate(units, 1):
+        where = f"조직 {index}번째 ({unit.get('name', '?')})"
+        code = unit.get("code")
+        if not code or not unit.get("name"):
+            problems.append(Problem(seed.organisation_file, where, "code와 name이 필요합니다"))
+            continue
+        if code in codes:
+            problems.append(Problem(seed.organisation_file, where, f"중복된 조직 코드 '{code}'"))
+        if unit.get("kind") not in {kind.value for kind in UnitKind}:
+            problems.append(Problem(seed.organisation_file, where, f"알 수 없는 조직 종류 '{unit.get('kind')}'"))
+        codes[code] = unit
+    for unit in codes.values():
+        parent = unit.get("parent")
+        if parent and parent not in codes:
+            problems.append(Problem(seed.organisation_file, unit["name"], f"알 수 없는 상위 조직 '{parent}'"))
+
+    logins: set[str] = set()
+    for user in seed.users:
+        where = f"사용자 {user.get('login', '?')}"
+        if user.get("login") in logins:
+            problems.append(Problem(seed.users_file, where, "중복된 로그인 이름"))
+        logins.add(user.get("login"))
+        if user.get("role") not in {role.value for role in Role}:
+            problems.append(Problem(seed.users_file, where, f"알 수 없는 역할 '{user.get('role')}'"))
+        team = user.get("team")
+        if team and team not in codes:
+            problems.append(Problem(seed.users_file, where, f"알 수 없는 부서 '{team}'"))
+        if user.get("role") == Role.DEPARTMENT and not team:
+            problems.append(Problem(seed.users_file, where, "부서 담당자에게는 부서(team)가 필요합니다"))
+    team_users = {user.get("team") for user in seed.users if user.get("role") == Role.DEPARTMENT}
+    has_audit_user = any(user.get("role") == Role.AUDIT for user in seed.users)
+
+    titles: set[str] = set()
+    for file, data in seed.audits:
+        audit = data.get("audit") or {}
+        title = audit.get("title")
+        if not title:
+            problems.append(Problem(file, "audit", "title이 필요합니다"))
+        elif title in titles:
+            problems.append(Problem(file, "audit", f"중복된 감사 '{title}'"))
+        titles.add(title)
+        received = audit.get("received_on")
+        reference = audit.get("reference_date")
+        for key in ("received_on", "reference_date"):
+            if audit.get(key) is not None and not isinstance(audit.get(key), date):
+                problems.append(Problem(file, "audit", f"{key}은(는) YYYY-MM-DD 날짜여야 합니다"))
+        if not has_audit_user:
+            problems.append(Problem(seed.users_file, "사용자", "감사팀(audit) 사용자가 한 명 이상 필요합니다"))
+        numbers: set[int] = set()
+        for item in data.get("recommendations") or []:
+            number = item.get("number")
+            where = f"{number}번 요구사항"
+            if not isinstance(number, int) or number < 1:
+                problems.append(Problem(file, where, "번호(number)는 1 이상의 정수여야 합니다"))
+            elif number in numbers:
+                problems.append(Problem(file, where, f"중복된 번호 {number}"))
+            numbers.add(number)
+            try:
+                Category.from_label(str(item.get("category")))
+            except ValueError:
+                problems.append(Problem(file, where, f"알 수 없는 분류 '{item.get('category')}'"))
+            if item.get("state") not in {state.value for state in State}:
+                problems.append(Problem(file, where, f"알 수 없는 상태 '{item.get('state')}'"))
+            if not (item.get("council_text") or "").strip():
+                problems.append(Problem(file, where, "요구사항 내용(council_text)이 비어 있습니다"))
+            lead = item.get("lead_team")
+            for team in [lead, *(item.get("supporting_teams") or [])]:
+                if team is not None and team not in codes:
+                    problems.append(Problem(file, where, f"알 수 없는 부서 '{team}'"))
+                elif team is not None and codes[team].get("kind") == UnitKind.DIVISION:
+                    problems.append(Problem(file, where, f"'{team}'은(는) 본부라서 지정할 수 없습니다"))
+            due = item.get("due_date")
+            if due is not None and not isinstance(due, date):
+                problems.append(Problem(file, where, "due_date는 YYYY-MM-DD 날짜여야 합니다"))
+            problems.extend(_validate_timeline(file, where, item, received, reference, lead, team_users))
+    return problems
+
+
+def _validate_timeline(file: str, where: str, item: dict[str, Any], received: Any,
+                       reference: Any, lead: Any, team_users: set[Any]) -> list[Problem]:
+    problems = []
+    state = INITIAL
+    previous = received if isinstance(received, date) else None
+    for step in item.get("timeline") or []:
+        trigger = step.get("trigger")
+        spec = BY_TRIGGER.get(trigger)
+        if spec is None:
+            problems.append(Problem(file, where, f"알 수 없는 작업 '{trigger}'"))
+            return problems
+        if state not in spec.sources:
+            problems.append(Problem(file, where, f"'{state.label}' 상태에서는 '{trigger}'을(를) 할 수 없습니다"))
+            return problems
+        if Role.DEPARTMENT in spec.roles and not step.get("by") and lead not in team_users:
+            problems.append(Problem(file, where, f"주관 부서 '{lead}'의 담당자가 없어 '{trigger}'을(를) 할 수 없습니다"))
+        on = step.get("on")
+        if not isinstance(on, date):
+            problems.append(Problem(file, where, f"'{trigger}'의 날짜(on)가 YYYY-MM-DD 형식이 아닙니다"))
+        else:
+            if previous and on < previous:
+                problems.append(Problem(file, where, f"'{trigger}'의 날짜 {on}가 앞 단계보다 이릅니다"))
+            if isinstance(reference, date) and on > reference:
+                problems.append(Problem(file, where, f"'{trigger}'의 날짜 {on}가 기준일 {reference} 이후입니다"))
+            previous = on
+        state = spec.dest
+    if item.get("state") in {s.value for s in State} and state != State(item["state"]):
+        problems.append(
+            Problem(file, where, f"timeline이 '{State(item['state']).label}' 상태에 이르지 않습니다 (끝: {state.label})")
+        )
+    return problems
+
+
+def load(directory: Path, demo_password: str | None = None) -> SeedResult:
+    """Validate everything, then write what is missing. The caller commits."""
+    seed = read(directory)
+    problems = validate(seed)
+    if problems:
+        raise SeedRefused(problems)
+    result = SeedResult()
+    units = _load_units(seed, result)
+    users = _load_users(seed, units, result, demo_password)
+    for _file, data in seed.audits:
+        _load_audit(data, units, users, result)
+    return result
+
+
+def _load_units(seed: SeedSet, result: SeedResult) -> dict[str, OrgUnit]:
+    existing = {unit.code: unit for unit in db.session.scalars(db.select(OrgUnit))}
+    for order, data in enumerate(seed.organisation.get("units") or [], 1):
+        if data["code"] in existing:
+            continue
+        unit = OrgUnit(
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            parent=existing.get(data.get("parent")),
+            duties="\n".join(data.get("duties") or []),
+            sort_order=order,
+        )
+        db.session.add(unit)
+        existing[unit.code] = unit
+        result.units += 1
+    db.session.flush()
+    return existing
+
+
+def _load_users(seed: SeedSet, units: dict[str, OrgUnit], result: SeedResult,
+                demo_password: str | None) -> dict[str, User]:
+    existing = {user.login: user for user in db.session.scalars(db.select(User))}
+    shared_hash = None
+    if demo_password:
+        check_rule(demo_password)
+        # One shared password: one hash (argon2 is slow on purpose) serves them all.
+        shared_hash = hash_password(demo_password)
+    for data in seed.users:
+        if data["login"] in existing:
+            continue
+        password = demo_password or generate()
+        user = User(
+            login=data["login"],
+            name=data.get("name") or data["login"],
+            role=data["role"],
+            team=units.get(data.get("team")),
+            password_hash=shared_hash or hash_password(password),
+        )
+        db.session.add(user)
+        existing[user.login] = user
+        result.users += 1
+        result.passwords[user.login] = password
+    db.session.flush()
+    return existing
+
+
+def _load_audit(data: dict[str, Any], units: dict[str, OrgUnit], users: dict[str, User],
+                result: SeedResult) -> None:
+    meta = data["audit"]
+    audit = db.session.scalar(db.select(Audit).filter_by(title=meta["title"]))
+    if audit is None:
+        audit = Audit(
+            year=meta["year"],
+            title=meta["title"],
+            body=meta.get("body", ""),
+            organisation=meta.get("organisation", ""),
+            received_on=meta.get("received_on"),
+            reference_date=meta.get("reference_date"),
+        )
+        db.session.add(audit)
+        db.session.flush()
+        result.audits += 1
+    have = set(db.session.scalars(db.select(Recommendation.number).filter_by(audit_id=audit.id)))
+    registrar = next(user for user in users.values() if user.role == Role.AUDIT)
+    for item in data.get("recommendations") or []:
+        if item["number"] in have:
+            continue
+        _load_recommendation(audit, item, units, users, registrar)
+        result.recommendations += 1
+
+
+def _actor_for(step: dict[str, Any], lead: OrgUnit | None, users: dict[str, User],
+               registrar: User) -> User:
+    if step.get("by"):
+        return users[step["by"]]
+    if Role.DEPARTMENT in BY_TRIGGER[step["trigger"]].roles:
+        return next(u for u in users.values() if u.role == Role.DEPARTMENT and u.team is lead)
+    return registrar
+
+
+def _load_recommendation(audit: Audit, item: dict[str, Any], units: dict[str, OrgUnit],
+                         users: dict[str, User], registrar: User) -> None:
+    created_on = audit.received_on or dates.today()
+    lead = units.get(item.get("lead_team"))
+    recommendation = ops.register(
+        audit,
+        number=item["number"],
+        category=Category.from_label(str(item["category"])),
+        council_text=item["council_text"],
+        actor=registrar,
+        lead_team=lead,
+        supporting_teams=[units[code] for code in item.get("supporting_teams") or []],
+        due_date=item.get("due_date"),
+        at=dates.at_local(created_on, 9),
+    )
+    timeline = item.get("timeline") or []
+    result_written = False
+    for index, step in enumerate(timeline):
+        actor = _actor_for(step, lead, users, registrar)
+        moment = dates.at_local(step["on"], 10, index)
+        if step["trigger"] == "submit" and not result_written:
+            _write_result(recommendation, item, actor, moment - timedelta(minutes=30))
+            result_written = True
+        ops.fire(recommendation, step["trigger"], actor, reason=step.get("reason"), at=moment)
+    if not result_written and recommendation.state == State.IN_PROGRESS and timeline:
+        last = timeline[-1]
+        actor = _actor_for({"trigger": "submit"}, lead, users, registrar)
+        _write_result(recommendation, item, actor,
+                      dates.at_local(last["on"], 10, len(timeline)))
+
+
+def _write_result(recommendation: Recommendation, item: dict[str, Any], actor: User,
+                  moment: Any) -> None:
+    if item.get("action_details") or item.get("future_plan"):
+        ops.edit_result(recommendation, actor, action_details=item.get("action_details") or "",
+                        future_plan=item.get("future_plan"), at=moment)

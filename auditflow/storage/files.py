@@ -1,0 +1,172 @@
+"""Atomic, streaming storage of uploaded files on local disk.
+
+Intended sequence in a service (file and database row exist together or not
+at all)::
+
+    stored, tmp = store.save(upload.stream, max_bytes=limit)   # FileTooLarge
+    try:
+        kind = sniff(tmp)                                        # RejectedFile
+        db.session.add(Evidence(key=stored.key, sha256=stored.sha256, ...))
+        db.session.flush()
+        final = store.commit(tmp, stored.key)  # bytes become visible here
+    except BaseException:
+        store.discard(tmp)                     # no-op once committed
+        raise
+    try:
+        db.session.commit()
+    except BaseException:
+        store.remove(stored.key)               # undo the move
+        raise
+
+Layout: ``root/tmp/`` holds uploads in progress (same file system as the
+final place, so :func:`os.replace` is atomic); committed files live at
+``root/<key[:2]>/<key>``. Keys are 32 lowercase hex characters from
+:func:`secrets.token_hex`; no user-supplied text ever reaches a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from .sniff import RejectedFile
+
+__all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "StoredFile", "KEY_BYTES"]
+
+CHUNK_SIZE = 64 * 1024
+KEY_BYTES = 16
+_KEY_RE = re.compile(rf"[0-9a-f]{{{KEY_BYTES * 2}}}")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    size: int
+    sha256: str
+
+
+def _format_limit(limit: int) -> str:
+    mib = limit / (1024 * 1024)
+    if mib >= 1:
+        return f"{round(mib, 1):g}MB"
+    return f"{max(1, math.ceil(limit / 1024))}KB"
+
+
+class FileTooLarge(RejectedFile):
+    """The upload exceeded ``limit`` bytes.
+
+    A :class:`RejectedFile`, so an upload view can handle every refusal with
+    one ``except RejectedFile`` clause.
+    """
+
+    code = "file_too_large"
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            "file_too_large",
+            f"파일이 너무 큽니다. {_format_limit(limit)} 이하의 파일만 올릴 수 있습니다.",
+            f"more than {limit} bytes",
+        )
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX); silently skipped where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class FileStore:
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root).resolve()
+        self.tmp_dir = self.root / "tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- writing -------------------------------------------------------------
+
+    def save(self, stream: BinaryIO, max_bytes: int | None = None) -> tuple[StoredFile, Path]:
+        """Copy *stream* into a temp file under ``root/tmp`` in 64 KiB chunks.
+
+        Returns the :class:`StoredFile` (random key, size, sha256) and the
+        temp path. Nothing is visible under the key until :meth:`commit`.
+        Raises :class:`FileTooLarge` (temp file removed) past *max_bytes*;
+        any other error while reading also removes the temp file.
+        """
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
+        temp_path = Path(name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    chunk = stream.read(CHUNK_SIZE)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise FileTooLarge(max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            temp_path.unlink(missing_ok=True)
+            raise
+        stored = StoredFile(key=secrets.token_hex(KEY_BYTES), size=size, sha256=digest.hexdigest())
+        return stored, temp_path
+
+    def commit(self, temp_path: Path, key: str) -> Path:
+        """Atomically move a saved temp file to its final place; return that path."""
+        temp_path = self._temp(temp_path)
+        final = self.path(key)
+        final.parent.mkdir(exist_ok=True)
+        if final.exists():
+            raise FileExistsError(f"storage key already in use: {key}")
+        os.replace(temp_path, final)
+        _fsync_dir(final.parent)
+        return final
+
+    def discard(self, temp_path: Path) -> None:
+        """Remove a temp file from :meth:`save`; missing is fine (e.g. after commit)."""
+        self._temp(temp_path).unlink(missing_ok=True)
+
+    def remove(self, key: str) -> None:
+        """Remove a committed file (undo after a failed database commit)."""
+        self.path(key).unlink(missing_ok=True)
+
+    # -- reading -------------------------------------------------------------
+
+    def path(self, key: str) -> Path:
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+            raise ValueError(f"invalid storage key: {key!r}")
+        return self.root / key[:2] / key
+
+    def open(self, key: str) -> BinaryIO:
+        return self.path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _temp(self, temp_path: str | os.PathLike[str]) -> Path:
+        """Refuse to move or delete anything outside ``root/tmp``."""
+        p = Path(temp_path)
+        if p.resolve().parent != self.tmp_dir:
+            raise ValueError(f"not a temp file of this store: {temp_path}")
+        return p

@@ -1,0 +1,3 @@
+from auditflow.web.summary.routes import bp
+
+__all__ = ["bp"]
