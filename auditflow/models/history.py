@@ -75,7 +75,7 @@ class History(db.Model):
     new_value: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
 
-    recommendation: Mapped[Recommendation] = relationship(back_populates="history")
+    recommendation: Mapped[Recommendation] = relationship()
     actor: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ from auditflow.models.organisation import OrgUnit
 from auditflow.workflow.states import INITIAL, State
 
 if TYPE_CHECKING:
+    from auditflow.models.comment import Comment
     from auditflow.models.evidence import Evidence
     from auditflow.models.history import History
 
@@ -113,8 +114,9 @@ class Recommendation(db.Model):
         back_populates="recommendation", order_by="Evidence.id"
     )
     history: Mapped[list[History]] = relationship(
-        back_populates="recommendation", order_by="(History.at, History.id)", viewonly=True
+        order_by="(History.at, History.id)", viewonly=True
     )
+    comments: Mapped[list[Comment]] = relationship(order_by="Comment.id", viewonly=True)
 
     @property
     def state_enum(self) -> State:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from auditflow.extensions import db
+from auditflow.models.audit import Audit
+from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.user import User
+
+
+class IssuedReport(db.Model):
+    """A report as it was sent to the council (발행): numbered, dated, never changed."""
+
+    __tablename__ = "issued_report"
+    __table_args__ = (
+        UniqueConstraint("audit_id", "number", name="uq_issued_report_audit_number"),
+        CheckConstraint("number > 0", name="ck_issued_report_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"))
+    number: Mapped[int]  # running number within the audit: 제1판, 제2판, ...
+    as_of: Mapped[date]
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    audit: Mapped[Audit] = relationship()
+    issued_by: Mapped[User] = relationship()
+    files: Mapped[list[IssuedReportFile]] = relationship(
+        back_populates="report", order_by="IssuedReportFile.id"
+    )
+
+
+class IssuedReportFile(db.Model):
+    __tablename__ = "issued_report_file"
+    __table_args__ = (
+        UniqueConstraint("report_id", "format", name="uq_issued_report_file_format"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("issued_report.id"))
+    format: Mapped[str] = mapped_column(String(10))  # html, pdf, hwpx, xlsx, csv
+    file_name: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+
+    report: Mapped[IssuedReport] = relationship(back_populates="files")
