@@ -13,7 +13,7 @@ from auditflow.reports.summary_formats import table
 bp = Blueprint("summary", __name__)
 
 
-@bp.get("/")
+@bp.get("/summary")
 def index():
     audit_id = request.args.get("audit", type=int)
     audit = db.session.get(Audit, audit_id) if audit_id else latest_audit()
