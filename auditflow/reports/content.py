@@ -1,0 +1,351 @@
+"""The council report's content (행정사무감사 처리결과), as of a reference date.
+
+Every writer (HTML/PDF, HWPX, XLSX, CSV, the summary page) renders a ``Report``
+built here, so they cannot disagree with one another or with the 총괄 table.
+
+As of a day, each item is taken as its history stood at the end of that day
+(``dates.end_of_day``): the state is the ``to_state`` of the latest state row,
+every other field the ``new_value`` of its latest row (see the history table in
+docs/architecture.md); items registered later are absent. Without a date (or
+for today and later, as the summary engine does) the current values are used.
+Loading is a fixed number of queries whatever the number of items.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from auditflow import dates
+from auditflow.extensions import db
+from auditflow.models import (
+    Audit,
+    Category,
+    Evidence,
+    History,
+    HistoryKind,
+    OrgUnit,
+    Recommendation,
+)
+from auditflow.outline import OutlineLine, parse, to_plain
+from auditflow.reports import summary_formats
+from auditflow.reports.summary import Summary, summarize
+from auditflow.workflow import State
+
+# Report order of the categories: the order the enum declares them.
+CATEGORY_ORDER = tuple(Category)
+
+# The two column headers of each category's table, as the document writes them.
+_COLUMN_HEADERS = {
+    Category.CORRECTIVE: ("시정 및 처리 요구사항", "조치결과 및 향후추진계획"),
+    Category.SUGGESTION: ("건의 사항", "조치 결과"),
+    Category.OTHER: ("자료제출 등 기타사항", "조치 결과"),
+}
+
+COUNCIL_MARKER = "ㅇ"
+OVERVIEW_HEADING = "□ 총  괄"
+ITEMS_LINE_LABEL = "ㅇ 수감결과 처리요구사항 등"
+TABLE_LINE_LABEL = "ㅇ 조치내역"
+STATUS_HEADING = "□ 추진상황"
+DETAILS_HEADING = "□ 추진내용"
+PLAN_HEADING = "□ 향후계획"
+LEADER_DOTS = "·" * 20  # the dotted leader between "처리요구사항 등" and "총 N건"
+
+CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "hwpx": "application/hwp+zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    id: int
+    number: int
+    category: Category
+    council_text: str
+    state: State
+    lead_team: str | None
+    supporting_teams: tuple[str, ...]
+    due_date: date | None
+    action_details: str
+    future_plan: str | None
+    evidence_count: int
+
+    @property
+    def council_line(self) -> str:
+        """The left cell: "ㅇ" and the council's text."""
+        return f"{COUNCIL_MARKER} {self.council_text}"
+
+    @property
+    def status_line(self) -> str:
+        """"□ 추진상황 : 추진완료" (추진중, 검토중, 미반영, 접수)."""
+        return f"{STATUS_HEADING} : {self.state.report_label}"
+
+    @property
+    def details_outline(self) -> list[OutlineLine]:
+        return parse(self.action_details)
+
+    @property
+    def plan_outline(self) -> list[OutlineLine]:
+        return parse(self.future_plan)
+
+    @property
+    def has_plan(self) -> bool:
+        return bool(self.plan_outline)
+
+    @property
+    def teams_label(self) -> str:
+        """"주관팀 (협조: 가팀, 나팀)" for tables that show the teams in one cell."""
+        lead = self.lead_team or ""
+        if self.supporting_teams:
+            support = ", ".join(self.supporting_teams)
+            return f"{lead} (협조: {support})" if lead else f"(협조: {support})"
+        return lead
+
+    def result_lines(self) -> list[str]:
+        """The right cell as plain lines: 추진상황, 추진내용 with its outline, 향후계획 if any."""
+        lines = [self.status_line, DETAILS_HEADING, *to_plain(self.action_details)]
+        if self.has_plan:
+            lines += [PLAN_HEADING, *to_plain(self.future_plan)]
+        return lines
+
+    def text(self) -> str:
+        """The item as the document prints it: left cell, then right cell."""
+        return "\n".join([self.council_line, *self.result_lines()])
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    category: Category
+    heading: str  # Category.heading: "시정·처리 요구사항", "건의 사항", "기타 사항"
+    items: tuple[ReportItem, ...]
+
+    @property
+    def left_header(self) -> str:
+        return _COLUMN_HEADERS[self.category][0]
+
+    @property
+    def right_header(self) -> str:
+        return _COLUMN_HEADERS[self.category][1]
+
+
+@dataclass(frozen=True)
+class Report:
+    audit: Audit
+    as_of: date
+    title: str  # "{year} 행정사무감사 처리결과"
+    organisation: str
+    summary: Summary
+    sections: tuple[ReportSection, ...]  # only categories with items, in report order
+
+    @property
+    def items(self) -> tuple[ReportItem, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def reference_label(self) -> str:
+        """"'26.1.31. 기준": shown by every output."""
+        return f"{dates.short(self.as_of)} 기준"
+
+    @property
+    def items_line(self) -> str:
+        """"ㅇ 수감결과 처리요구사항 등 ····· 총 N건" (N from the summary engine)."""
+        return f"{ITEMS_LINE_LABEL} {LEADER_DOTS} 총 {self.summary.total.total}건"
+
+    def table(self) -> list[list[str]]:
+        """The 조치내역 table: header row, then 계 and one row per category (zeros blank)."""
+        return summary_formats.table(self.summary)
+
+    def file_name(self, fmt: str) -> str:
+        """"2025 행정사무감사 처리결과('26.1.31. 기준).pdf"."""
+        return f"{self.title}({self.reference_label}).{fmt}"
+
+
+def report_title(audit: Audit) -> str:
+    return f"{audit.year} 행정사무감사 처리결과"
+
+
+def build_report(audit: Audit, as_of: date | None = None) -> Report:
+    today = dates.today()
+    use_history = as_of is not None and as_of < today
+    day = as_of or today
+    items = _items_as_of(audit, dates.end_of_day(day)) if use_history else _items_now(audit)
+    by_category: dict[Category, list[ReportItem]] = defaultdict(list)
+    for item in items:
+        by_category[item.category].append(item)
+    sections = tuple(
+        ReportSection(
+            category=category,
+            heading=category.heading,
+            items=tuple(sorted(by_category[category], key=lambda item: item.number)),
+        )
+        for category in CATEGORY_ORDER
+        if by_category[category]
+    )
+    return Report(
+        audit=audit,
+        as_of=day,
+        title=report_title(audit),
+        organisation=audit.organisation,
+        summary=summarize(audit, as_of),
+        sections=sections,
+    )
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _items_now(audit: Audit) -> list[ReportItem]:
+    recommendations = db.session.scalars(
+        select(Recommendation)
+        .where(Recommendation.audit_id == audit.id)
+        .options(selectinload(Recommendation.lead_team),
+                 selectinload(Recommendation.supporting_teams))
+        .order_by(Recommendation.number)
+    ).all()
+    evidence = _evidence_counts(audit, None)
+    return [
+        ReportItem(
+            id=rec.id,
+            number=rec.number,
+            category=Category(rec.category),
+            council_text=rec.council_text,
+            state=State(rec.state),
+            lead_team=rec.lead_team.name if rec.lead_team else None,
+            supporting_teams=tuple(team.name for team in rec.supporting_teams),
+            due_date=rec.due_date,
+            action_details=rec.action_details or "",
+            future_plan=rec.future_plan or None,
+            evidence_count=evidence.get(rec.id, 0),
+        )
+        for rec in recommendations
+    ]
+
+
+def _items_as_of(audit: Audit, cutoff: datetime) -> list[ReportItem]:
+    # The category an item was registered with is in no history row; when it was edited
+    # later, the first edit's old value is that category, else the item's own column.
+    first_category = (
+        select(History.old_value)
+        .where(History.recommendation_id == Recommendation.id, History.field == "category")
+        .order_by(History.at, History.id)
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+    registered = {
+        rec_id: (number, Category(original or category))
+        for rec_id, number, category, original in db.session.execute(
+            select(Recommendation.id, Recommendation.number, Recommendation.category,
+                   first_category).where(Recommendation.audit_id == audit.id)
+        )
+    }
+    rows = db.session.execute(
+        select(History.recommendation_id, History.kind, History.field, History.to_state,
+               History.new_value)
+        .join(Recommendation, Recommendation.id == History.recommendation_id)
+        .where(Recommendation.audit_id == audit.id, History.at < cutoff)
+        .order_by(History.at, History.id)
+    ).all()
+    values: dict[int, dict[str, Any]] = defaultdict(dict)
+    for rec_id, kind, field, to_state, new_value in rows:
+        current = values[rec_id]
+        if to_state is not None:
+            current["state"] = to_state
+        if kind == HistoryKind.CREATED:
+            current["council_text"] = new_value
+        elif field is not None and kind != HistoryKind.EVIDENCE:
+            current[field] = new_value
+    units = _unit_names()
+    evidence = _evidence_counts(audit, cutoff)
+    items = []
+    for rec_id, current in values.items():
+        if "state" not in current:  # no state row by then: not registered by then
+            continue
+        number, category = registered[rec_id]
+        lead, supporting = _teams(current.get("teams"), units)
+        due = current.get("due_date")
+        items.append(
+            ReportItem(
+                id=rec_id,
+                number=number,
+                category=Category(current["category"]) if current.get("category") else category,
+                council_text=current.get("council_text") or "",
+                state=State(current["state"]),
+                lead_team=lead,
+                supporting_teams=supporting,
+                due_date=date.fromisoformat(due) if due else None,
+                action_details=current.get("action_details") or "",
+                future_plan=current.get("future_plan") or None,
+                evidence_count=evidence.get(rec_id, 0),
+            )
+        )
+    return items
+
+
+def _unit_names() -> dict[int, tuple[int, str]]:
+    """id -> (sort order, name) of every unit: one small query."""
+    return {
+        unit_id: (order, name)
+        for unit_id, order, name in db.session.execute(
+            select(OrgUnit.id, OrgUnit.sort_order, OrgUnit.name)
+        )
+    }
+
+
+def _teams(raw: str | None, units: dict[int, tuple[int, str]]) -> tuple[str | None, tuple[str, ...]]:
+    if not raw:
+        return None, ()
+    value = json.loads(raw)
+    lead_id = value.get("lead_team_id")
+    support_ids = sorted(
+        (team_id for team_id in value.get("supporting_team_ids") or [] if team_id in units),
+        key=lambda team_id: units[team_id],
+    )
+    lead = units[lead_id][1] if lead_id in units else None
+    return lead, tuple(units[team_id][1] for team_id in support_ids)
+
+
+def _evidence_counts(audit: Audit, cutoff: datetime | None) -> dict[int, int]:
+    query = (
+        select(Evidence.recommendation_id, func.count())
+        .join(Recommendation, Recommendation.id == Evidence.recommendation_id)
+        .where(Recommendation.audit_id == audit.id)
+        .group_by(Evidence.recommendation_id)
+    )
+    if cutoff is None:
+        query = query.where(Evidence.deleted_at.is_(None))
+    else:
+        query = query.where(
+            Evidence.uploaded_at < cutoff,
+            or_(Evidence.deleted_at.is_(None), Evidence.deleted_at >= cutoff),
+        )
+    return dict(db.session.execute(query).all())
+
+
+# --- plain text ------------------------------------------------------------------------------
+
+
+def to_text(report: Report) -> str:
+    """The whole report as plain text: what tests compare, and what every format must show."""
+    lines = [report.title, report.organisation, report.reference_label, "",
+             OVERVIEW_HEADING, f"  {report.items_line}", f"  {TABLE_LINE_LABEL}"]
+    lines += [" | ".join(row) for row in report.table()]
+    for section in report.sections:
+        lines += ["", section.heading, f"{section.left_header} | {section.right_header}"]
+        for item in section.items:
+            lines += [item.text(), ""]
+    return "\n".join(lines).rstrip() + "\n"
