@@ -73,9 +73,9 @@ class Factory:
         auditor = auditor or self.user("audit")
         worker = self.user("department", team=recommendation.lead_team)
         ops.fire(recommendation, "start", worker)
+        ops.edit_result(recommendation, worker, action_details="ㅇ 조치 완료", future_plan=None)
         if state == "in_progress":
             return
-        ops.edit_result(recommendation, worker, action_details="ㅇ 조치 완료", future_plan=None)
         ops.fire(recommendation, "submit", worker)
         if state == "reviewing":
             return
