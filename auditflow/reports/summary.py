@@ -69,6 +69,36 @@ class Summary:
         }
 
 
+def latest_history(as_of: date, value: Any, *criteria: Any, tz: str | None = None):
+    """Each item's value as the history stood at the end of ``as_of``: a subquery
+    (recommendation_id, value) taken from its latest row by (at, id) that matches
+    ``criteria`` and is not later than ``dates.end_of_day(as_of)``.
+
+    The one place the rule is written; the summary, the per-team view and the
+    report take states, teams and due dates of an earlier day from here.
+    """
+    ranked = (
+        select(
+            History.recommendation_id.label("recommendation_id"),
+            value.label("value"),
+            func.row_number()
+            .over(
+                partition_by=History.recommendation_id,
+                order_by=(History.at.desc(), History.id.desc()),
+            )
+            .label("rn"),
+        )
+        .join(Recommendation, History.recommendation_id == Recommendation.id)
+        .where(History.at < dates.end_of_day(as_of, tz), *criteria)
+        .subquery()
+    )
+    return (
+        select(ranked.c.recommendation_id, ranked.c.value)
+        .where(ranked.c.rn == 1)
+        .subquery()
+    )
+
+
 def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None):
     """SELECT category, state, count(*) — current states, or states at the end of ``as_of``."""
     if as_of is None:
@@ -77,29 +107,14 @@ def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None)
             .where(Recommendation.audit_id == audit_id)
             .group_by(Recommendation.category, Recommendation.state)
         )
-    latest = (
-        select(
-            Recommendation.category.label("category"),
-            History.to_state.label("state"),
-            func.row_number()
-            .over(
-                partition_by=History.recommendation_id,
-                order_by=(History.at.desc(), History.id.desc()),
-            )
-            .label("rn"),
-        )
-        .join(History, History.recommendation_id == Recommendation.id)
-        .where(
-            Recommendation.audit_id == audit_id,
-            History.to_state.is_not(None),
-            History.at < dates.end_of_day(as_of, tz),
-        )
-        .subquery()
+    states = latest_history(
+        as_of, History.to_state, History.to_state.is_not(None),
+        Recommendation.audit_id == audit_id, tz=tz,
     )
     return (
-        select(latest.c.category, latest.c.state, func.count())
-        .where(latest.c.rn == 1)
-        .group_by(latest.c.category, latest.c.state)
+        select(Recommendation.category, states.c.value, func.count())
+        .join(states, states.c.recommendation_id == Recommendation.id)
+        .group_by(Recommendation.category, states.c.value)
     )
 
 
