@@ -1,0 +1,356 @@
+"""Evidence files: upload (one or several at once) and delete.
+
+A file and its ``Evidence`` row exist together or not at all. The bytes are
+streamed to a temp file of the :class:`~auditflow.storage.FileStore`, checked
+by their content, and the row is flushed; the bytes reach their final place
+only as the database transaction commits (session events below):
+
+* ``before_commit`` of the outermost transaction moves each temp file to its
+  key. Moving *before* the database commit means the worst a crash between the
+  two can leave is a file no row refers to (harmless garbage), never a row
+  whose file is missing (a broken download).
+* a rollback (of the whole transaction, or of the savepoint the upload was
+  made in) deletes the temp file, or the moved file if the database commit
+  itself failed after the move;
+* a transaction that just ends (session closed without commit) does the same.
+
+Deleting evidence is a soft delete: the row is marked, the bytes stay, because
+history is append-only and an earlier issued report may refer to the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
+
+from auditflow.errors import DomainError, Forbidden
+from auditflow.extensions import db
+from auditflow.models import Evidence, History, HistoryKind, Recommendation, User, utcnow
+from auditflow.models.recommendation import can_change_evidence
+from auditflow.services.recommendations import flush
+from auditflow.storage import FileKind, FileStore, FileTooLarge, RejectedFile, clean_filename, sniff
+from auditflow.workflow import State
+
+# One request may carry several files; past this many the user is asked to split
+# the upload (keeps one request's disk use and time bounded).
+MAX_FILES_PER_UPLOAD = 20
+
+_PENDING_KEY = "auditflow.evidence_pending"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file as the user sent it: its bytes and the name the browser gave."""
+
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    evidence: Evidence
+    note: str | None  # a warning for the uploader (e.g. an encrypted HWP), from the sniffer
+
+
+class EvidenceRejected(DomainError):
+    """One or more files of an upload were refused; none of them was stored."""
+
+    code = "file_rejected"
+    status = 400
+
+    def __init__(self, refused: Sequence[tuple[str, RejectedFile]]) -> None:
+        self.refused = list(refused)
+        codes = {err.code for _, err in self.refused}
+        too_large = any(isinstance(err, FileTooLarge) for _, err in self.refused)
+        lines = [f"'{name}': {err.message}" for name, err in self.refused]
+        if len(self.refused) == 1:
+            message = f"{lines[0]} 파일을 저장하지 않았습니다."
+        else:
+            message = (
+                f"다음 {len(self.refused)}개 파일을 올릴 수 없어 아무 파일도 저장하지 않았습니다. "
+                + " ".join(lines)
+            )
+        super().__init__(
+            message,
+            code=codes.pop() if len(codes) == 1 else "files_rejected",
+            status=413 if too_large else 400,
+        )
+
+
+def file_store() -> FileStore:
+    """The application's evidence store (one per app, made on first use)."""
+    store = current_app.extensions.get("auditflow.file_store")
+    if store is None:
+        store = FileStore(current_app.config["STORAGE_DIR"])
+        current_app.extensions["auditflow.file_store"] = store
+    return store
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def check_may_change(recommendation: Recommendation, user: User, verb: str) -> None:
+    """Refuse (403, Korean message) unless ``user`` may upload or delete evidence now."""
+    if can_change_evidence(recommendation, user):
+        return
+    if user.role == "department" and user.team_id in recommendation.team_ids:
+        state = State(recommendation.state)
+        raise Forbidden(
+            f"'{state.label}' 상태에서는 증빙자료를 {verb} 수 없습니다. "
+            "증빙자료는 검토 요청(제출) 전까지만 바꿀 수 있습니다.",
+            code="evidence_locked",
+        )
+    raise Forbidden(
+        f"증빙자료는 이 요구사항의 주관·협조 부서만 {verb} 수 있습니다.", code="evidence_forbidden"
+    )
+
+
+# ----------------------------------------------------------------- upload ---
+
+
+def upload(recommendation: Recommendation, user: User, stream: Any, filename: str) -> Evidence:
+    """Upload one file; see :func:`upload_many`."""
+    return upload_many(recommendation, user, [Upload(_stream_of(stream), filename)])[0].evidence
+
+
+def upload_many(recommendation: Recommendation, user: User,
+                files: Sequence[Upload]) -> list[Uploaded]:
+    """Check every file first; store all of them or, if any is refused, none.
+
+    Raises :class:`Forbidden` (not the item's team, or already submitted),
+    :class:`EvidenceRejected` (status 413 when a file is over the limit, 400
+    otherwise; its message names each refused file and what is allowed) or
+    :class:`DomainError` for an empty or too large batch.
+    """
+    check_may_change(recommendation, user, "올릴")
+    if not files:
+        raise DomainError("올릴 파일을 선택하세요.", code="evidence_file_required")
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise DomainError(
+            f"한 번에 {MAX_FILES_PER_UPLOAD}개까지 올릴 수 있습니다. 나누어 올려 주세요.",
+            code="evidence_too_many_files",
+        )
+
+    store = file_store()
+    limit = max_upload_bytes()
+    staged: list[tuple[str, Any, Path, FileKind]] = []
+    refused: list[tuple[str, RejectedFile]] = []
+    try:
+        for item in files:
+            name = clean_filename(item.filename)
+            try:
+                stored, temp = store.save(item.stream, max_bytes=limit)
+            except RejectedFile as err:  # FileTooLarge: the store removed its temp file
+                refused.append((name, err))
+                continue
+            try:
+                kind = sniff(temp)
+            except RejectedFile as err:
+                store.discard(temp)
+                refused.append((name, err))
+                continue
+            staged.append((name, stored, temp, kind))
+        if refused:
+            raise EvidenceRejected(refused)
+        results = _insert(recommendation, user, staged)
+    except BaseException:
+        for _, _, temp, _ in staged:
+            store.discard(temp)
+        raise
+
+    session = db.session()
+    transaction = _current_transaction(session)
+    for _, stored, temp, _ in staged:
+        _pending(session).append(_PendingFile(store, temp, stored.key, transaction))
+    return results
+
+
+def _insert(recommendation: Recommendation, user: User,
+            staged: Sequence[tuple[str, Any, Path, FileKind]]) -> list[Uploaded]:
+    now = utcnow()
+    next_version: dict[str, int] = {}
+    results = []
+    try:
+        with db.session.no_autoflush:
+            for name, stored, _temp, kind in staged:
+                results.append(_insert_one(recommendation, user, name, stored, kind, now,
+                                           next_version))
+        _touch(recommendation, now)
+        flush()
+    except IntegrityError as exc:
+        # Someone else stored the same name and version in the meantime.
+        raise DomainError(
+            "같은 이름의 파일을 다른 사용자가 동시에 올렸습니다. 다시 올려 주세요.",
+            code="conflict",
+            status=409,
+        ) from exc
+    return results
+
+
+def _insert_one(recommendation: Recommendation, user: User, name: str, stored: Any,
+                kind: FileKind, now: Any, next_version: dict[str, int]) -> Uploaded:
+    if name not in next_version:
+        # Deleted versions count too: a number is never given twice.
+        highest = db.session.scalar(
+            select(func.max(Evidence.version)).where(
+                Evidence.recommendation_id == recommendation.id,
+                Evidence.original_name == name,
+            )
+        )
+        next_version[name] = (highest or 0) + 1
+    version = next_version[name]
+    next_version[name] = version + 1
+    evidence = Evidence(
+        recommendation=recommendation,
+        original_name=name,
+        version=version,
+        storage_key=stored.key,
+        size=stored.size,
+        sha256=stored.sha256,
+        content_type=kind.mime,
+        uploaded_by=user,
+        uploaded_at=now,
+    )
+    db.session.add(evidence)
+    _record(recommendation, user, name, f"업로드 (v{version})", now)
+    return Uploaded(evidence, kind.note)
+
+
+def _stream_of(file: Any) -> BinaryIO:
+    """A werkzeug ``FileStorage`` or any binary stream."""
+    return getattr(file, "stream", file)
+
+
+# ----------------------------------------------------------------- delete ---
+
+
+def delete(evidence: Evidence, user: User) -> None:
+    """Mark a file deleted (its team, before submission); the bytes stay."""
+    recommendation = evidence.recommendation
+    check_may_change(recommendation, user, "삭제할")
+    if evidence.deleted_at is not None:
+        raise DomainError("이미 삭제된 파일입니다.", code="evidence_already_deleted", status=409)
+    now = utcnow()
+    evidence.deleted_at = now
+    evidence.deleted_by_id = user.id
+    _record(recommendation, user, evidence.original_name, f"삭제 (v{evidence.version})", now)
+    _touch(recommendation, now)
+    flush()
+
+
+# ----------------------------------------------------------------- shared ---
+
+
+def _record(recommendation: Recommendation, user: User, name: str, comment: str, at: Any) -> None:
+    db.session.add(
+        History(
+            recommendation=recommendation,
+            at=at,
+            actor=user,
+            kind=HistoryKind.EVIDENCE.value,
+            field="evidence",
+            new_value=name,
+            comment=comment,
+        )
+    )
+
+
+def _touch(recommendation: Recommendation, now: Any) -> None:
+    # Evidence is part of the item: changing it bumps the item's version, so an
+    # upload racing a submission (or another upload) fails as a conflict
+    # instead of slipping in after the item was handed over for review.
+    recommendation.updated_at = now
+
+
+# ------------------------------------------- files follow the transaction ---
+
+
+@dataclass
+class _PendingFile:
+    store: FileStore
+    temp: Path
+    key: str
+    transaction: SessionTransaction  # the (sub)transaction the row was flushed in
+    moved: bool = field(default=False)
+
+    def undo(self) -> None:
+        if self.moved:
+            self.store.remove(self.key)
+        else:
+            self.store.discard(self.temp)
+
+
+def _pending(session: Session) -> list[_PendingFile]:
+    return session.info.setdefault(_PENDING_KEY, [])
+
+
+def _current_transaction(session: Session) -> SessionTransaction:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    assert transaction is not None  # a flush has just happened
+    return transaction
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _undo(session: Session, ended: SessionTransaction | None = None) -> None:
+    """Undo the files of ``ended`` and its savepoints (all files when None)."""
+    pending = session.info.get(_PENDING_KEY)
+    if not pending:
+        return
+    keep = []
+    for item in pending:
+        if ended is None or _within(item.transaction, ended):
+            try:
+                item.undo()
+            except OSError:
+                current_app.logger.exception("could not remove evidence file %s", item.key)
+        else:
+            keep.append(item)
+    session.info[_PENDING_KEY] = keep
+
+
+@event.listens_for(Session, "before_commit")
+def _move_files_before_commit(session: Session) -> None:
+    # A savepoint release also fires this; files move only with the real commit.
+    if session.in_nested_transaction():
+        return
+    for item in session.info.get(_PENDING_KEY, ()):
+        if not item.moved:
+            item.store.commit(item.temp, item.key)  # an error here aborts the commit
+            item.moved = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_files_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(_PENDING_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _undo_files_after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:
+        _undo(session)
+    elif previous.nested:
+        _undo(session, previous)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _undo_files_left_behind(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without commit or rollback (session closed).
+    if transaction.parent is None:
+        _undo(session)
