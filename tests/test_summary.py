@@ -165,3 +165,20 @@ def test_as_of_uses_the_audits_history_not_other_audits(make):
     db.session.commit()
     assert summarize(first, dates.today()).total.total == 1
     assert summarize(second).total.counts[State.IN_PROGRESS] == 1
+
+
+def test_as_of_counts_the_category_an_item_had_then(make):
+    audit = make.audit()
+    auditor = make.user("audit")
+    item = ops.register(audit, number=1, category=Category.SUGGESTION, council_text="방안 마련 바람.",
+                        actor=auditor, lead_team=make.team(),
+                        at=dates.at_local(dates.today() - timedelta(days=5), 9))
+    ops.edit_text(item, auditor, council_text=item.council_text, category=Category.CORRECTIVE,
+                  reason="분류 정정", at=dates.at_local(dates.today() - timedelta(days=2), 9))
+    db.session.commit()
+    earlier = summarize(audit, dates.today() - timedelta(days=3))
+    later = summarize(audit, dates.today() - timedelta(days=1))
+    by_label = {row.label: row.total for row in earlier.rows}
+    assert (by_label["건의사항"], by_label["시정·처리요구사항"]) == (1, 0)
+    by_label = {row.label: row.total for row in later.rows}
+    assert (by_label["건의사항"], by_label["시정·처리요구사항"]) == (0, 1)

@@ -111,10 +111,17 @@ def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None)
         as_of, History.to_state, History.to_state.is_not(None),
         Recommendation.audit_id == audit_id, tz=tz,
     )
+    # The category too as it stood then: the audit team may have moved the item since.
+    categories = latest_history(
+        as_of, History.new_value, History.field == "category",
+        Recommendation.audit_id == audit_id, tz=tz,
+    )
+    category = func.coalesce(categories.c.value, Recommendation.category)
     return (
-        select(Recommendation.category, states.c.value, func.count())
+        select(category, states.c.value, func.count())
         .join(states, states.c.recommendation_id == Recommendation.id)
-        .group_by(Recommendation.category, states.c.value)
+        .outerjoin(categories, categories.c.recommendation_id == Recommendation.id)
+        .group_by(category, states.c.value)
     )
 
 

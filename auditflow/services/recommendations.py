@@ -112,6 +112,9 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
     db.session.add(recommendation)
     _record(recommendation, HistoryKind.CREATED, actor, at=when, to_state=workflow.INITIAL.value,
             new=text)
+    # The category it was registered with, so that "as of" rebuilds it after later edits.
+    _record(recommendation, HistoryKind.TEXT, actor, field="category", old=None,
+            new=recommendation.category, at=when)
     if lead_team is not None or supporting_teams:
         _record(recommendation, HistoryKind.ASSIGNMENT, actor, field="teams",
                 old=_teams_value(None, ()), new=_teams_value(lead_team, supporting_teams), at=when)
