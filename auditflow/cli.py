@@ -97,6 +97,13 @@ def summary_command(audit_id: int | None, as_of: date | None, fmt: str) -> None:
     click.echo(render(result), nl=False)
 
 
+def _report_command() -> click.Command:
+    from auditflow.reports.commands import report_command
+
+    return report_command
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(summary_command)
+    app.cli.add_command(_report_command())

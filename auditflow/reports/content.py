@@ -35,7 +35,7 @@ from auditflow.models import (
 )
 from auditflow.outline import OutlineLine, parse, to_plain
 from auditflow.reports import summary_formats
-from auditflow.reports.summary import Summary, summarize
+from auditflow.reports.summary import Summary, latest_history, summarize
 from auditflow.workflow import State
 
 # Report order of the categories: the order the enum declares them.
@@ -182,7 +182,7 @@ def build_report(audit: Audit, as_of: date | None = None) -> Report:
     today = dates.today()
     use_history = as_of is not None and as_of < today
     day = as_of or today
-    items = _items_as_of(audit, dates.end_of_day(day)) if use_history else _items_now(audit)
+    items = _items_as_of(audit, day) if use_history else _items_now(audit)
     by_category: dict[Category, list[ReportItem]] = defaultdict(list)
     for item in items:
         by_category[item.category].append(item)
@@ -235,7 +235,31 @@ def _items_now(audit: Audit) -> list[ReportItem]:
     ]
 
 
-def _items_as_of(audit: Audit, cutoff: datetime) -> list[ReportItem]:
+# Field of the report -> (value column, rows that carry it) in the history table.
+def _history_fields() -> dict[str, tuple[Any, Any]]:
+    return {
+        "state": (History.to_state, History.to_state.is_not(None)),
+        "council_text": (History.new_value, or_(History.kind == HistoryKind.CREATED.value,
+                                                History.field == "council_text")),
+        "category": (History.new_value, History.field == "category"),
+        "teams": (History.new_value, History.field == "teams"),
+        "due_date": (History.new_value, History.field == "due_date"),
+        "action_details": (History.new_value, History.field == "action_details"),
+        "future_plan": (History.new_value, History.field == "future_plan"),
+    }
+
+
+def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
+    """One query: each field from its latest history row by the end of ``as_of``.
+
+    The rule is ``summary.latest_history``, the one the summary engine counts with,
+    so the items always agree with the 총괄 table. An item without a state row by
+    then was not registered yet and is absent (inner join).
+    """
+    latest = {
+        name: latest_history(as_of, value, rows, Recommendation.audit_id == audit.id)
+        for name, (value, rows) in _history_fields().items()
+    }
     # The category an item was registered with is in no history row; when it was edited
     # later, the first edit's old value is that category, else the item's own column.
     first_category = (
@@ -246,51 +270,36 @@ def _items_as_of(audit: Audit, cutoff: datetime) -> list[ReportItem]:
         .correlate(Recommendation)
         .scalar_subquery()
     )
-    registered = {
-        rec_id: (number, Category(original or category))
-        for rec_id, number, category, original in db.session.execute(
-            select(Recommendation.id, Recommendation.number, Recommendation.category,
-                   first_category).where(Recommendation.audit_id == audit.id)
-        )
-    }
-    rows = db.session.execute(
-        select(History.recommendation_id, History.kind, History.field, History.to_state,
-               History.new_value)
-        .join(Recommendation, Recommendation.id == History.recommendation_id)
-        .where(Recommendation.audit_id == audit.id, History.at < cutoff)
-        .order_by(History.at, History.id)
-    ).all()
-    values: dict[int, dict[str, Any]] = defaultdict(dict)
-    for rec_id, kind, field, to_state, new_value in rows:
-        current = values[rec_id]
-        if to_state is not None:
-            current["state"] = to_state
-        if kind == HistoryKind.CREATED:
-            current["council_text"] = new_value
-        elif field is not None and kind != HistoryKind.EVIDENCE:
-            current[field] = new_value
+    query = (
+        select(Recommendation.id, Recommendation.number,
+               Recommendation.category.label("stored_category"),
+               first_category.label("first_category"),
+               *(sub.c.value.label(name) for name, sub in latest.items()))
+        .join(latest["state"], latest["state"].c.recommendation_id == Recommendation.id)
+        .where(Recommendation.audit_id == audit.id)
+        .order_by(Recommendation.number)
+    )
+    for name, sub in latest.items():
+        if name != "state":
+            query = query.outerjoin(sub, sub.c.recommendation_id == Recommendation.id)
     units = _unit_names()
-    evidence = _evidence_counts(audit, cutoff)
+    evidence = _evidence_counts(audit, dates.end_of_day(as_of))
     items = []
-    for rec_id, current in values.items():
-        if "state" not in current:  # no state row by then: not registered by then
-            continue
-        number, category = registered[rec_id]
-        lead, supporting = _teams(current.get("teams"), units)
-        due = current.get("due_date")
+    for row in db.session.execute(query):
+        lead, supporting = _teams(row.teams, units)
         items.append(
             ReportItem(
-                id=rec_id,
-                number=number,
-                category=Category(current["category"]) if current.get("category") else category,
-                council_text=current.get("council_text") or "",
-                state=State(current["state"]),
+                id=row.id,
+                number=row.number,
+                category=Category(row.category or row.first_category or row.stored_category),
+                council_text=row.council_text or "",
+                state=State(row.state),
                 lead_team=lead,
                 supporting_teams=supporting,
-                due_date=date.fromisoformat(due) if due else None,
-                action_details=current.get("action_details") or "",
-                future_plan=current.get("future_plan") or None,
-                evidence_count=evidence.get(rec_id, 0),
+                due_date=date.fromisoformat(row.due_date) if row.due_date else None,
+                action_details=row.action_details or "",
+                future_plan=row.future_plan or None,
+                evidence_count=evidence.get(row.id, 0),
             )
         )
     return items

@@ -1,0 +1,53 @@
+"""The report's items as CSV: UTF-8 with a BOM (Excel then reads Korean correctly), CRLF rows.
+
+The header row comes first (so Excel's filters and any import read it as is),
+then one row per recommendation in report order; the outline texts keep their
+lines (and indentation) inside the quoted cell. The last column, 기준일, repeats
+the reference date ("'26.1.31. 기준") so a copy on its own still says what day
+it shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from auditflow.reports.content import Report, ReportItem
+
+COLUMNS = (
+    "번호", "분류", "요구사항", "주관부서", "협조부서", "처리기한",
+    "추진상황", "추진내용", "향후계획", "증빙자료 수", "기준일",
+)
+BOM = "\ufeff"
+
+
+def row(item: ReportItem, reference: str) -> list[str | int]:
+    return [
+        item.number,
+        item.category.label,
+        item.council_text,
+        item.lead_team or "",
+        ", ".join(item.supporting_teams),
+        item.due_date.isoformat() if item.due_date else "",
+        item.state.report_label,
+        item.action_details,
+        item.future_plan or "",
+        item.evidence_count,
+        reference,
+    ]
+
+
+def render(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for item in report.items:
+        writer.writerow(row(item, report.reference_label))
+    return BOM + buffer.getvalue()
+
+
+def write(report: Report, path: Path) -> None:
+    # newline="" keeps the writer's CRLF as it is.
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        out.write(render(report))

@@ -1,0 +1,44 @@
+"""The report as one standalone HTML document for printing; WeasyPrint makes the PDF from it.
+
+The document carries its own stylesheet (templates/reports/document.css) so it
+prints the same from a browser after download, without the application. The
+page follows the Korean public-document layout (see that stylesheet): A4,
+margins 30 mm top, 15 mm bottom, 20 mm left, 15 mm right, the page number at
+the bottom centre, table headers repeated on every page, rows kept whole.
+
+It is rendered with a Jinja environment of its own, not the web application's,
+so the CLI and the issuing service produce the same bytes as a download.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from auditflow.reports.content import LEADER_DOTS, Report
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render(report: Report, extra_css: str = "") -> str:
+    """The document; ``extra_css`` is appended to its stylesheet (the PDF adds its fonts)."""
+    template = _environment().get_template("document.html")
+    return template.render(report=report, extra_css=extra_css, leader=LEADER_DOTS)
+
+
+def write(report: Report, path: Path) -> None:
+    Path(path).write_text(render(report), encoding="utf-8")
