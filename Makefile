@@ -16,7 +16,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# KRDS (krds-uiux) styles, scripts and fonts, served by Flask from node_modules.
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $@
+
+install: $(BIN)/.installed $(NPM_STAMP)
 
 migrate: install
 	$(FLASK) db upgrade

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from auditflow.extensions import db
 
 
+def _forget_request_caches() -> None:
+    from flask import current_app
+
+    # Flask-Login (the user) and Flask-WTF (the CSRF token) cache per-request
+    # values on ``g``, which lives as long as the application context.
+    for name in ("_login_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+                 "csrf_valid"):
+        g.pop(name, None)
+
+
 def register_blueprints(app: Flask) -> None:
+    from auditflow.api import bp as api_bp
+    from auditflow.web import assets, errors, security, templating
+    from auditflow.web.audits import bp as audits_bp
+    from auditflow.web.home import bp as home_bp
+    from auditflow.web.recommendations import bp as recommendations_bp
     from auditflow.web.summary import bp as summary_bp
 
+    # A test (or a CLI command) that holds one application context across
+    # requests would otherwise see the previous request's user and CSRF token.
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_request_caches)
+
+    assets.register(app)
+    templating.register(app)
+    security.register(app)
+    errors.register(app)
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(audits_bp)
+    app.register_blueprint(recommendations_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(summary_bp)
 
     @app.after_request

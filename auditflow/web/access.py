@@ -29,3 +29,34 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 
 
 READERS = ("admin", "audit", "liaison")  # see every item
+ITEM_ACTORS = ("audit", "department")  # may change items (admin and liaison only read)
+
+
+def visible_to(user: Any) -> Any:
+    """A WHERE clause: the recommendations ``user`` may see (filter in the query, not the page)."""
+    from sqlalchemy import false, or_, select, true
+
+    from auditflow.models import Recommendation, recommendation_support_team
+
+    role = getattr(user, "role", None)
+    if role in READERS:
+        return true()
+    team_id = getattr(user, "team_id", None)
+    if role != "department" or team_id is None:
+        return false()
+    supporting = select(recommendation_support_team.c.recommendation_id).where(
+        recommendation_support_team.c.team_id == team_id
+    )
+    return or_(Recommendation.lead_team_id == team_id, Recommendation.id.in_(supporting))
+
+
+def load_visible(recommendation_id: int, *options: Any) -> Any:
+    """The recommendation, or 404 when it does not exist or this user may not see it."""
+    from auditflow.extensions import db
+    from auditflow.models import Recommendation
+    from auditflow.models.recommendation import can_view
+
+    recommendation = db.session.get(Recommendation, recommendation_id, options=list(options))
+    if recommendation is None or not can_view(recommendation, current_user):
+        abort(404)
+    return recommendation

@@ -1,0 +1,29 @@
+"""Comments between the audit team and the assigned teams on one recommendation."""
+
+from __future__ import annotations
+
+from auditflow.errors import DomainError, Forbidden
+from auditflow.extensions import db
+from auditflow.models import Comment, Recommendation, User, utcnow
+
+
+def can_comment(recommendation: Recommendation, user: object) -> bool:
+    """The audit team and the teams assigned to the item; everybody else only reads."""
+    role = getattr(user, "role", None)
+    if role == "audit":
+        return True
+    team_id = getattr(user, "team_id", None)
+    return role == "department" and team_id is not None and team_id in recommendation.team_ids
+
+
+def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
+    if not can_comment(recommendation, actor):
+        raise Forbidden("의견은 감사팀과 지정된 부서만 남길 수 있습니다.", code="comment_not_allowed")
+    text = (body or "").strip()
+    if not text:
+        raise DomainError("의견을 입력하세요.", code="comment_required")
+    comment = Comment(recommendation_id=recommendation.id, author=actor, body=text,
+                      created_at=utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    return comment

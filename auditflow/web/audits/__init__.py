@@ -1,0 +1,3 @@
+from auditflow.web.audits.routes import bp
+
+__all__ = ["bp"]

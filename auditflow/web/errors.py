@@ -1,0 +1,135 @@
+"""Korean error pages, and ``{"error": {"code", "message"}}`` under /api.
+
+No stack trace ever reaches a user: unexpected exceptions are logged and
+answered with a plain 500 page. A ``DomainError`` keeps its own status and
+Korean message; on a form post that named its page (``return_to``) the user is
+sent back there with the message, after the transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from auditflow.errors import DomainError
+from auditflow.extensions import db
+
+TITLES = {
+    400: "잘못된 요청",
+    401: "로그인 필요",
+    403: "권한 없음",
+    404: "찾을 수 없음",
+    405: "허용되지 않는 요청",
+    409: "처리할 수 없음",
+    413: "파일이 너무 큼",
+    500: "일시적인 오류",
+}
+
+MESSAGES = {
+    400: "요청을 처리할 수 없습니다. 입력한 내용을 확인한 뒤 다시 시도하세요.",
+    401: "로그인이 필요합니다.",
+    403: "이 작업을 할 권한이 없습니다.",
+    404: "요청하신 페이지나 항목을 찾을 수 없습니다. 주소를 확인하세요.",
+    405: "이 주소에서는 허용되지 않는 방식의 요청입니다.",
+    409: "지금은 이 작업을 할 수 없습니다.",
+    413: "파일이 너무 큽니다.",
+    500: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도하세요. 문제가 계속되면 관리자에게 알려 주세요.",
+}
+
+CODES = {
+    400: "bad_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    500: "server_error",
+}
+
+CSRF_MESSAGE = "보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
+
+
+def wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def return_to(url: str) -> None:
+    """Name the page a refused form post goes back to (with the refusal flashed)."""
+    g.return_to = url
+
+
+def _message_for(status: int, exc: HTTPException | None = None) -> str:
+    if status == 413:
+        limit = current_app.config.get("MAX_UPLOAD_MB")
+        if limit:
+            return f"파일이 너무 큽니다. 파일 하나에 {limit}MB까지 올릴 수 있습니다."
+    if exc is not None and exc.description and exc.description != type(exc).description:
+        # abort(400, "날짜는 …"): our own Korean words, not werkzeug's English default.
+        return str(exc.description)
+    return MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+
+
+def error_response(status: int, message: str, code: str) -> Any:
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    try:
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title=TITLES.get(status, TITLES[500 if status >= 500 else 400]),
+            message=message,
+        )
+    except Exception:  # the error page itself failed: still no trace, still Korean
+        current_app.logger.exception("error page failed to render")
+        body = f"<!doctype html><html lang=\"ko\"><title>오류</title><p>{MESSAGES[500]}</p></html>"
+    return Response(body, status=status, mimetype="text/html")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return error_response(400, CSRF_MESSAGE, "csrf_failed")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if status < 400:  # a RequestRedirect and friends are not errors
+            return exc
+        response = error_response(status, _message_for(status, exc), CODES.get(status, "error"))
+        if status == 405 and isinstance(exc.get_response(), Response):
+            allow = exc.get_response().headers.get("Allow")
+            if allow:
+                response = current_app.make_response(response)
+                response.headers["Allow"] = allow
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Any:
+        db.session.rollback()
+        target = g.get("return_to")
+        # A business refusal (conflict, wrong state, missing reason) goes back to the
+        # item with its message; a permission refusal answers with its own status.
+        if target and request.method == "POST" and not wants_json() and exc.status not in (403, 404):
+            flash(exc.message, "error")
+            return redirect(target, code=303)
+        return error_response(exc.status, exc.message, exc.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, MESSAGES[500], CODES[500])

@@ -1,0 +1,40 @@
+"""The base of every form: Flask-WTF (CSRF) with WTForms' own Korean messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField, widgets
+from wtforms.i18n import get_translations
+from wtforms.validators import InputRequired
+
+
+class KoreanForm(FlaskForm):
+    class Meta:
+        locales = ("ko_KR", "ko")
+
+        def get_translations(self, form: Any) -> Any:
+            # Flask-WTF's translations need Flask-Babel; WTForms ships a Korean catalogue.
+            return get_translations(self.locales)
+
+    @property
+    def form_errors_all(self) -> list[str]:
+        return list(self.form_errors)
+
+
+class VersionedForm(KoreanForm):
+    """A change to an item names the version the user saw, so a stale write is refused."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1  # never matches: treated as a conflict
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -1,0 +1,3 @@
+from auditflow.web.home.routes import bp
+
+__all__ = ["bp"]

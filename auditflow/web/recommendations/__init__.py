@@ -1,0 +1,3 @@
+from auditflow.web.recommendations.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,355 @@
+"""Recommendations: the list, the item page, and every change made to an item.
+
+Thin views: validate the form, call ``auditflow.services``, let the request
+commit once. Access is decided on the server for every request: a department
+asking for another team's item gets 404 (``load_visible``), a role that may
+not change items gets 403 (``require_roles``) before any work is done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from auditflow import workflow
+from auditflow.errors import DomainError
+from auditflow.extensions import db
+from auditflow.models import Audit, Category, Comment, History, Recommendation
+from auditflow.models.recommendation import can_edit_result, can_manage
+from auditflow.services import comments as comment_ops
+from auditflow.services import recommendations as ops
+from auditflow.web.access import ITEM_ACTORS, READERS, load_visible, require_roles
+from auditflow.web.errors import return_to
+from auditflow.web.recommendations import queries, timeline
+from auditflow.web.recommendations.forms import (
+    NO_TEAM,
+    STATE_CHOICES,
+    ActionForm,
+    AssignForm,
+    CommentForm,
+    DueDateForm,
+    EditTextForm,
+    FilterForm,
+    RegisterForm,
+    ResultForm,
+    audit_choices,
+    team_choices,
+)
+from auditflow.workflow import State
+
+bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
+
+ALL_ROLES = (*READERS, "department")
+# Triggers that close an item as not reflected or reopen a closed one: the form
+# asks for an explicit "확인했습니다" (a confirmation step without inline script).
+CONFIRM_TRIGGERS = frozenset({"decline", "reopen"})
+
+
+def me() -> Any:
+    """The signed-in user itself (not the proxy): services store it in history rows."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _detail_url(recommendation: Recommendation) -> str:
+    return url_for("recommendations.detail", recommendation_id=recommendation.id)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("")
+@require_roles(*ALL_ROLES)
+def index() -> Any:
+    audits = audit_choices()
+    audit_arg = request.args.get("audit")
+    if audit_arg is None:  # first visit: the latest audit
+        audit_id = audits[0][0] if audits else None
+    else:
+        audit_id = int(audit_arg) if audit_arg.isdigit() else None
+    category = request.args.get("category") or None
+    state = request.args.get("state") or None
+    if category not in {c.value for c in Category}:
+        category = None
+    if state not in {s.value for s in State}:
+        state = None
+    filters = queries.Filters(
+        audit_id=audit_id,
+        category=category,
+        state=state,
+        team_id=_int_arg("team"),
+        overdue=request.args.get("overdue") in {"1", "y", "on", "true"},
+        q=(request.args.get("q") or "")[:200],
+    )
+    page = queries.search(me(), filters, number=_int_arg("page") or 1)
+
+    form = FilterForm(formdata=None)
+    form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audits]
+    form.audit.data = str(audit_id) if audit_id else ""
+    form.category.choices = [("", "전체")] + [(c.value, c.label) for c in Category]
+    form.category.data = category or ""
+    form.state.choices = [("", "전체")] + STATE_CHOICES
+    form.state.data = state or ""
+    form.team.choices = [("", "전체 부서")] + [(str(i), n) for i, n in team_choices()]
+    form.team.data = str(filters.team_id) if filters.team_id else ""
+    form.overdue.data = filters.overdue
+    form.q.data = filters.q
+
+    args = {
+        "audit": form.audit.data, "category": form.category.data, "state": form.state.data,
+        "team": form.team.data, "overdue": "1" if filters.overdue else "", "q": filters.q,
+    }
+
+    def page_url(number: int) -> str:
+        return url_for("recommendations.index", page=number,
+                       **{k: v for k, v in args.items() if v or k == "audit"})
+
+    return render_template("recommendations/index.html", page=page, form=form,
+                           filters=filters, page_url=page_url)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_roles("audit")
+def new() -> Any:
+    form = RegisterForm()
+    form.audit.choices = audit_choices()
+    form.fill_team_choices()
+    if request.method == "GET":
+        chosen = _int_arg("audit")
+        if chosen:
+            form.audit.data = chosen
+        if form.audit.data:
+            form.number.data = _next_number(form.audit.data)
+    if form.validate_on_submit():
+        audit = db.session.get(Audit, form.audit.data) or abort(400)
+        lead, supporting = form.selected_teams()
+        try:
+            recommendation = ops.register(
+                audit, number=form.number.data, category=Category(form.category.data),
+                council_text=form.council_text.data, actor=me(), lead_team=lead,
+                supporting_teams=supporting, due_date=form.due_date.data,
+            )
+        except DomainError as error:
+            return _form_refused(form, error, "recommendations/new.html")
+        flash(f"{recommendation.number}번 요구사항을 등록했습니다.", "success")
+        return redirect(_detail_url(recommendation), code=303)
+    return _render_form(form, "recommendations/new.html")
+
+
+def _next_number(audit_id: int) -> int:
+    from sqlalchemy import func
+
+    highest = db.session.scalar(
+        db.select(func.max(Recommendation.number)).where(Recommendation.audit_id == audit_id)
+    )
+    return (highest or 0) + 1
+
+
+def _render_form(form: Any, template: str, **context: Any) -> Any:
+    status = 400 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+# Refusals of a service land next to the field they are about.
+ERROR_FIELDS = {
+    "reason_required": "reason",
+    "council_text_required": "council_text",
+    "number_invalid": "number",
+    "number_taken": "number",
+    "team_not_assignable": "lead_team",
+    "team_duplicate": "supporting_teams",
+}
+
+
+def _form_refused(form: Any, error: DomainError, template: str, **context: Any) -> Any:
+    db.session.rollback()
+    name = ERROR_FIELDS.get(error.code)
+    field = getattr(form, name, None) if name else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+    return render_template(template, form=form, **context), error.status
+
+
+def _item_options() -> list[Any]:
+    return [
+        selectinload(Recommendation.audit),
+        selectinload(Recommendation.lead_team),
+        selectinload(Recommendation.supporting_teams),
+    ]
+
+
+@bp.get("/<int:recommendation_id>")
+@require_roles(*ALL_ROLES)
+def detail(recommendation_id: int) -> Any:
+    recommendation = load_visible(recommendation_id, *_item_options())
+    return _render_detail(recommendation)
+
+
+def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | None = None,
+                   comment_form: CommentForm | None = None, status: int = 200) -> Any:
+    user = me()
+    history = list(
+        db.session.scalars(
+            db.select(History).where(History.recommendation_id == recommendation.id)
+            .order_by(History.at, History.id).options(selectinload(History.actor))
+        )
+    )
+    comments = list(
+        db.session.scalars(
+            db.select(Comment).where(Comment.recommendation_id == recommendation.id)
+            .order_by(Comment.id).options(selectinload(Comment.author))
+        )
+    )
+    if result_form is None and can_edit_result(recommendation, user):
+        result_form = ResultForm(formdata=None, action_details=recommendation.action_details,
+                                 future_plan=recommendation.future_plan or "",
+                                 version=recommendation.version)
+    if comment_form is None and comment_ops.can_comment(recommendation, user):
+        comment_form = CommentForm(formdata=None)
+    return render_template(
+        "recommendations/detail.html",
+        recommendation=recommendation,
+        actions=workflow.available_actions(recommendation, user),
+        confirm_triggers=CONFIRM_TRIGGERS,
+        timeline=timeline.describe(history),
+        comments=comments,
+        result_form=result_form if can_edit_result(recommendation, user) else None,
+        comment_form=comment_form if comment_ops.can_comment(recommendation, user) else None,
+        can_manage=can_manage(recommendation, user),
+    ), status
+
+
+def _load_for_change(recommendation_id: int) -> Recommendation:
+    recommendation = load_visible(recommendation_id, *_item_options())
+    return_to(_detail_url(recommendation))
+    return recommendation
+
+
+def _load_for_manage(recommendation_id: int) -> Recommendation:
+    recommendation = _load_for_change(recommendation_id)
+    if not can_manage(recommendation, me()):
+        abort(403)
+    return recommendation
+
+
+@bp.route("/<int:recommendation_id>/edit", methods=["GET", "POST"])
+@require_roles(*ITEM_ACTORS)
+def edit(recommendation_id: int) -> Any:
+    recommendation = _load_for_manage(recommendation_id)
+    form = EditTextForm()
+    if request.method == "GET":
+        form = EditTextForm(formdata=None, category=recommendation.category,
+                            council_text=recommendation.council_text,
+                            version=recommendation.version)
+    elif form.validate_on_submit():
+        try:
+            ops.edit_text(recommendation, me(), council_text=form.council_text.data,
+                          category=Category(form.category.data), reason=form.reason.data,
+                          expected_version=form.expected_version())
+        except DomainError as error:
+            return _form_refused(form, error, "recommendations/edit.html",
+                                 recommendation=recommendation)
+        flash("요구사항을 수정했습니다.", "success")
+        return redirect(_detail_url(recommendation), code=303)
+    return _render_form(form, "recommendations/edit.html", recommendation=recommendation)
+
+
+@bp.route("/<int:recommendation_id>/assign", methods=["GET", "POST"])
+@require_roles(*ITEM_ACTORS)
+def assign(recommendation_id: int) -> Any:
+    recommendation = _load_for_manage(recommendation_id)
+    form = AssignForm()
+    if request.method == "GET":
+        form = AssignForm(
+            formdata=None,
+            lead_team=recommendation.lead_team_id or NO_TEAM,
+            supporting_teams=[team.id for team in recommendation.supporting_teams],
+            version=recommendation.version,
+        )
+    form.fill_team_choices()
+    if request.method == "POST" and form.validate_on_submit():
+        lead, supporting = form.selected_teams()
+        try:
+            ops.assign(recommendation, me(), lead_team=lead, supporting_teams=supporting,
+                       reason=form.reason.data, expected_version=form.expected_version())
+        except DomainError as error:
+            return _form_refused(form, error, "recommendations/assign.html",
+                                 recommendation=recommendation)
+        flash("담당 부서를 지정했습니다.", "success")
+        return redirect(_detail_url(recommendation), code=303)
+    return _render_form(form, "recommendations/assign.html", recommendation=recommendation)
+
+
+@bp.route("/<int:recommendation_id>/due-date", methods=["GET", "POST"])
+@require_roles(*ITEM_ACTORS)
+def due_date(recommendation_id: int) -> Any:
+    recommendation = _load_for_manage(recommendation_id)
+    form = DueDateForm()
+    if request.method == "GET":
+        form = DueDateForm(formdata=None, due_date=recommendation.due_date,
+                           version=recommendation.version)
+    elif form.validate_on_submit():
+        try:
+            ops.set_due_date(recommendation, me(), form.due_date.data, reason=form.reason.data,
+                             expected_version=form.expected_version())
+        except DomainError as error:
+            return _form_refused(form, error, "recommendations/due_date.html",
+                                 recommendation=recommendation)
+        flash("처리 기한을 저장했습니다.", "success")
+        return redirect(_detail_url(recommendation), code=303)
+    return _render_form(form, "recommendations/due_date.html", recommendation=recommendation)
+
+
+@bp.post("/<int:recommendation_id>/result")
+@require_roles(*ITEM_ACTORS)
+def result(recommendation_id: int) -> Any:
+    recommendation = _load_for_change(recommendation_id)
+    if not can_edit_result(recommendation, me()):
+        abort(403)
+    form = ResultForm()
+    if not form.validate_on_submit():
+        return _render_detail(recommendation, result_form=form, status=400)
+    ops.edit_result(recommendation, me(), action_details=form.action_details.data or "",
+                    future_plan=form.future_plan.data, expected_version=form.expected_version())
+    flash("조치결과를 저장했습니다.", "success")
+    return redirect(_detail_url(recommendation), code=303)
+
+
+@bp.post("/<int:recommendation_id>/actions/<trigger>")
+@require_roles(*ITEM_ACTORS)
+def action(recommendation_id: int, trigger: str) -> Any:
+    recommendation = _load_for_change(recommendation_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise DomainError("요청이 올바르지 않습니다. 화면을 새로 고친 뒤 다시 시도하세요.",
+                          code="invalid_form")
+    spec = workflow.BY_TRIGGER.get(trigger)
+    if spec is None:
+        abort(404)
+    if trigger in CONFIRM_TRIGGERS and not form.confirm.data:
+        raise DomainError(f"'{spec.label}'을(를) 하려면 '확인했습니다'에 표시하세요.",
+                          code="confirmation_required")
+    ops.fire(recommendation, trigger, me(), reason=form.reason.data,
+             expected_version=form.expected_version())
+    flash(f"'{spec.label}' 처리했습니다. 현재 상태: {State(recommendation.state).label}", "success")
+    return redirect(_detail_url(recommendation), code=303)
+
+
+@bp.post("/<int:recommendation_id>/comments")
+@require_roles(*ITEM_ACTORS)
+def comment(recommendation_id: int) -> Any:
+    recommendation = _load_for_change(recommendation_id)
+    if not comment_ops.can_comment(recommendation, me()):
+        abort(403)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_detail(recommendation, comment_form=form, status=400)
+    comment_ops.add(recommendation, me(), form.body.data)
+    flash("의견을 남겼습니다.", "success")
+    return redirect(_detail_url(recommendation) + "#comments", code=303)

@@ -1,0 +1,120 @@
+"""What every template may use: dates as the documents write them, state words, D-day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app
+
+from auditflow import dates, outline
+from auditflow.models import Category, HistoryKind, Role
+from auditflow.workflow import CLOSED, State
+
+
+def short_date(day: date | None) -> str:
+    return dates.short(day)
+
+
+def state_label(state: str | State | None) -> str:
+    return State(state).label if state else ""
+
+
+def state_badge(state: str | State | None) -> str:
+    """The KRDS badge class of a state: a colour per state, from State.badge."""
+    return f"bg-light-{State(state).badge}" if state else "bg-light-gray"
+
+
+def category_label(category: str | Category | None) -> str:
+    return Category(category).label if category else ""
+
+
+def role_label(role: str | None) -> str:
+    return Role(role).label if role else ""
+
+
+def history_label(kind: str) -> str:
+    return HistoryKind(kind).label
+
+
+def d_day(due: date | None, today: date | None = None) -> str:
+    """"D-3" before the due date, "D-day" on it, "D+5 (기한 경과)" after it."""
+    if due is None:
+        return ""
+    days = (due - (today or dates.today())).days
+    if days > 0:
+        return f"D-{days}"
+    if days == 0:
+        return "D-day"
+    return f"D+{-days} (기한 경과)"
+
+
+def is_overdue(recommendation: object, today: date | None = None) -> bool:
+    due = getattr(recommendation, "due_date", None)
+    state = getattr(recommendation, "state", None)
+    return due is not None and due < (today or dates.today()) and State(state) not in CLOSED
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment in the body's time zone, as '26.1.31. 14:05."""
+    if moment is None:
+        return ""
+    local = dates.local(moment)
+    return f"{dates.short(local.date())} {local:%H:%M}"
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a blueprint is registered: pages link to others' features only once they exist."""
+    return name in current_app.view_functions
+
+
+# The menu per role: (endpoint, label, roles). Links to other engineers'
+# features appear once their blueprint is registered.
+NAV = (
+    ("home.index", "홈", ("admin", "audit", "department", "liaison")),
+    ("recommendations.index", "요구사항", ("admin", "audit", "department", "liaison")),
+    ("audits.index", "감사 관리", ("audit",)),
+    ("summary.index", "처리결과 총괄", ("admin", "audit", "liaison")),
+    ("admin.users", "사용자 관리", ("admin",)),
+    ("admin.index", "사용자 관리", ("admin",)),
+)
+
+
+def nav_links() -> list[dict[str, object]]:
+    from flask import request, url_for
+    from flask_login import current_user
+
+    role = getattr(current_user, "role", None)
+    here = (request.endpoint or "").split(".")[0]
+    links, labels = [], set()
+    for endpoint, label, roles in NAV:
+        if role not in roles or not has_endpoint(endpoint) or label in labels:
+            continue
+        labels.add(label)
+        section = endpoint.split(".")[0]
+        current = request.endpoint == endpoint or (section != "home" and here == section)
+        links.append({"url": url_for(endpoint), "label": label, "current": current})
+    return links
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        short_date=short_date,
+        state_label=state_label,
+        state_badge=state_badge,
+        category_label=category_label,
+        role_label=role_label,
+        history_label=history_label,
+        d_day=d_day,
+        local_time=local_time,
+    )
+    app.jinja_env.globals.update(
+        d_day=d_day,
+        is_overdue=is_overdue,
+        has_endpoint=has_endpoint,
+        nav_links=nav_links,
+        outline_lines=outline.parse,
+        short_date=short_date,
+        state_label=state_label,
+        States=State,
+        Categories=Category,
+    )

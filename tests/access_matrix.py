@@ -1,0 +1,335 @@
+"""Who may do what, for every route: the table tests/test_access_matrix.py runs.
+
+HOW TO ADD YOUR ENDPOINT (every engineer who adds a route must):
+    MATRIX[("blueprint.endpoint", "METHOD")] = Case(
+        url=lambda w: f"/path/{w.rec.id}",          # built from the World below
+        expect=row(audit=..., own_team=..., other_team=..., liaison=..., admin=...,
+                   anonymous=...),
+        data=lambda w: {"field": "value"},           # POST only: form fields (no csrf_token)
+        state="in_progress",                         # the item's state before the request
+        setup=lambda w: ...,                         # optional: make more (evidence, users)
+    )
+  One entry per endpoint AND method (GET and POST of one route are two entries).
+  ``test_every_route_is_in_the_matrix`` fails when a route in ``app.url_map`` has
+  none (static and asset routes excepted).
+
+OUTCOMES, per actor:
+  200, 400, 401, 403, 404, 409 ... the exact status code;
+  LOGIN    a redirect to the sign-in page (signed out);
+  REDIRECT a redirect elsewhere (e.g. a GET page that sends you on);
+  CHANGED  (POST) accepted: 2xx/3xx but not to the sign-in page, and the database
+           differs afterwards.
+  For a POST, every outcome other than CHANGED also asserts that the database is
+  unchanged: the item, its supporting teams, and the row count of every table.
+
+ACTORS: audit (감사팀), own_team (department user of the item's lead team),
+other_team (department user of another team), liaison, admin, anonymous.
+POSTs carry a valid CSRF token (CSRF stays on), so a refusal is the access rule,
+not the token. JSON posts (``json=True``) send the token in X-CSRFToken.
+
+THE WORLD (``World``): a fresh database per case, made with tests/factories.py:
+  w.rec       a recommendation of w.audit, lead team w.own, in ``state`` (default
+              "received"); w.other is a team not assigned to it
+  w.users     {actor: User}; every factory user's password is factories.PASSWORD
+  w.extra     whatever ``setup`` put there (e.g. w.extra["evidence_id"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.factories import PASSWORD
+
+ACTORS = ("audit", "own_team", "other_team", "liaison", "admin", "anonymous")
+LOGIN = "login"
+REDIRECT = "redirect"
+CHANGED = "changed"
+
+
+@dataclass
+class World:
+    audit: Any
+    own: Any
+    other: Any
+    rec: Any
+    users: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    url: Callable[[World], str]
+    expect: dict[str, Any]
+    data: Callable[[World], dict[str, Any]] | None = None
+    json: bool = False
+    state: str = "received"
+    setup: Callable[[World], None] | None = None
+
+
+def row(*, audit: Any, own_team: Any, other_team: Any, liaison: Any, admin: Any,
+        anonymous: Any) -> dict[str, Any]:
+    return {"audit": audit, "own_team": own_team, "other_team": other_team,
+            "liaison": liaison, "admin": admin, "anonymous": anonymous}
+
+
+def everyone(outcome: Any, *, anonymous: Any = LOGIN) -> dict[str, Any]:
+    return row(audit=outcome, own_team=outcome, other_team=outcome, liaison=outcome,
+               admin=outcome, anonymous=anonymous)
+
+
+def _rec(path: str = "") -> Callable[[World], str]:
+    return lambda w: f"/recommendations/{w.rec.id}{path}"
+
+
+def _version(w: World, **fields: Any) -> dict[str, Any]:
+    return {"version": str(w.rec.version), **fields}
+
+
+# Reading an item: readers see all; a department only its own team's items.
+ITEM_READ = row(audit=200, own_team=200, other_team=404, liaison=200, admin=200,
+                anonymous=LOGIN)
+# Audit-team pages about an item: a department's own item is forbidden, another's not found.
+ITEM_MANAGE_GET = row(audit=200, own_team=403, other_team=404, liaison=403, admin=403,
+                      anonymous=LOGIN)
+ITEM_MANAGE_POST = row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                       anonymous=LOGIN)
+AUDIT_ONLY_GET = row(audit=200, own_team=403, other_team=403, liaison=403, admin=403,
+                     anonymous=LOGIN)
+AUDIT_ONLY_POST = row(audit=CHANGED, own_team=403, other_team=403, liaison=403, admin=403,
+                      anonymous=LOGIN)
+# A trigger only the team may fire / only the audit team may fire.
+TEAM_ACTION = row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                  anonymous=LOGIN)
+AUDIT_ACTION = row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN)
+
+MATRIX: dict[tuple[str, str], Case] = {
+    # ── home, audits ───────────────────────────────────────────────────────────
+    ("home.index", "GET"): Case(url=lambda w: "/", expect=everyone(200)),
+    ("audits.index", "GET"): Case(url=lambda w: "/audits", expect=AUDIT_ONLY_GET),
+    ("audits.new", "GET"): Case(url=lambda w: "/audits/new", expect=AUDIT_ONLY_GET),
+    ("audits.new", "POST"): Case(
+        url=lambda w: "/audits/new",
+        data=lambda w: {"year": "2026", "title": "2026 행정사무감사", "body": "서울특별시의회",
+                        "organisation": "서울AI재단", "received_on": "2026-11-10",
+                        "reference_date": ""},
+        expect=AUDIT_ONLY_POST,
+    ),
+    ("audits.edit", "GET"): Case(url=lambda w: f"/audits/{w.audit.id}/edit",
+                                 expect=AUDIT_ONLY_GET),
+    ("audits.edit", "POST"): Case(
+        url=lambda w: f"/audits/{w.audit.id}/edit",
+        data=lambda w: {"year": str(w.audit.year), "title": w.audit.title + " (수정)",
+                        "body": w.audit.body, "organisation": w.audit.organisation,
+                        "received_on": "", "reference_date": ""},
+        expect=AUDIT_ONLY_POST,
+    ),
+    # ── recommendations ────────────────────────────────────────────────────────
+    ("recommendations.index", "GET"): Case(url=lambda w: "/recommendations",
+                                           expect=everyone(200)),
+    ("recommendations.new", "GET"): Case(url=lambda w: "/recommendations/new",
+                                         expect=AUDIT_ONLY_GET),
+    ("recommendations.new", "POST"): Case(
+        url=lambda w: "/recommendations/new",
+        data=lambda w: {"audit": str(w.audit.id), "number": "900", "category": "suggestion",
+                        "council_text": "새 요구사항", "lead_team": str(w.own.id),
+                        "due_date": ""},
+        expect=AUDIT_ONLY_POST,
+    ),
+    ("recommendations.detail", "GET"): Case(url=_rec(), expect=ITEM_READ),
+    ("recommendations.edit", "GET"): Case(url=_rec("/edit"), expect=ITEM_MANAGE_GET),
+    ("recommendations.edit", "POST"): Case(
+        url=_rec("/edit"),
+        data=lambda w: _version(w, category="corrective", council_text="고친 요구사항",
+                                reason="오기 정정"),
+        expect=ITEM_MANAGE_POST,
+    ),
+    ("recommendations.assign", "GET"): Case(url=_rec("/assign"), expect=ITEM_MANAGE_GET),
+    ("recommendations.assign", "POST"): Case(
+        url=_rec("/assign"),
+        data=lambda w: _version(w, lead_team=str(w.own.id), supporting_teams=[str(w.other.id)],
+                                reason="협조 부서 추가"),
+        expect=ITEM_MANAGE_POST,
+    ),
+    ("recommendations.due_date", "GET"): Case(url=_rec("/due-date"), expect=ITEM_MANAGE_GET),
+    ("recommendations.due_date", "POST"): Case(
+        url=_rec("/due-date"), data=lambda w: _version(w, due_date="2027-03-31", reason=""),
+        expect=ITEM_MANAGE_POST,
+    ),
+    ("recommendations.result", "POST"): Case(
+        url=_rec("/result"), state="in_progress",
+        data=lambda w: _version(w, action_details="ㅇ 새 추진내용\n  - 세부", future_plan=""),
+        # in progress: the team writes; the audit team may too (it edits in review as well)
+        expect=row(audit=CHANGED, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN),
+    ),
+    ("recommendations.action", "POST"): Case(
+        url=_rec("/actions/start"), data=lambda w: _version(w), expect=TEAM_ACTION,
+    ),
+    ("recommendations.comment", "POST"): Case(
+        url=_rec("/comments"), data=lambda w: {"body": "확인 부탁드립니다."},
+        expect=row(audit=CHANGED, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN),
+    ),
+    # ── JSON API ───────────────────────────────────────────────────────────────
+    ("api.recommendation", "GET"): Case(
+        url=lambda w: f"/api/recommendations/{w.rec.id}",
+        expect=row(audit=200, own_team=200, other_team=404, liaison=200, admin=200,
+                   anonymous=401),
+    ),
+    ("api.action", "POST"): Case(
+        url=lambda w: f"/api/recommendations/{w.rec.id}/actions/approve", json=True,
+        state="reviewing", data=lambda w: {"reason": "증빙 불필요", "version": w.rec.version},
+        expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                   anonymous=401),
+    ),
+}
+
+# Every workflow trigger through the page's form, each in a state where it applies.
+TRIGGER_CASES: dict[str, Case] = {
+    "start": Case(url=_rec("/actions/start"), data=lambda w: _version(w), expect=TEAM_ACTION),
+    "submit": Case(url=_rec("/actions/submit"), state="in_progress",
+                   data=lambda w: _version(w), expect=TEAM_ACTION),
+    "approve": Case(url=_rec("/actions/approve"), state="reviewing",
+                    data=lambda w: _version(w, reason="증빙 없이 승인"), expect=AUDIT_ACTION),
+    "return_for_rework": Case(url=_rec("/actions/return_for_rework"), state="reviewing",
+                              data=lambda w: _version(w, reason="보완 바람"), expect=AUDIT_ACTION),
+    "decline": Case(url=_rec("/actions/decline"), state="reviewing",
+                    data=lambda w: _version(w, reason="반영 불가", confirm="y"),
+                    expect=AUDIT_ACTION),
+    "reopen": Case(url=_rec("/actions/reopen"), state="completed",
+                   data=lambda w: _version(w, reason="다시 추진", confirm="y"),
+                   expect=AUDIT_ACTION),
+}
+
+
+# ── rows of the other blueprints ─────────────────────────────────────────────
+# Drafted by the pages engineer from each blueprint's code and task; their owners
+# keep them true when the rules change.
+def _evidence(w: World) -> None:
+    """One stored file on the item, uploaded by the item's team."""
+    import io
+
+    from auditflow.services import evidence as evidence_ops
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    evidence = evidence_ops.upload(w.rec, w.users["own_team"], io.BytesIO(pdf), "증빙.pdf")
+    w.extra["evidence_id"] = evidence.id
+
+
+MATRIX.update({
+    ("auth.login", "GET"): Case(
+        url=lambda w: "/login",
+        # signed in: sent on to the home page
+        expect=everyone(REDIRECT, anonymous=200),
+    ),
+    ("auth.login", "POST"): Case(
+        url=lambda w: "/login", data=lambda w: {"login": "nobody", "password": "wrong"},
+        # a refused sign-in answers the form again; it changes nothing but the attempt log
+        expect=everyone(200, anonymous=200),
+    ),
+    ("auth.logout", "POST"): Case(
+        url=lambda w: "/logout",
+        # signing out rotates the user's session token (a copied cookie stops working)
+        expect=everyone(CHANGED, anonymous=LOGIN),
+    ),
+    ("auth.change_password", "GET"): Case(url=lambda w: "/account/password",
+                                          expect=everyone(200)),
+    ("auth.change_password", "POST"): Case(
+        url=lambda w: "/account/password",
+        # the right current password, a new one too short: refused by the password
+        # rule, the form again with the Korean message, nothing changed
+        data=lambda w: {"current_password": PASSWORD, "new_password": "short",
+                        "new_password_confirm": "short"},
+        expect=everyone(200),
+    ),
+    ("admin.users", "GET"): Case(
+        url=lambda w: "/admin/users",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.create_user", "GET"): Case(
+        url=lambda w: "/admin/users/new",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.create_user", "POST"): Case(
+        url=lambda w: "/admin/users/new",
+        data=lambda w: {"login": "newcomer", "name": "새 사용자", "role": "liaison", "team": "",
+                        "password": "Newcomer-pass-2025!",
+                        "password_confirm": "Newcomer-pass-2025!"},
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("admin.edit_user", "GET"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/edit",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.edit_user", "POST"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/edit",
+        data=lambda w: {"name": "이름 바꿈", "role": "liaison", "team": ""},
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("admin.reset_password", "GET"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/password",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.reset_password", "POST"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/password",
+        data=lambda w: {"password": "Another-pass-2025!", "password_confirm": "Another-pass-2025!"},
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("admin.set_active", "GET"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/active",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.set_active", "POST"): Case(
+        url=lambda w: f"/admin/users/{w.users['other_team'].id}/active",
+        data=lambda w: {"confirm": "y"},
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("admin.unlock", "POST"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/unlock",
+        data=lambda w: {},
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=REDIRECT,
+                   anonymous=LOGIN),
+    ),
+    ("evidence.upload", "POST"): Case(
+        url=_rec("/evidence"),
+        data=lambda w: {"files": (__import__("io").BytesIO(
+            b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "결과 보고.pdf")},
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN),
+    ),
+    ("evidence.download", "GET"): Case(
+        url=lambda w: f"/evidence/{w.extra['evidence_id']}/download", setup=_evidence,
+        expect=ITEM_READ,
+    ),
+    ("evidence.delete", "POST"): Case(
+        url=lambda w: f"/evidence/{w.extra['evidence_id']}/delete", setup=_evidence,
+        data=lambda w: {"confirm": "y"},
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN),
+    ),
+    ("summary.index", "GET"): Case(
+        url=lambda w: "/summary",
+        expect=everyone(200),
+    ),
+})
+
+# ── status: 부서별 현황, open items of every audit (readers only) ─────────────────
+READERS_ONLY_GET = row(audit=200, own_team=403, other_team=403, liaison=200, admin=200,
+                       anonymous=LOGIN)
+MATRIX.update({
+    ("status.teams", "GET"): Case(url=lambda w: f"/status/teams?audit={w.audit.id}",
+                                  expect=READERS_ONLY_GET),
+    ("status.open_list", "GET"): Case(url=lambda w: "/status/open", expect=READERS_ONLY_GET),
+})

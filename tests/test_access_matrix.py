@@ -1,0 +1,153 @@
+"""Every route × method × actor, as tests/access_matrix.py says, with CSRF on.
+
+A refused POST must leave the database as it was: the item, its teams, the
+users and audits, and the row count of every table (sign-in attempts aside).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from auditflow.extensions import db
+from auditflow.models import Audit, Evidence, Recommendation, User
+from auditflow.web.assets import ASSET_ENDPOINTS
+from auditflow.workflow import TRANSITIONS
+from tests.access_matrix import ACTORS, CHANGED, LOGIN, MATRIX, REDIRECT, TRIGGER_CASES, Case, World
+from tests.auth_helpers import csrf_token, login
+from tests.factories import PASSWORD
+
+ITEM_FIELDS = ("state", "version", "category", "council_text", "lead_team_id", "due_date",
+               "action_details", "future_plan")
+USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "session_token",
+               "failed_logins", "locked_until")
+AUDIT_FIELDS = ("year", "title", "body", "organisation", "received_on", "reference_date")
+
+
+def build_world(make: Any, case: Case) -> World:
+    own, other = make.team(), make.team()
+    audit = make.audit()
+    rec = make.recommendation(audit=audit, lead=own, state=case.state)
+    users = {
+        "audit": make.user("audit"),
+        "own_team": make.user("department", team=own),
+        "other_team": make.user("department", team=other),
+        "liaison": make.user("liaison"),
+        "admin": make.user("admin"),
+    }
+    world = World(audit=audit, own=own, other=other, rec=rec, users=users)
+    if case.setup is not None:
+        case.setup(world)
+    db.session.commit()
+    return world
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    db.session.expire_all()
+    counts = {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+        if table.name != "login_attempt"  # every sign-in attempt is logged, by design
+    }
+    rec = db.session.get(Recommendation, world.rec.id)
+    return {
+        "counts": counts,
+        "item": {name: getattr(rec, name) for name in ITEM_FIELDS},
+        "supporting": sorted(team.id for team in rec.supporting_teams),
+        "users": sorted(
+            tuple(getattr(user, name) for name in ("id", *USER_FIELDS))
+            for user in db.session.scalars(select(User))
+        ),
+        "audits": sorted(
+            tuple(getattr(audit, name) for name in ("id", *AUDIT_FIELDS))
+            for audit in db.session.scalars(select(Audit))
+        ),
+        "evidence": sorted(
+            (item.id, item.deleted_at) for item in db.session.scalars(select(Evidence))
+        ),
+    }
+
+
+def run_case(app: Any, make: Any, case: Case, method: str, actor: str) -> None:
+    world = build_world(make, case)
+    client = app.test_client()
+    if actor != "anonymous":
+        response = login(client, world.users[actor].login, PASSWORD)
+        assert response.status_code == 303, f"{actor} could not sign in"
+    url = case.url(world)
+    data = case.data(world) if case.data else {}
+    if method == "GET":
+        before = None
+        response = client.get(url)
+    else:
+        token = csrf_token(client, "/login" if actor == "anonymous" else "/")
+        before = snapshot(world)
+        if case.json:
+            response = client.post(url, json=data, headers={"X-CSRFToken": token})
+        else:
+            response = client.post(url, data={**data, "csrf_token": token})
+    expected = case.expect[actor]
+    where = f"{method} {url} as {actor}: answered {response.status_code}"
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        assert response.status_code in (302, 303) and "/login" in location, where
+    elif expected == REDIRECT:
+        assert response.status_code in (301, 302, 303) and "/login" not in location, (
+            f"{where} (to {location!r}), expected a redirect (not to the sign-in page)"
+        )
+    elif expected == CHANGED:
+        assert response.status_code < 400, f"{where}, expected the change to be accepted"
+    else:
+        assert response.status_code == expected, f"{where}, expected {expected}"
+    if before is not None:
+        after = snapshot(world)
+        if expected == CHANGED:
+            assert after != before, f"{where}: accepted, but nothing changed in the database"
+        else:
+            assert after == before, f"{where}: refused, yet the database changed"
+
+
+MATRIX_PARAMS = [
+    pytest.param(endpoint, method, actor, id=f"{endpoint}-{method}-{actor}")
+    for (endpoint, method) in sorted(MATRIX)
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "actor"), MATRIX_PARAMS)
+def test_route(app, make, endpoint: str, method: str, actor: str) -> None:
+    run_case(app, make, MATRIX[(endpoint, method)], method, actor)
+
+
+TRIGGER_PARAMS = [
+    pytest.param(trigger, actor, id=f"{trigger}-{actor}")
+    for trigger in sorted(TRIGGER_CASES)
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("trigger", "actor"), TRIGGER_PARAMS)
+def test_trigger(app, make, trigger: str, actor: str) -> None:
+    run_case(app, make, TRIGGER_CASES[trigger], "POST", actor)
+
+
+def test_every_route_is_in_the_matrix(app) -> None:
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in ASSET_ENDPOINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = sorted(routes - set(MATRIX))
+    assert not missing, (
+        "routes without a row in tests/access_matrix.py (see the format at its top): "
+        + ", ".join(f"{endpoint} {method}" for endpoint, method in missing)
+    )
+    stale = sorted(set(MATRIX) - routes)
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_every_trigger_is_tried() -> None:
+    assert {spec.trigger for spec in TRANSITIONS} == set(TRIGGER_CASES)
