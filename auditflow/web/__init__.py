@@ -21,6 +21,8 @@ def register_blueprints(app: Flask) -> None:
     from auditflow.api import bp as api_bp
     from auditflow.web import assets, errors, security, templating
     from auditflow.web.audits import bp as audits_bp
+    from auditflow.web.evidence import bp as evidence_bp
+    from auditflow.web.evidence.uploads import UploadLimitedRequest
     from auditflow.web.home import bp as home_bp
     from auditflow.web.recommendations import bp as recommendations_bp
     from auditflow.web.summary import bp as summary_bp
@@ -39,6 +41,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recommendations_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(summary_bp)
+    app.register_blueprint(evidence_bp)
+    # Each uploaded file stops at MAX_UPLOAD_MB while the body is parsed (413).
+    app.request_class = UploadLimitedRequest
 
     @app.after_request
     def _finish_transaction(response: Response) -> Response:

@@ -1,0 +1,3 @@
+from auditflow.web.evidence.routes import bp
+
+__all__ = ["bp"]

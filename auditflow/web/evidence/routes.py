@@ -1,0 +1,191 @@
+"""Evidence: upload (several files at once), download, delete.
+
+A department that is not assigned to the item gets 404 for every URL here,
+whatever id it tries; liaison, audit team and admin may download but not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask_login import current_user
+
+from auditflow import dates
+from auditflow.errors import DomainError
+from auditflow.extensions import db
+from auditflow.models import Evidence, Recommendation
+from auditflow.models.recommendation import can_change_evidence, can_view
+from auditflow.services import evidence as evidence_ops
+from auditflow.storage import ALLOWED_LABEL, content_disposition
+from auditflow.web.access import require_roles
+from auditflow.web.errors import return_to
+from auditflow.web.evidence.forms import DeleteForm, UploadForm
+
+bp = Blueprint("evidence", __name__)
+
+SIGNED_IN = ("admin", "audit", "department", "liaison")
+# What the file chooser offers first; the server decides by the bytes anyway.
+ACCEPT = ".pdf,.hwp,.hwpx,.docx,.xlsx,.pptx,.png,.jpg,.jpeg"
+
+
+def _recommendation(recommendation_id: int) -> Recommendation:
+    recommendation = db.session.get(Recommendation, recommendation_id)
+    if recommendation is None or not can_view(recommendation, current_user):
+        abort(404)
+    return recommendation
+
+
+def _evidence(evidence_id: int) -> Evidence:
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or not can_view(evidence.recommendation, current_user):
+        abort(404)
+    return evidence
+
+
+def _detail_url(recommendation: Recommendation) -> str:
+    return url_for("recommendations.detail", recommendation_id=recommendation.id,
+                   _anchor="evidence")
+
+
+@bp.post("/recommendations/<int:recommendation_id>/evidence")
+@require_roles(*SIGNED_IN)
+def upload(recommendation_id: int):
+    recommendation = _recommendation(recommendation_id)
+    # Not the item's team, or already submitted: the service's Korean 403 page.
+    evidence_ops.check_may_change(recommendation, current_user, "올릴")
+    return_to(_detail_url(recommendation))  # refused files: back to the page with the message
+    form = UploadForm()
+    if not form.validate_on_submit():
+        raise DomainError(_first_error(form), code="evidence_file_required")
+    files = [evidence_ops.Upload(f.stream, f.filename or "") for f in form.files.data if f]
+    try:
+        results = evidence_ops.upload_many(recommendation, current_user, files)
+    except evidence_ops.EvidenceRejected as err:
+        if err.status == 413:
+            abort(413, err.message)  # over the limit: the Korean 413 page, nothing stored
+        raise
+    names = ", ".join(f"'{r.evidence.original_name}'(v{r.evidence.version})" for r in results)
+    flash(f"증빙자료 {len(results)}개를 올렸습니다: {names}", "success")
+    for result in results:
+        if result.note:
+            flash(f"'{result.evidence.original_name}': {result.note}", "warning")
+    return redirect(_detail_url(recommendation), code=303)
+
+
+@bp.get("/evidence/<int:evidence_id>/download")
+@require_roles(*SIGNED_IN)
+def download(evidence_id: int):
+    evidence = _evidence(evidence_id)
+    if evidence.deleted_at is not None:
+        abort(404)
+    path = evidence_ops.file_store().path(evidence.storage_key)
+    if not path.is_file():
+        current_app.logger.error("evidence %s: file %s missing", evidence.id, evidence.storage_key)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=evidence.content_type,  # what the bytes are, as sniffed at upload
+        as_attachment=True,
+        download_name=evidence.original_name,
+        etag=evidence.sha256,
+        max_age=0,
+    )
+    response.headers["Content-Disposition"] = content_disposition(evidence.original_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened directly anyway (e.g. a PDF viewer tab): no script, no same-origin access.
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/evidence/<int:evidence_id>/delete")
+@require_roles(*SIGNED_IN)
+def delete(evidence_id: int):
+    evidence = _evidence(evidence_id)
+    recommendation = evidence.recommendation
+    evidence_ops.check_may_change(recommendation, current_user, "삭제할")
+    return_to(_detail_url(recommendation))
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        raise DomainError(_first_error(form), code="confirmation_required")
+    evidence_ops.delete(evidence, current_user)
+    flash(f"'{evidence.original_name}'(v{evidence.version})을(를) 삭제했습니다.", "success")
+    return redirect(_detail_url(recommendation), code=303)
+
+
+def _first_error(form: UploadForm | DeleteForm) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return "요청을 처리할 수 없습니다."
+
+
+# ------------------------------------------------------ the panel's data ---
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    evidence: Evidence
+    name: str
+    version: int
+    latest: bool
+    size: str
+    uploader: str
+    uploaded_at: str
+    can_delete: bool
+
+
+@dataclass(frozen=True)
+class EvidencePanel:
+    rows: list[EvidenceRow]
+    can_upload: bool
+    allowed: str
+    max_mb: int
+    accept: str
+
+
+def file_size(size: int) -> str:
+    """Sizes as people read them: '12.3KB', '4.5MB'."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}MB"
+    return f"{max(size / 1024, 0.1):.1f}KB"
+
+
+def _moment(moment: datetime | None) -> str:
+    local = dates.local(moment)
+    return f"{dates.short(local.date())} {local:%H:%M}" if local else ""
+
+
+@bp.app_template_global()
+def evidence_panel(recommendation: Recommendation, user: object) -> EvidencePanel:
+    """What templates/evidence/_panel.html shows for this item and user."""
+    may_change = can_change_evidence(recommendation, user)
+    items = sorted(recommendation.current_evidence, key=lambda e: -e.version)
+    items.sort(key=lambda e: e.original_name)
+    latest: set[str] = set()
+    rows = []
+    for item in items:
+        uploader = item.uploaded_by
+        team = uploader.team.name if uploader.team else ""
+        rows.append(
+            EvidenceRow(
+                evidence=item,
+                name=item.original_name,
+                version=item.version,
+                latest=item.original_name not in latest,
+                size=file_size(item.size),
+                uploader=f"{uploader.name}({team})" if team else uploader.name,
+                uploaded_at=_moment(item.uploaded_at),
+                can_delete=may_change,
+            )
+        )
+        latest.add(item.original_name)
+    return EvidencePanel(
+        rows=rows,
+        can_upload=may_change,
+        allowed=ALLOWED_LABEL,
+        max_mb=int(current_app.config["MAX_UPLOAD_MB"]),
+        accept=ACCEPT,
+    )
