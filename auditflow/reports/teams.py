@@ -118,10 +118,9 @@ def _supporting_of(assignments: Any) -> Any:
         ids = func.jsonb_array_elements_text(
             cast(assignments.c.value, JSONB)["supporting_team_ids"]
         ).table_valued("value")
-        team_id = cast(ids.c.value, Integer)
     else:
         ids = func.json_each(assignments.c.value, "$.supporting_team_ids").table_valued("value")
-        team_id = cast(ids.c.value, Integer)
+    team_id = cast(ids.c.value, Integer)
     # A function in FROM may read the columns of the tables before it (an implicit LATERAL
     # in both SQLite and PostgreSQL), which is what unnests each item's own list.
     return select(
@@ -131,9 +130,9 @@ def _supporting_of(assignments: Any) -> Any:
 
 @dataclass
 class Snapshot:
-    """The items as subqueries: ``items`` (recommendation_id, audit_id, state, lead_team_id)
-    plus ``overdue`` (a boolean expression over ``items``), and ``supporting``
-    (recommendation_id, team_id)."""
+    """The items as they stood: ``items`` (recommendation_id, audit_id, state,
+    lead_team_id, due), ``overdue`` (a condition over ``items``) and ``supporting``
+    (recommendation_id, team_id), all to be used inside grouped queries."""
 
     items: Any
     overdue: Any
