@@ -45,6 +45,10 @@ def register_blueprints(app: Flask) -> None:
     # Each uploaded file stops at MAX_UPLOAD_MB while the body is parsed (413).
     app.request_class = UploadLimitedRequest
 
+    from auditflow.web.status import bp as status_bp
+
+    app.register_blueprint(status_bp)
+
     @app.after_request
     def _finish_transaction(response: Response) -> Response:
         # One commit per request: a successful answer commits what the request
