@@ -34,6 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
 
+    from auditflow.auth import sessions
+
+    sessions.init_app(app)  # Flask-Login on the rotating token; idle and absolute limits
+
     from auditflow import cli
     from auditflow.web import register_blueprints
 

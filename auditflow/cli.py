@@ -1,4 +1,4 @@
-"""``flask --app auditflow <command>``: seed, summary.
+"""``flask --app auditflow <command>``: seed, summary, user.
 
 A refused command prints the Korean message with its stable code on stderr and
 exits with status 1; nothing is written.
@@ -97,6 +97,64 @@ def summary_command(audit_id: int | None, as_of: date | None, fmt: str) -> None:
     click.echo(render(result), nl=False)
 
 
+@click.group("user")
+def user_group() -> None:
+    """사용자 계정: 등록, 목록."""
+
+
+@user_group.command("create")
+@click.option("--login", "login", required=True, help="로그인 아이디 (영문 소문자, 숫자, . - _)")
+@click.option("--name", "name", required=True, help="이름")
+@click.option("--role", "role", required=True,
+              help="역할: admin(시스템 관리자), audit(감사팀), department(부서 담당자), liaison(의회 담당관)")
+@click.option("--team", "team", default=None, help="소속 팀/TF 코드 (부서 담당자는 필수)")
+@with_appcontext
+def user_create_command(login: str, name: str, role: str, team: str | None) -> None:
+    """사용자를 등록합니다. 비밀번호는 AUDITFLOW_NEW_USER_PASSWORD 값, 없으면 두 번 입력받습니다."""
+    import os
+
+    from auditflow.auth import accounts
+    from auditflow.models import Role
+
+    password = os.environ.get("AUDITFLOW_NEW_USER_PASSWORD")
+    if not password:
+        # Check everything but the password first, so nobody types a password for nothing.
+        try:
+            accounts.validate_new(login=login, name=name, role=role, team=team)
+        except DomainError as error:
+            db.session.rollback()
+            fail(error, _more(error))
+        password = click.prompt("비밀번호", hide_input=True, confirmation_prompt="비밀번호 확인",
+                                err=True)
+    try:
+        user = accounts.create(login=login, name=name, role=role, team=team, password=password,
+                               actor=None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error, _more(error))
+    team_text = f", 소속 {user.team.name}" if user.team else ""
+    click.echo(f"사용자 등록: {user.login} ({user.name}, {Role(user.role).label}{team_text})")
+
+
+def _more(error: DomainError) -> list[str]:
+    """The refusals after the first, when several were found at once."""
+    return [f"[{more.code}] {more.message}" for more in getattr(error, "errors", [])[1:]]
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list_command() -> None:
+    """사용자 목록을 출력합니다 (아이디, 이름, 역할, 소속, 사용 여부, 잠금)."""
+    from auditflow.auth import accounts
+
+    for row in accounts.listing():
+        user = row.user
+        state = "사용" if user.active else "사용 중지"
+        lock = " 잠김" if row.locked else ""
+        click.echo(f"{user.login}\t{user.name}\t{row.role_label}\t{row.team_name or '-'}\t{state}{lock}")
+
+
 def _report_command() -> click.Command:
     from auditflow.reports.commands import report_command
 
@@ -107,3 +165,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(summary_command)
     app.cli.add_command(_report_command())
+    app.cli.add_command(user_group)

@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": _int("AUDITFLOW_SESSION_IDLE_MINUTES", 30),
         "SESSION_MAX_HOURS": _int("AUDITFLOW_SESSION_MAX_HOURS", 12),
         "SESSION_COOKIE_SECURE": _bool("AUDITFLOW_SECURE_COOKIES", False),
+        "LOGIN_MAX_FAILURES": _int("AUDITFLOW_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int("AUDITFLOW_LOGIN_LOCK_MINUTES", 15),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
     }
 
@@ -75,4 +77,8 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
+                "LOGIN_LOCK_MINUTES"):
+        if not isinstance(config.get(key), int) or config[key] < 1:
+            raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
     return config

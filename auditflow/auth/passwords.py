@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import string
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +17,13 @@ from auditflow.errors import DomainError
 # above OWASP's minimum (m=19 MiB, t=2, p=1).
 HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
 
+# Long enough for any passphrase; bounds the work one request can ask of the hasher.
+MAX_LENGTH = 128
+
+# The three kinds the rule counts. Symbols are ASCII punctuation only: a Hangul
+# syllable or a space adds length but is not a "special character" (특수문자).
+KIND_PATTERNS = (r"[A-Za-z]", r"[0-9]", "[" + re.escape(string.punctuation) + "]")
+
 
 class WeakPassword(DomainError):
     code = "password_weak"
@@ -24,14 +33,18 @@ class WeakPassword(DomainError):
     )
 
 
+class PasswordTooLong(DomainError):
+    code = "password_too_long"
+    message = f"비밀번호는 {MAX_LENGTH}자 이하로 입력하세요."
+
+
 def kinds(password: str) -> int:
-    return sum(
-        bool(re.search(pattern, password))
-        for pattern in (r"[A-Za-z]", r"[0-9]", r"[^A-Za-z0-9\s]")
-    )
+    return sum(bool(re.search(pattern, password)) for pattern in KIND_PATTERNS)
 
 
 def check_rule(password: str) -> None:
+    if len(password) > MAX_LENGTH:
+        raise PasswordTooLong()
     count = kinds(password)
     if not ((len(password) >= 9 and count >= 3) or (len(password) >= 10 and count >= 2)):
         raise WeakPassword()
@@ -43,11 +56,33 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
+        # Spend the same time as a real check, so an answer's speed does not
+        # tell whether the account exists or has a password.
+        burn_time(password)
         return False
     try:
         return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the stored hash was made with other parameters than ``HASHER``'s."""
+    try:
+        return HASHER.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+def burn_time(password: str) -> None:
+    """Do the work of one verification for a login that does not exist."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        HASHER.verify(_dummy_hash(), password)
 
 
 def generate() -> str:

@@ -62,5 +62,29 @@ class User(db.Model):
     def role_enum(self) -> Role:
         return Role(self.role)
 
+    # Flask-Login's user protocol. The session holds ``session_token``, not the
+    # id, so rotating the token ends every session of this user at once.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Rotate the session token: every cookie issued so far stops signing anyone in."""
+        self.session_token = new_session_token()
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
     def __repr__(self) -> str:
         return f"<User {self.login} {self.role}>"

@@ -45,6 +45,12 @@ def register_blueprints(app: Flask) -> None:
     # Each uploaded file stops at MAX_UPLOAD_MB while the body is parsed (413).
     app.request_class = UploadLimitedRequest
 
+    from auditflow.web.admin import bp as admin_bp
+    from auditflow.web.auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
     from auditflow.web.status import bp as status_bp
 
     app.register_blueprint(status_bp)

@@ -1,0 +1,361 @@
+"""User accounts: create, edit, reset or change a password, deactivate, unlock.
+
+Used by the admin pages, the own-password page and ``flask user``. Every
+refusal is a ``DomainError`` with a stable code, a Korean message and the form
+field it belongs to (``field``), so a page can show it next to that field.
+Operations flush, never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from auditflow.auth import passwords, signin
+from auditflow.errors import DomainError, NotFound
+from auditflow.extensions import db
+from auditflow.models import OrgUnit, Role, UnitKind, User, utcnow
+
+log = logging.getLogger("auditflow.auth")
+
+LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+NAME_MAX = 100
+
+
+class AccountError(DomainError):
+    field: str | None = None
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        if field is not None:
+            self.field = field
+
+
+class AccountErrors(AccountError):
+    """Several refusals at once (a form shows each next to its field). Code and message are
+    the first one's, so the CLI's one line still names a stable code."""
+
+    def __init__(self, errors: list[AccountError]) -> None:
+        super().__init__(errors[0].message, code=errors[0].code, field=errors[0].field)
+        self.errors = errors
+
+
+def each(error: AccountError) -> list[AccountError]:
+    """The single refusals inside ``error``."""
+    return list(getattr(error, "errors", None) or [error])
+
+
+class _Collector:
+    """Run checks, keep going after a refusal, raise them together at the end."""
+
+    def __init__(self) -> None:
+        self.errors: list[AccountError] = []
+
+    def check(self, function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except AccountError as error:
+            self.errors.append(error)
+            return None
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise AccountErrors(self.errors)
+
+
+class InvalidLogin(AccountError):
+    code = "login_invalid"
+    message = "아이디는 영문 소문자·숫자로 시작하고 영문 소문자, 숫자, 마침표(.), 하이픈(-), 밑줄(_)만 써서 2~64자로 입력하세요."
+    field = "login"
+
+
+class LoginTaken(AccountError):
+    code = "login_taken"
+    message = "이미 사용 중인 아이디입니다."
+    field = "login"
+
+
+class InvalidName(AccountError):
+    code = "name_required"
+    message = f"이름을 입력하세요 ({NAME_MAX}자 이하)."
+    field = "name"
+
+
+class InvalidRole(AccountError):
+    code = "role_invalid"
+    message = "역할은 " + ", ".join(f"{role.value}({role.label})" for role in Role) + " 중 하나여야 합니다."
+    field = "role"
+
+
+class TeamRequired(AccountError):
+    code = "team_required"
+    message = "부서 담당자는 소속 팀 또는 TF를 지정해야 합니다."
+    field = "team"
+
+
+class TeamNotFound(AccountError):
+    code = "team_not_found"
+    message = "그런 조직이 없습니다."
+    field = "team"
+
+
+class TeamNotAssignable(AccountError):
+    code = "team_not_assignable"
+    message = "본부에는 사용자를 소속시킬 수 없습니다. 팀 또는 TF를 고르세요."
+    field = "team"
+
+
+class LastAdmin(AccountError):
+    code = "last_admin"
+    message = "사용 중인 시스템 관리자가 적어도 한 명은 있어야 합니다."
+
+
+class SelfChange(AccountError):
+    code = "self_change"
+    message = "본인 계정의 역할 변경·사용 중지·비밀번호 재설정은 할 수 없습니다. 비밀번호는 '비밀번호 변경'에서 바꾸세요."
+
+
+class WrongCurrentPassword(AccountError):
+    code = "current_password_wrong"
+    message = "현재 비밀번호가 올바르지 않습니다."
+    field = "current_password"
+
+
+class SamePassword(AccountError):
+    code = "password_unchanged"
+    message = "현재 비밀번호와 다른 비밀번호를 입력하세요."
+    field = "new_password"
+
+
+def _password_error(error: DomainError, field: str) -> AccountError:
+    return AccountError(error.message, code=error.code, field=field)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One line of the user list."""
+
+    user: User
+    role_label: str
+    team_name: str
+    locked: bool
+
+
+def get(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("사용자를 찾을 수 없습니다.", code="user_not_found")
+    return user
+
+
+def listing() -> list[UserRow]:
+    now = utcnow()
+    order = {role.value: index for index, role in enumerate(Role)}
+    users = db.session.scalars(select(User).order_by(User.login)).all()
+    users = sorted(users, key=lambda user: (order.get(user.role, 99), user.login))
+    return [
+        UserRow(user, Role(user.role).label, user.team.name if user.team else "", user.is_locked(now))
+        for user in users
+    ]
+
+
+def assignable_teams() -> list[OrgUnit]:
+    """Teams and task forces, in the organisation's order: the units a user may belong to."""
+    return list(db.session.scalars(
+        select(OrgUnit).where(OrgUnit.kind != UnitKind.DIVISION.value)
+        .order_by(OrgUnit.sort_order, OrgUnit.name)
+    ))
+
+
+def _login(raw: str | None) -> str:
+    login = signin.normalise_login(raw)
+    if not LOGIN_PATTERN.match(login):
+        raise InvalidLogin()
+    return login
+
+
+def _name(raw: str | None) -> str:
+    name = (raw or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidName()
+    return name
+
+
+def _role(raw: str | None) -> Role:
+    try:
+        return Role(raw)
+    except ValueError:
+        raise InvalidRole() from None
+
+
+def _team(role: Role | None, team: OrgUnit | str | None) -> OrgUnit | None:
+    """The unit a user of ``role`` belongs to (``role`` None: not known, required or not)."""
+    if isinstance(team, str):
+        code = team.strip()
+        team = None
+        if code:
+            team = db.session.scalars(select(OrgUnit).where(OrgUnit.code == code)).first()
+            if team is None:
+                raise TeamNotFound(f"'{code}' 조직이 없습니다.")
+    if team is None:
+        if role is Role.DEPARTMENT:
+            raise TeamRequired()
+        return None
+    if not team.is_assignable:
+        raise TeamNotAssignable(f"'{team.name}'은(는) 본부입니다. 팀 또는 TF를 고르세요.")
+    return team
+
+
+def _check_password(password: str | None, field: str) -> None:
+    try:
+        passwords.check_rule(password or "")
+    except DomainError as error:
+        raise _password_error(error, field) from None
+
+
+def _new_password(password: str | None, field: str = "password") -> str:
+    _check_password(password, field)
+    return passwords.hash_password(password or "")
+
+
+def validate_new(*, login: str | None, name: str | None, role: str | None,
+                 team: OrgUnit | str | None, password: str | None = None,
+                 check_password: bool = False) -> tuple[str, str, Role, OrgUnit | None, str | None]:
+    """Everything about a new user checked and normalised; every refusal at once.
+
+    Returns (login, name, role, team, password hash); the hash only with ``check_password``.
+    """
+    checks = _Collector()
+    login_ = checks.check(_login, login)
+    name_ = checks.check(_name, name)
+    role_ = checks.check(_role, role)
+    unit = checks.check(_team, role_, team)
+    if login_ and db.session.scalars(select(User.id).where(User.login == login_)).first():
+        checks.errors.append(LoginTaken())
+    # Hash last, and only when all else is right: argon2 is slow on purpose.
+    hashed = None
+    if check_password:
+        checks.check(_check_password, password, "password")
+        if not checks.errors:
+            hashed = passwords.hash_password(password or "")
+    checks.raise_if_any()
+    return login_, name_, role_, unit, hashed
+
+
+def create(*, login: str | None, name: str | None, role: str | None,
+           team: OrgUnit | str | None, password: str | None, actor: User | None = None) -> User:
+    """A new active user. ``team`` is an ``OrgUnit`` or its code."""
+    login_, name_, role_, unit, hashed = validate_new(
+        login=login, name=name, role=role, team=team, password=password, check_password=True)
+    user = User(login=login_, name=name_, role=role_.value, team=unit, active=True,
+                password_hash=hashed)
+    db.session.add(user)
+    db.session.flush()
+    log.info("user created: login=%r role=%s by=%r", login_, role_.value, _who(actor))
+    return user
+
+
+def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | str | None,
+           actor: User) -> User:
+    """Change name, role and team. The login never changes (history and attempts refer to it)."""
+    checks = _Collector()
+    name = checks.check(_name, name)
+    role_ = checks.check(_role, role)
+    unit = checks.check(_team, role_, team)
+    checks.raise_if_any()
+    if role_.value != user.role:
+        if user.id == actor.id:
+            raise SelfChange(field="role")
+        if user.role == Role.ADMIN and user.active:
+            _keep_an_admin(user)
+    user.name = name
+    user.role = role_.value
+    user.team = unit
+    db.session.flush()
+    log.info("user updated: login=%r role=%s team=%s by=%r", user.login, user.role,
+             unit.code if unit else None, _who(actor))
+    return user
+
+
+def reset_password(user: User, password: str | None, *, actor: User) -> None:
+    """An administrator sets a new password: the user's sessions end and any lock is lifted."""
+    if user.id == actor.id:
+        raise SelfChange(field="password")
+    user.password_hash = _new_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.end_sessions()
+    db.session.flush()
+    log.info("password reset: login=%r by=%r", user.login, _who(actor))
+
+
+def change_own_password(user: User, current: str | None, new: str | None,
+                        remote_addr: str | None) -> None:
+    """The user changes their own password; their other sessions end.
+
+    A wrong current password counts toward the lockout like a wrong sign-in, so
+    this form cannot be used to guess the password from a stolen session.
+    """
+    now = utcnow()
+    if user.is_locked(now):
+        signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
+        raise AccountError(
+            signin.AccountLocked(user.locked_until, signin.max_failures()).message,  # type: ignore[arg-type]
+            code="account_locked", field="current_password")
+    if not passwords.verify_password(user.password_hash, current or ""):
+        locked_until = signin.register_failure(user, now)
+        signin.record_attempt(user.login, remote_addr, success=False, reason="bad_current_password")
+        if locked_until is not None:
+            raise AccountError(signin.AccountLocked(locked_until, signin.max_failures()).message,
+                               code="account_locked", field="current_password")
+        raise WrongCurrentPassword()
+    user.failed_logins = 0
+    if current == new:
+        raise SamePassword()
+    user.password_hash = _new_password(new, field="new_password")
+    user.end_sessions()
+    db.session.flush()
+    log.info("password changed: login=%r", user.login)
+
+
+def set_active(user: User, active: bool, *, actor: User) -> None:
+    """Deactivate (ending every session of the user) or reactivate."""
+    if user.active == active:
+        return
+    if not active:
+        if user.id == actor.id:
+            raise SelfChange()
+        if user.role == Role.ADMIN:
+            _keep_an_admin(user)
+        user.end_sessions()
+    user.active = active
+    db.session.flush()
+    log.info("user %s: login=%r by=%r", "reactivated" if active else "deactivated", user.login,
+             _who(actor))
+
+
+def unlock(user: User, *, actor: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    log.info("user unlocked: login=%r by=%r", user.login, _who(actor))
+
+
+def _keep_an_admin(leaving: User) -> None:
+    others = db.session.scalar(
+        select(func.count()).select_from(User)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True), User.id != leaving.id)
+    )
+    if not others:
+        raise LastAdmin()
+
+
+def _who(actor: User | None) -> str:
+    return actor.login if actor is not None else "cli"

@@ -1,0 +1,3 @@
+from auditflow.web.admin.routes import bp
+
+__all__ = ["bp"]

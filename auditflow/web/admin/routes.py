@@ -1,0 +1,137 @@
+"""User administration: list, create, edit, reset a password, deactivate/reactivate, unlock.
+
+Role ``admin`` only (everyone else 403, signed out → the sign-in page). Every
+change is a POST with a CSRF token; the rules live in ``auditflow.auth.accounts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from auditflow.auth import accounts
+from auditflow.models import Role
+from auditflow.web.access import require_roles
+from auditflow.web.admin.forms import (
+    NO_TEAM,
+    ActiveForm,
+    PasswordResetForm,
+    UnlockForm,
+    UserCreateForm,
+    UserEditForm,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMIN = (Role.ADMIN.value,)
+PASSWORD_RULE = "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상"
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _place(form: Any, refused: accounts.AccountError) -> None:
+    """Show each refusal next to its field, or above the form when it belongs to no field."""
+    for error in accounts.each(refused):
+        target = getattr(form, error.field, None) if error.field else None
+        if target is not None:
+            target.errors = [*target.errors, error.message]
+        else:
+            form.form_errors.append(error.message)
+
+
+def _user(user_id: int) -> Any:
+    return accounts.get(user_id)  # NotFound → the Korean 404 page
+
+
+@bp.get("/users")
+@require_roles(*ADMIN)
+def users():
+    return render_template("admin/users.html", rows=accounts.listing(), unlock_form=UnlockForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def create_user():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create(
+                login=form.login.data, name=form.name.data, role=form.role.data,
+                team=form.team.data or None, password=form.password.data, actor=_me())
+        except accounts.AccountError as refused:
+            _place(form, refused)
+        else:
+            flash(f"사용자 '{user.login}'을(를) 등록했습니다.", "success")
+            return redirect(url_for("admin.users"), code=303)
+    return render_template("admin/user_form.html", form=form, user=None, rule=PASSWORD_RULE)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def edit_user(user_id: int):
+    user = _user(user_id)
+    form = UserEditForm(data={"name": user.name, "role": user.role,
+                              "team": user.team.code if user.team else NO_TEAM})
+    if form.validate_on_submit():
+        try:
+            accounts.update(user, name=form.name.data, role=form.role.data,
+                            team=form.team.data or None, actor=_me())
+        except accounts.AccountError as refused:
+            _place(form, refused)
+        else:
+            flash(f"사용자 '{user.login}'의 정보를 저장했습니다.", "success")
+            return redirect(url_for("admin.users"), code=303)
+    return render_template("admin/user_form.html", form=form, user=user, rule=PASSWORD_RULE)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def reset_password(user_id: int):
+    user = _user(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.password.data, actor=_me())
+        except accounts.AccountError as refused:
+            _place(form, refused)
+        else:
+            flash(f"'{user.login}'의 비밀번호를 재설정했습니다. 이 사용자의 기존 로그인은 모두 "
+                  "종료되었고 잠금도 풀렸습니다. 새 비밀번호를 본인에게 안전하게 전달하세요.",
+                  "success")
+            return redirect(url_for("admin.users"), code=303)
+    return render_template("admin/password.html", form=form, user=user, rule=PASSWORD_RULE)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def set_active(user_id: int):
+    """Deactivate an active user, or reactivate an inactive one, after a confirmation."""
+    user = _user(user_id)
+    activate = not user.active
+    form = ActiveForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_active(user, activate, actor=_me())
+        except accounts.AccountError as refused:
+            _place(form, refused)
+        else:
+            flash(f"'{user.login}' 계정을 " + ("다시 사용하게 했습니다." if activate else
+                  "사용 중지했습니다. 이 사용자의 로그인은 모두 종료되었습니다."), "success")
+            return redirect(url_for("admin.users"), code=303)
+    return render_template("admin/active.html", form=form, user=user, activate=activate)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@require_roles(*ADMIN)
+def unlock(user_id: int):
+    user = _user(user_id)
+    form = UnlockForm()
+    if form.validate_on_submit():
+        accounts.unlock(user, actor=_me())
+        flash(f"'{user.login}' 계정의 잠금을 풀었습니다.", "success")
+    return redirect(url_for("admin.users"), code=303)
+

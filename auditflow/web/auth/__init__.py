@@ -1,0 +1,3 @@
+from auditflow.web.auth.routes import bp
+
+__all__ = ["bp"]

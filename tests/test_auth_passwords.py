@@ -1,0 +1,204 @@
+"""Password hashes (argon2id, stored parameters), the Korean public-sector rule, and the
+change-own-password page with its messages next to the fields. CSRF is on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from argon2 import Type, extract_parameters
+
+from auditflow.auth import passwords
+from auditflow.auth.passwords import (
+    HASHER,
+    PasswordTooLong,
+    WeakPassword,
+    check_rule,
+    hash_password,
+    verify_password,
+)
+from auditflow.extensions import db
+from auditflow.models import LoginAttempt, User
+from tests.auth_helpers import login, post_form, signed_in
+from tests.factories import PASSWORD
+
+NEW_PASSWORD = "Brand-new-pass-42"
+STORED_PREFIX = "$argon2id$v=19$m=65536,t=3,p=4$"
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def field_error(response, field: str) -> str:
+    """The error shown right under a field (the form macro's ``<p id="{field}-error">``)."""
+    found = re.search(rf'id="{field}-error">(.*?)</p>', text(response), re.S)
+    return found.group(1).strip() if found else ""
+
+
+# --- hashes ---------------------------------------------------------------------------------
+
+def test_hashes_are_argon2id_with_the_chosen_parameters():
+    stored = hash_password("Some-pass-2025")
+    assert stored.startswith(STORED_PREFIX)
+    parameters = extract_parameters(stored)
+    assert parameters.type is Type.ID
+    assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (65536, 3, 4)
+    # At least OWASP's argon2id minimum (m=19 MiB, t=2, p=1).
+    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2
+    assert HASHER.type is Type.ID
+
+
+def test_every_hash_is_salted_and_verifies_only_its_password():
+    first, second = hash_password("Same-pass-2025"), hash_password("Same-pass-2025")
+    assert first != second
+    assert verify_password(first, "Same-pass-2025")
+    assert not verify_password(first, "Same-pass-2026")
+    assert not verify_password(None, "Same-pass-2025")
+    assert not verify_password("not a hash", "Same-pass-2025")
+
+
+def test_a_user_created_in_the_web_stores_such_a_hash(app, make):
+    from auditflow.auth import accounts
+
+    user = accounts.create(login="hash-check", name="해시 확인", role="liaison", team=None,
+                           password=NEW_PASSWORD)
+    db.session.commit()
+    assert db.session.get(User, user.id).password_hash.startswith(STORED_PREFIX)
+    assert NEW_PASSWORD not in db.session.get(User, user.id).password_hash
+
+
+# --- the rule -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("password", [
+    "abcdef12!",        # 9 characters, 3 kinds
+    "abcdefgh12",       # 10 characters, letters and digits
+    "abcdefgh!!",       # 10 characters, letters and symbols
+    "12345678-_",       # 10 characters, digits and symbols
+    "Pass word 2025!",  # spaces are allowed
+    "abcd 12345",       # 10 characters counting the space, letters and digits
+    "비밀번호Abc12345!",  # Hangul adds length; the kinds are there without it
+])
+def test_rule_accepts(password):
+    check_rule(password)
+
+
+@pytest.mark.parametrize("password", [
+    "abcde12!",         # 8 characters, 3 kinds: too short
+    "abcdefg12",        # 9 characters, only 2 kinds
+    "abcdefghij",       # 10 letters: one kind
+    "1234567890",       # 10 digits: one kind
+    "가나다라마바사아자1",  # Hangul is not a symbol: one kind (digits)
+    "abcd 1234",        # 9 characters, a space is not a symbol: two kinds
+    "",
+])
+def test_rule_refuses(password):
+    with pytest.raises(WeakPassword) as refused:
+        check_rule(password)
+    assert refused.value.code == "password_weak"
+    assert "3종류 이상으로 9자 이상" in refused.value.message
+
+
+def test_space_and_hangul_count_as_no_kind():
+    assert passwords.kinds("가 나") == 0
+    assert passwords.kinds("a1!") == 3
+    with pytest.raises(WeakPassword):
+        check_rule("한글 비밀번호 12")  # 10+ characters but only one kind (digits)
+
+
+def test_overlong_passwords_are_refused():
+    with pytest.raises(PasswordTooLong):
+        check_rule("Aa1!" * 40)
+
+
+def test_generated_passwords_meet_the_rule():
+    for _ in range(50):
+        check_rule(passwords.generate())
+
+
+# --- change own password --------------------------------------------------------------------
+
+@pytest.fixture
+def user(make):
+    person = make.user("audit")
+    db.session.commit()
+    return person
+
+
+def change(client, current: str, new: str, confirm: str | None = None):
+    return post_form(client, "/account/password", {
+        "current_password": current, "new_password": new,
+        "new_password_confirm": new if confirm is None else confirm})
+
+
+def signed_in_client(app, who):
+    client = app.test_client()
+    assert login(client, who.login, PASSWORD).status_code == 303
+    return client
+
+
+def test_change_page_needs_sign_in(app):
+    response = app.test_client().get("/account/password")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+
+def test_change_password(app, user):
+    client = signed_in_client(app, user)
+    page = client.get("/account/password")
+    assert "비밀번호 변경" in text(page)
+    assert "3종류 이상으로 9자 이상" in text(page)  # the rule is shown before typing
+
+    response = change(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 303
+    assert "비밀번호를 변경했습니다." in text(client.get(response.location))
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash.startswith(STORED_PREFIX)
+    assert login(app.test_client(), user.login, NEW_PASSWORD).status_code == 303
+    assert login(app.test_client(), user.login, PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize(("current", "new", "confirm", "field", "message"), [
+    ("Not-my-pass-1", NEW_PASSWORD, None, "current_password", "현재 비밀번호가 올바르지 않습니다."),
+    (PASSWORD, "short1!", None, "new_password", "3종류 이상으로 9자 이상"),
+    (PASSWORD, "onlyletters", None, "new_password", "2종류 이상으로 10자 이상"),
+    (PASSWORD, NEW_PASSWORD, "Something-else-1", "new_password_confirm", "새 비밀번호가 서로 다릅니다."),
+    (PASSWORD, PASSWORD, None, "new_password", "현재 비밀번호와 다른 비밀번호"),
+    ("", NEW_PASSWORD, None, "current_password", "현재 비밀번호를 입력하세요."),
+])
+def test_refusals_are_shown_next_to_their_field(app, user, current, new, confirm, field, message):
+    client = signed_in_client(app, user)
+    before = user.password_hash
+    response = change(client, current, new, confirm)
+    assert response.status_code == 200
+    assert message in field_error(response, field)
+    assert 'aria-invalid="true"' in text(response)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before
+    assert signed_in(client)
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(app, user):
+    client = signed_in_client(app, user)
+    for _ in range(4):
+        assert "현재 비밀번호가 올바르지 않습니다." in field_error(
+            change(client, "Not-my-pass-1", NEW_PASSWORD), "current_password")
+    locked = change(client, "Not-my-pass-1", NEW_PASSWORD)
+    assert "계정이 잠겼습니다" in field_error(locked, "current_password")
+    # Locked: the right current password is refused too, and sign-in elsewhere is locked.
+    assert "계정이 잠겼습니다" in field_error(change(client, PASSWORD, NEW_PASSWORD),
+                                          "current_password")
+    assert "계정이 잠겼습니다" in text(login(app.test_client(), user.login, PASSWORD))
+    reasons = [a.reason for a in db.session.query(LoginAttempt).order_by(LoginAttempt.id)]
+    assert reasons.count("bad_current_password") == 5
+    assert "locked" in reasons
+
+
+def test_change_without_csrf_token_is_refused(app, user):
+    client = signed_in_client(app, user)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+        "new_password_confirm": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "보안 토큰" in text(response)
+    assert login(app.test_client(), user.login, PASSWORD).status_code == 303
