@@ -319,10 +319,6 @@ MATRIX.update({
         expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
                    anonymous=LOGIN),
     ),
-    ("summary.index", "GET"): Case(
-        url=lambda w: "/summary",
-        expect=everyone(200),
-    ),
 })
 
 # ── status: 부서별 현황, open items of every audit (readers only) ─────────────────
@@ -332,4 +328,37 @@ MATRIX.update({
     ("status.teams", "GET"): Case(url=lambda w: f"/status/teams?audit={w.audit.id}",
                                   expect=READERS_ONLY_GET),
     ("status.open_list", "GET"): Case(url=lambda w: "/status/open", expect=READERS_ONLY_GET),
+})
+
+
+# ── summary: 처리결과 총괄, downloads, issued versions (readers; issuing: liaison, audit) ──
+def _issued(w: World) -> None:
+    """One issued version of the world's audit, as of today."""
+    from auditflow import dates
+    from auditflow.reports.issue import issue
+
+    w.extra["issued_id"] = issue(w.audit, dates.today(), w.users["liaison"]).issued.id
+
+
+def _today() -> str:
+    from auditflow import dates
+
+    return dates.today().isoformat()
+
+
+MATRIX.update({
+    ("summary.index", "GET"): Case(url=lambda w: f"/summary?audit={w.audit.id}",
+                                   expect=READERS_ONLY_GET),
+    ("summary.download", "GET"): Case(url=lambda w: f"/summary/{w.audit.id}/report.csv",
+                                      expect=READERS_ONLY_GET),
+    ("summary.issue_report", "POST"): Case(
+        url=lambda w: f"/summary/{w.audit.id}/issue",
+        data=lambda w: {"as_of": _today(), "confirm": "y"},
+        expect=row(audit=CHANGED, own_team=403, other_team=403, liaison=CHANGED, admin=403,
+                   anonymous=LOGIN),
+    ),
+    ("summary.issued_download", "GET"): Case(
+        url=lambda w: f"/summary/{w.audit.id}/issued/{w.extra['issued_id']}/csv",
+        setup=_issued, expect=READERS_ONLY_GET,
+    ),
 })

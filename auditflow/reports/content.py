@@ -260,11 +260,12 @@ def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
         name: latest_history(as_of, value, rows, Recommendation.audit_id == audit.id)
         for name, (value, rows) in _history_fields().items()
     }
-    # The category an item was registered with is in no history row; when it was edited
-    # later, the first edit's old value is that category, else the item's own column.
+    # Registration records the category; for items registered before it did, the first
+    # edit's old value is the original category, else the item's own column.
     first_category = (
         select(History.old_value)
-        .where(History.recommendation_id == Recommendation.id, History.field == "category")
+        .where(History.recommendation_id == Recommendation.id, History.field == "category",
+               History.old_value.is_not(None))
         .order_by(History.at, History.id)
         .limit(1)
         .correlate(Recommendation)

@@ -1,0 +1,192 @@
+"""Issued versions of the report (발행): the files exactly as sent to the council.
+
+``issue(audit, as_of, user)`` generates every available format for the
+reference date, stores each file through the evidence ``FileStore`` and records
+an ``IssuedReport`` (running number per audit: 제1판, 제2판, …) with one
+``IssuedReportFile`` per format (name, size, SHA-256, content type). The files
+follow the database transaction the way evidence does (the mechanism lives in
+``auditflow.services.evidence``): they reach their final place as the
+transaction commits and are removed if it rolls back.
+
+Nothing changes or deletes an issued version: no route does, and the ORM guard
+below refuses an update or delete of either table. Regenerating the same audit
+and day later gives the same numbers and texts, because the report is rebuilt
+from the append-only history.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from auditflow import dates
+from auditflow.errors import DomainError, Forbidden, NotFound
+from auditflow.extensions import db
+from auditflow.models import Audit, IssuedReport, IssuedReportFile, User, utcnow
+from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, writer
+from auditflow.reports.content import CONTENT_TYPES, Report, build_report
+from auditflow.services import evidence as evidence_files
+from auditflow.storage import FileStore
+
+ISSUERS = ("liaison", "audit")
+
+
+class IssuedReportIsFinal(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_issued_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, IssuedReport | IssuedReportFile) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise IssuedReportIsFinal("issued reports are never changed or deleted")
+
+
+@dataclass(frozen=True)
+class Issued:
+    issued: IssuedReport
+    missing: tuple[str, ...]  # formats that could not be made (no writer yet)
+
+
+def edition_label(issued: IssuedReport) -> str:
+    return f"제{issued.number}판"
+
+
+def issued_file_name(report: Report, number: int, fmt: str) -> str:
+    """"2025 행정사무감사 처리결과('26.1.31. 기준)_제1판.pdf"."""
+    return f"{report.title}({report.reference_label})_제{number}판.{fmt}"
+
+
+def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
+    """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
+    if user.role not in ISSUERS:
+        raise Forbidden("보고서 발행은 의회 담당관과 감사팀만 할 수 있습니다.")
+    if as_of is None:
+        raise DomainError("발행할 기준일을 입력하세요.", code="as_of_required")
+    if as_of > dates.today():
+        raise DomainError("기준일이 오늘보다 늦을 수 없습니다. 오늘 또는 지난 날짜로 발행하세요.",
+                          code="as_of_in_future")
+    report = build_report(audit, as_of)
+    store = evidence_files.file_store()
+    staged: list[tuple[str, Any, Path]] = []
+    missing = []
+    try:
+        for fmt in FORMATS:
+            try:
+                write = writer(fmt)
+            except FormatUnavailable:
+                missing.append(fmt)
+                continue
+            stored, temp = _generate(store, write, report)
+            staged.append((fmt, stored, temp))
+        if not staged:
+            raise DomainError("만들 수 있는 형식이 없어 발행하지 않았습니다.", code="format_unavailable")
+        issued = _insert(audit, as_of, user, report, staged)
+    except BaseException:
+        for _fmt, _stored, temp in staged:
+            store.discard(temp)
+        raise
+    for _fmt, stored, temp in staged:
+        _follow_transaction(store, temp, stored.key)
+    return Issued(issued, tuple(missing))
+
+
+def _follow_transaction(store: FileStore, temp: Path, key: str) -> None:
+    """Hand a stored temp file to the evidence service's commit/rollback hooks.
+
+    One mechanism for every stored file: the file moves to its key as the
+    transaction commits and is removed when it rolls back.
+    """
+    session = db.session()
+    evidence_files._pending(session).append(  # noqa: SLF001 (shared on purpose; see module doc)
+        evidence_files._PendingFile(store, temp, key, evidence_files._current_transaction(session))
+    )
+
+
+def _generate(store: FileStore, write: Any, report: Report) -> tuple[Any, Path]:
+    """Write one format to a scratch file, then let the store hash and keep it (as a temp)."""
+    fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="report-", suffix=".part")
+    os.close(fd)
+    scratch = Path(name)
+    try:
+        write(report, scratch)
+        with scratch.open("rb") as stream:
+            return store.save(stream)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _insert(audit: Audit, as_of: date, user: User, report: Report,
+            staged: list[tuple[str, Any, Path]]) -> IssuedReport:
+    number = (db.session.scalar(
+        select(func.max(IssuedReport.number)).where(IssuedReport.audit_id == audit.id)
+    ) or 0) + 1
+    issued = IssuedReport(audit=audit, number=number, as_of=as_of, issued_by=user,
+                          issued_at=utcnow())
+    issued.files = [
+        IssuedReportFile(
+            format=fmt,
+            file_name=issued_file_name(report, number, fmt),
+            storage_key=stored.key,
+            size=stored.size,
+            sha256=stored.sha256,
+            content_type=CONTENT_TYPES[fmt],
+        )
+        for fmt, stored, _temp in staged
+    ]
+    db.session.add(issued)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # the same number taken by a concurrent issue
+        raise DomainError("다른 사용자가 같은 때에 발행했습니다. 목록을 확인한 뒤 다시 발행하세요.",
+                          code="conflict", status=409) from exc
+    return issued
+
+
+def issued_versions(audit: Audit) -> list[IssuedReport]:
+    """Every issued version of ``audit``, newest first, with files and issuer (three queries)."""
+    return list(db.session.scalars(
+        select(IssuedReport)
+        .where(IssuedReport.audit_id == audit.id)
+        .options(selectinload(IssuedReport.files), selectinload(IssuedReport.issued_by))
+        .order_by(IssuedReport.number.desc())
+    ))
+
+
+def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFile, Path]:
+    """The stored file of one issued version, or NotFound."""
+    row = db.session.scalar(
+        select(IssuedReportFile)
+        .join(IssuedReport)
+        .where(IssuedReport.id == issued_id, IssuedReport.audit_id == audit_id,
+               IssuedReportFile.format == fmt)
+    )
+    if row is None:
+        raise NotFound("발행된 파일을 찾을 수 없습니다.", code="issued_file_not_found")
+    path = evidence_files.file_store().path(row.storage_key)
+    if not path.is_file():
+        raise NotFound("발행된 파일이 저장소에 없습니다. 관리자에게 알려 주세요.",
+                       code="issued_file_missing")
+    return row, path
+
+
+__all__ = [
+    "FORMAT_LABELS",
+    "ISSUERS",
+    "Issued",
+    "IssuedReportIsFinal",
+    "edition_label",
+    "issue",
+    "issued_file",
+    "issued_versions",
+]

@@ -1,0 +1,32 @@
+"""The summary page's forms: the filter (GET, nothing changes) and 발행 (POST, CSRF)."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, DateField, SelectField
+from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.widgets import HiddenInput
+
+from auditflow.extensions import db
+from auditflow.models import Audit
+from auditflow.web.forms import KoreanForm
+
+
+class SummaryFilterForm(KoreanForm):
+    class Meta(KoreanForm.Meta):
+        csrf = False
+
+    audit = SelectField("감사", validators=[Optional()])
+    as_of = DateField("기준일", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+
+    def fill_choices(self) -> None:
+        audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
+        self.audit.choices = [(str(audit.id), audit.title) for audit in audits]
+
+
+class IssueForm(KoreanForm):
+    as_of = DateField("기준일", widget=HiddenInput(),
+                      validators=[InputRequired(message="발행할 기준일이 없습니다.")])
+    confirm = BooleanField(
+        "발행한 보고서는 고치거나 지울 수 없음을 확인했습니다.",
+        validators=[DataRequired(message="발행하려면 확인란에 표시하세요.")],
+    )
