@@ -180,3 +180,22 @@ def test_received_column_overdue_and_empty_plans(make, tmp_path):
     items = book[ITEMS_SHEET]
     assert [row[6] for row in items.iter_rows(min_row=2, values_only=True)] == [
         State.IN_PROGRESS.label, State.RECEIVED.label]
+
+
+@pytest.mark.parametrize("day", [date(2025, 11, 20), date(2026, 1, 27), REFERENCE])
+def test_an_earlier_reference_date_gives_that_days_numbers(seeded, tmp_path, day):
+    from auditflow.reports.summary import summarize
+
+    audit = db.session.scalar(db.select(Audit).filter_by(year=2025))
+    report = build_report(audit, day)
+    path = tmp_path / "r.xlsx"
+    write(report, path)
+    sheet = load_workbook(path)[SUMMARY_SHEET]
+    header, *rows = summary_grid(sheet)
+    titles = [cell.value for cell in header]
+    summary = summarize(audit, day)
+    for row, summary_row in zip(rows, summary.rows, strict=True):
+        assert evaluate(sheet, row[1]) == summary_row.total
+        for state in summary.columns:
+            assert evaluate(sheet, row[titles.index(state.label)]) == summary_row.counts[state]
+    assert sheet["A3"].value == f"{dates.short(day)} 기준"
