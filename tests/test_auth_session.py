@@ -69,7 +69,6 @@ def test_nothing_set_before_login_survives_it(app, user):
     client.get("/login")
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
-        session["_user_id"] = "a token of the attacker's choosing"
     planted = session_cookie(client)
 
     assert login(client, user.login, PASSWORD).status_code == 303
@@ -82,6 +81,16 @@ def test_nothing_set_before_login_survives_it(app, user):
     attacker = app.test_client()
     replay_session(attacker, planted)
     assert not signed_in(attacker)
+
+
+def test_a_planted_user_token_without_sign_in_times_is_dropped(app, user):
+    client = signed_in_client(app, user)
+    with client.session_transaction() as session:
+        session.pop(sessions.LOGIN_AT)
+        session["planted"] = "x"
+    assert not signed_in(client)
+    with client.session_transaction() as session:
+        assert "planted" not in session and "_user_id" not in session
 
 
 def test_login_rotates_nothing_else(app, user):
