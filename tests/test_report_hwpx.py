@@ -179,3 +179,20 @@ def test_registered_as_the_hwpx_writer(seed_report, tmp_path):
     assert tables(path.read_bytes()) == tables(to_bytes(seed_report))
     write(seed_report, tmp_path / "again.hwpx")
     assert (tmp_path / "again.hwpx").stat().st_size > 0
+
+
+def test_the_writer_refuses_a_document_the_library_rejects(seed_hwpx):
+    """check() is the gate every written file passes: a broken section must not get through."""
+    from auditflow.reports.hwpx import HwpxInvalid, check
+
+    source = zipfile.ZipFile(io.BytesIO(seed_hwpx))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "Contents/section0.xml":
+                data = data.replace(b"<hp:tbl ", b"<hp:notATable ", 1)
+            target.writestr(info, data)
+    with pytest.raises(HwpxInvalid):
+        check(broken.getvalue())
+    check(seed_hwpx)  # the real one passes

@@ -78,14 +78,23 @@ class _Styles:
         self.hanging: dict[float, list[Any]] = {}
 
     def apply_paragraph_formats(self) -> None:
-        apply = self.doc.styles.apply_paragraph_format
-        if self.centered:
-            apply(paragraphs=self.centered, alignment="CENTER")
-        if self.right:
-            apply(paragraphs=self.right, alignment="RIGHT")
+        self._apply(self.centered, alignment="CENTER")
+        self._apply(self.right, alignment="RIGHT")
         for indent_mm, paragraphs in sorted(self.hanging.items()):
-            apply(paragraphs=paragraphs, alignment="JUSTIFY", indent_left_mm=indent_mm,
-                  first_line_indent_mm=-indent_mm)
+            self._apply(paragraphs, alignment="JUSTIFY", indent_left_mm=indent_mm,
+                        first_line_indent_mm=-indent_mm)
+
+    def _apply(self, paragraphs: list[Any], **paragraph_format: Any) -> None:
+        """Format one paragraph per starting shape with the library, then point the others
+        at the shape it made: the library looks its shapes up paragraph by paragraph,
+        which grows with the square of a long report."""
+        by_shape: dict[str | None, list[Any]] = {}
+        for paragraph in paragraphs:
+            by_shape.setdefault(paragraph.para_pr_id_ref, []).append(paragraph)
+        for first, *others in by_shape.values():
+            self.doc.styles.apply_paragraph_format(paragraphs=[first], **paragraph_format)
+            for paragraph in others:
+                paragraph.para_pr_id_ref = first.para_pr_id_ref
 
 
 def to_bytes(report: Report) -> bytes:
@@ -105,13 +114,16 @@ def write(report: Report, path: Path) -> None:
 
 def check(data: bytes) -> None:
     """The library's own validation: package, schemas, and that an editor can open it."""
+    # One pass runs all three: validate_package, validate_document (the schemas, as
+    # hwpx-validate) and a reopen. We hold the result to more than "editor-safe":
+    # no package error of any kind and no schema issue at all, warnings included.
     safety = validate_editor_open_safety(data)
     if not safety.ok:
         raise HwpxInvalid(safety.summary)
-    with HwpxDocument.open(data) as reopened:
-        issues = reopened.validate().issues
-    if issues:
-        raise HwpxInvalid("; ".join(str(issue) for issue in issues))
+    problems = [str(issue) for issue in safety.validate_package.errors]
+    problems += [str(issue) for issue in safety.validate_document.issues]
+    if problems:
+        raise HwpxInvalid("; ".join(problems))
 
 
 # ─── the document ─────────────────────────────────────────────────────────────
@@ -173,27 +185,32 @@ def _fill(cell: Any, lines: Iterable[str], char_pr: str) -> list[Any]:
     return paragraphs
 
 
+def _cells(table: Any) -> list[list[Any]]:
+    """The cells by row. Our tables merge nothing, so each row holds one cell per column;
+    ``table.cell(r, c)`` would rebuild the whole grid on every call."""
+    return [row.cells for row in table.rows]
+
+
 def _summary_table(doc: HwpxDocument, styles: _Styles, rows: list[list[str]]) -> None:
     header = rows[0]
     weights = [*SUMMARY_COLUMN_WEIGHTS, *([2] * (len(header) - 1))]
-    table = _table(doc, styles, len(rows), weights)
+    cells = _cells(_table(doc, styles, len(rows), weights))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             bold = r == 0 or (r == 1 and c == 0)
-            cell = table.cell(r, c)
-            styles.centered += _fill(cell, [text], styles.cell_bold if bold else styles.cell)
+            styles.centered += _fill(cells[r][c], [text], styles.cell_bold if bold else styles.cell)
 
 
 def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -> None:
-    table = _table(doc, styles, 1 + len(section.items), ITEM_COLUMN_WEIGHTS)
-    styles.centered += _fill(table.cell(0, 0), [section.left_header], styles.cell_bold)
-    styles.centered += _fill(table.cell(0, 1), [section.right_header], styles.cell_bold)
-    for r, item in enumerate(section.items, start=1):
-        for cell in (table.cell(r, 0), table.cell(r, 1)):
+    cells = _cells(_table(doc, styles, 1 + len(section.items), ITEM_COLUMN_WEIGHTS))
+    styles.centered += _fill(cells[0][0], [section.left_header], styles.cell_bold)
+    styles.centered += _fill(cells[0][1], [section.right_header], styles.cell_bold)
+    for (left_cell, right_cell), item in zip(cells[1:], section.items, strict=True):
+        for cell in (left_cell, right_cell):
             cell.element.find(f"{_HP}subList").set("vertAlign", "TOP")
-        left = _fill(table.cell(r, 0), [item.council_line], styles.cell)
+        left = _fill(left_cell, [item.council_line], styles.cell)
         _hang(styles, left, [item.council_line])
-        _result_cell(styles, table.cell(r, 1), item)
+        _result_cell(styles, right_cell, item)
 
 
 def _result_cell(styles: _Styles, cell: Any, item: ReportItem) -> None:
