@@ -277,6 +277,20 @@ def test_idle_session_is_ended_with_a_korean_message(app, user):
     assert not signed_in(client)
 
 
+def test_an_expired_session_gets_json_401_from_the_api(app, make):
+    reader = make.user("audit")
+    item = make.recommendation()
+    db.session.commit()
+    client = signed_in_client(app, reader)
+    assert client.get(f"/api/recommendations/{item.id}").status_code == 200
+    before = token_of(reader)
+    age(client, idle_minutes=31)
+    response = client.get(f"/api/recommendations/{item.id}")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "login_required"
+    assert token_of(reader) != before  # rotated although the answer was an error
+
+
 def test_activity_within_the_idle_limit_keeps_the_session(app, user):
     client = signed_in_client(app, user)
     age(client, idle_minutes=29)

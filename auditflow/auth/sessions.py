@@ -128,6 +128,13 @@ def _enforce_limits():  # type: ignore[no-untyped-def]
     if user is not None:
         log.info("session expired: login=%r", user.login)
     end(user)
+    # Nothing else has happened in this request yet, and the token must stay
+    # rotated even when the answer is an error (an error answer rolls back).
+    db.session.commit()
+    from auditflow.web.errors import wants_json
+
+    if wants_json():
+        return None  # signed out now: the API answers its own 401 in JSON
     flash(IDLE_MESSAGE, "warning")
     if request.method == "GET":
         # Come back to the page asked for after signing in again.
