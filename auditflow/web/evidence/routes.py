@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
 from flask_login import current_user
@@ -44,6 +45,11 @@ def _evidence(evidence_id: int) -> Evidence:
     return evidence
 
 
+def _me() -> Any:
+    """The signed-in user itself, not the proxy: the service stores it on rows."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def _detail_url(recommendation: Recommendation) -> str:
     return url_for("recommendations.detail", recommendation_id=recommendation.id,
                    _anchor="evidence")
@@ -54,14 +60,14 @@ def _detail_url(recommendation: Recommendation) -> str:
 def upload(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
     # Not the item's team, or already submitted: the service's Korean 403 page.
-    evidence_ops.check_may_change(recommendation, current_user, "올릴")
+    evidence_ops.check_may_change(recommendation, _me(), "올릴")
     return_to(_detail_url(recommendation))  # refused files: back to the page with the message
     form = UploadForm()
     if not form.validate_on_submit():
         raise DomainError(_first_error(form), code="evidence_file_required")
     files = [evidence_ops.Upload(f.stream, f.filename or "") for f in form.files.data if f]
     try:
-        results = evidence_ops.upload_many(recommendation, current_user, files)
+        results = evidence_ops.upload_many(recommendation, _me(), files)
     except evidence_ops.EvidenceRejected as err:
         if err.status == 413:
             abort(413, err.message)  # over the limit: the Korean 413 page, nothing stored
@@ -105,12 +111,12 @@ def download(evidence_id: int):
 def delete(evidence_id: int):
     evidence = _evidence(evidence_id)
     recommendation = evidence.recommendation
-    evidence_ops.check_may_change(recommendation, current_user, "삭제할")
+    evidence_ops.check_may_change(recommendation, _me(), "삭제할")
     return_to(_detail_url(recommendation))
     form = DeleteForm()
     if not form.validate_on_submit():
         raise DomainError(_first_error(form), code="confirmation_required")
-    evidence_ops.delete(evidence, current_user)
+    evidence_ops.delete(evidence, _me())
     flash(f"'{evidence.original_name}'(v{evidence.version})을(를) 삭제했습니다.", "success")
     return redirect(_detail_url(recommendation), code=303)
 
