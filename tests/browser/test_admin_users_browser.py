@@ -8,13 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser story)
-    AXE,
-    AxeReport,
-    browser,
-    chromium_path,
-    live_server,
-)
+from tests.browser.conftest import AXE, AxeReport
 from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -62,8 +56,7 @@ class Visit:
         return self.page.inner_text("main")
 
 
-# The fixtures are the browser story's (imported above), hence the names ruff sees twice.
-def test_admin_creates_a_user_who_signs_in_and_changes_the_password(browser, live_server):  # noqa: F811
+def test_admin_creates_a_user_who_signs_in_and_changes_the_password(browser, live_server):
     visit = Visit(browser, live_server)
     page = visit.page
 
