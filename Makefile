@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app auditflow
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Two workers: the suite runs every database test on SQLite and PostgreSQL.
+PYTEST_ARGS ?= -n 2
 
 export AUDITFLOW_ENV ?= development
 

@@ -74,6 +74,8 @@ NAV = (
     ("recommendations.index", "요구사항", ("admin", "audit", "department", "liaison")),
     ("audits.index", "감사 관리", ("audit",)),
     ("summary.index", "처리결과 총괄", ("admin", "audit", "liaison")),
+    ("status.teams", "부서별 현황", ("admin", "audit", "liaison")),
+    ("status.open_list", "미완료 과제", ("admin", "audit", "liaison")),
     ("admin.users", "사용자 관리", ("admin",)),
     ("admin.index", "사용자 관리", ("admin",)),
 )
