@@ -21,6 +21,7 @@ from auditflow.models import Evidence, History, Recommendation
 from auditflow.services import evidence as ops
 from auditflow.services import recommendations as rec_ops
 from auditflow.storage import ALLOWED_LABEL, FileStore
+from auditflow.storage.transactional import file_store
 from auditflow.workflow import ConflictError
 from tests.test_storage import make_pdf, make_png, sample
 
@@ -41,7 +42,7 @@ def item(make):
 
 
 def store() -> FileStore:
-    return ops.file_store()
+    return file_store()
 
 
 def stored_files() -> list[Path]:

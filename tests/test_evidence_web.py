@@ -22,6 +22,7 @@ from auditflow.models import Evidence, History
 from auditflow.services import evidence as ops
 from auditflow.services import recommendations as rec_ops
 from auditflow.storage import ALLOWED_LABEL
+from auditflow.storage.transactional import file_store
 from tests.auth_helpers import csrf_token, login
 from tests.factories import PASSWORD
 from tests.test_storage import make_jpeg, make_ooxml, make_pdf, make_png, make_xlsx, sample
@@ -84,7 +85,7 @@ def evidence_rows(recommendation) -> list[Evidence]:
 
 
 def storage_files() -> list[Path]:
-    return sorted(p for p in ops.file_store().root.rglob("*") if p.is_file())
+    return sorted(p for p in file_store().root.rglob("*") if p.is_file())
 
 
 def page_text(response) -> str:
@@ -298,7 +299,7 @@ def test_path_like_name_keeps_only_the_last_part(app, world):
     # On disk only the random key: nothing of the name, nothing outside the store.
     [path] = storage_files()
     assert path.name == row.storage_key and "x.pdf" not in str(path)
-    assert path.is_relative_to(ops.file_store().root)
+    assert path.is_relative_to(file_store().root)
 
 
 def test_markup_in_a_file_name_shows_as_text(app, world):
@@ -443,7 +444,7 @@ def test_team_deletes_before_submitting_and_it_stays_in_history(app, world):
     assert response.status_code == 303
     [row] = evidence_rows(recommendation)
     assert row.deleted_at is not None and row.deleted_by_id == users["worker"].id
-    assert ops.file_store().exists(row.storage_key)  # history may still refer to it
+    assert file_store().exists(row.storage_key)  # history may still refer to it
     comments = db.session.scalars(
         select(History.comment).where(History.recommendation_id == recommendation.id,
                                       History.kind == "evidence").order_by(History.id)

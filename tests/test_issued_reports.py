@@ -16,7 +16,7 @@ from auditflow.reports import FORMATS, WRITERS, csv_items, html, pdf
 from auditflow.reports.content import build_report
 from auditflow.reports.issue import IssuedReportIsFinal, issue
 from auditflow.services import recommendations as ops
-from auditflow.services.evidence import file_store
+from auditflow.storage.transactional import file_store
 from auditflow.workflow import State
 from tests.auth_helpers import SIGNED_IN_PAGE, login, post_form
 from tests.conftest import DEMO_PASSWORD

@@ -33,8 +33,8 @@ from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport, IssuedReportFile, User, utcnow
 from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, writer
 from auditflow.reports.content import CONTENT_TYPES, Report, build_report
-from auditflow.services import evidence as evidence_files
 from auditflow.storage import FileStore
+from auditflow.storage.transactional import file_store, follow_transaction
 
 ISSUERS = ("liaison", "audit")
 
@@ -77,7 +77,7 @@ def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
         raise DomainError("기준일이 오늘보다 늦을 수 없습니다. 오늘 또는 지난 날짜로 발행하세요.",
                           code="as_of_in_future")
     report = build_report(audit, as_of)
-    store = evidence_files.file_store()
+    store = file_store()
     staged: list[tuple[str, Any, Path]] = []
     missing = []
     try:
@@ -97,20 +97,8 @@ def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
             store.discard(temp)
         raise
     for _fmt, stored, temp in staged:
-        _follow_transaction(store, temp, stored.key)
+        follow_transaction(db.session(), store, temp, stored.key)
     return Issued(issued, tuple(missing))
-
-
-def _follow_transaction(store: FileStore, temp: Path, key: str) -> None:
-    """Hand a stored temp file to the evidence service's commit/rollback hooks.
-
-    One mechanism for every stored file: the file moves to its key as the
-    transaction commits and is removed when it rolls back.
-    """
-    session = db.session()
-    evidence_files._pending(session).append(  # noqa: SLF001 (shared on purpose; see module doc)
-        evidence_files._PendingFile(store, temp, key, evidence_files._current_transaction(session))
-    )
 
 
 def _generate(store: FileStore, write: Any, report: Report) -> tuple[Any, Path]:
@@ -173,7 +161,7 @@ def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFi
     )
     if row is None:
         raise NotFound("발행된 파일을 찾을 수 없습니다.", code="issued_file_not_found")
-    path = evidence_files.file_store().path(row.storage_key)
+    path = file_store().path(row.storage_key)
     if not path.is_file():
         raise NotFound("발행된 파일이 저장소에 없습니다. 관리자에게 알려 주세요.",
                        code="issued_file_missing")

@@ -3,16 +3,8 @@
 A file and its ``Evidence`` row exist together or not at all. The bytes are
 streamed to a temp file of the :class:`~auditflow.storage.FileStore`, checked
 by their content, and the row is flushed; the bytes reach their final place
-only as the database transaction commits (session events below):
-
-* ``before_commit`` of the outermost transaction moves each temp file to its
-  key. Moving *before* the database commit means the worst a crash between the
-  two can leave is a file no row refers to (harmless garbage), never a row
-  whose file is missing (a broken download).
-* a rollback (of the whole transaction, or of the savepoint the upload was
-  made in) deletes the temp file, or the moved file if the database commit
-  itself failed after the move;
-* a transaction that just ends (session closed without commit) does the same.
+only as the database transaction commits, and vanish if it rolls back
+(``auditflow.storage.transactional``).
 
 Deleting evidence is a soft delete: the row is marked, the bytes stay, because
 history is append-only and an earlier issued report may refer to the file.
@@ -21,29 +13,26 @@ history is append-only and an earlier issued report may refer to the file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction
 
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Evidence, History, HistoryKind, Recommendation, User, utcnow
 from auditflow.models.recommendation import can_change_evidence
 from auditflow.services.recommendations import flush
-from auditflow.storage import FileKind, FileStore, FileTooLarge, RejectedFile, clean_filename, sniff
+from auditflow.storage import FileKind, FileTooLarge, RejectedFile, clean_filename, sniff
+from auditflow.storage.transactional import file_store, follow_transaction
 from auditflow.workflow import State
 
 # One request may carry several files; past this many the user is asked to split
 # the upload (keeps one request's disk use and time bounded).
 MAX_FILES_PER_UPLOAD = 20
-
-_PENDING_KEY = "auditflow.evidence_pending"
-
 
 @dataclass(frozen=True)
 class Upload:
@@ -82,15 +71,6 @@ class EvidenceRejected(DomainError):
             code=codes.pop() if len(codes) == 1 else "files_rejected",
             status=413 if too_large else 400,
         )
-
-
-def file_store() -> FileStore:
-    """The application's evidence store (one per app, made on first use)."""
-    store = current_app.extensions.get("auditflow.file_store")
-    if store is None:
-        store = FileStore(current_app.config["STORAGE_DIR"])
-        current_app.extensions["auditflow.file_store"] = store
-    return store
 
 
 def max_upload_bytes() -> int:
@@ -166,10 +146,8 @@ def upload_many(recommendation: Recommendation, user: User,
             store.discard(temp)
         raise
 
-    session = db.session()
-    transaction = _current_transaction(session)
     for _, stored, temp, _ in staged:
-        _pending(session).append(_PendingFile(store, temp, stored.key, transaction))
+        follow_transaction(db.session(), store, temp, stored.key)
     return results
 
 
@@ -268,89 +246,3 @@ def _touch(recommendation: Recommendation, now: Any) -> None:
     # upload racing a submission (or another upload) fails as a conflict
     # instead of slipping in after the item was handed over for review.
     recommendation.updated_at = now
-
-
-# ------------------------------------------- files follow the transaction ---
-
-
-@dataclass
-class _PendingFile:
-    store: FileStore
-    temp: Path
-    key: str
-    transaction: SessionTransaction  # the (sub)transaction the row was flushed in
-    moved: bool = field(default=False)
-
-    def undo(self) -> None:
-        if self.moved:
-            self.store.remove(self.key)
-        else:
-            self.store.discard(self.temp)
-
-
-def _pending(session: Session) -> list[_PendingFile]:
-    return session.info.setdefault(_PENDING_KEY, [])
-
-
-def _current_transaction(session: Session) -> SessionTransaction:
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    assert transaction is not None  # a flush has just happened
-    return transaction
-
-
-def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is ancestor:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-def _undo(session: Session, ended: SessionTransaction | None = None) -> None:
-    """Undo the files of ``ended`` and its savepoints (all files when None)."""
-    pending = session.info.get(_PENDING_KEY)
-    if not pending:
-        return
-    keep = []
-    for item in pending:
-        if ended is None or _within(item.transaction, ended):
-            try:
-                item.undo()
-            except OSError:
-                current_app.logger.exception("could not remove evidence file %s", item.key)
-        else:
-            keep.append(item)
-    session.info[_PENDING_KEY] = keep
-
-
-@event.listens_for(Session, "before_commit")
-def _move_files_before_commit(session: Session) -> None:
-    # A savepoint release also fires this; files move only with the real commit.
-    if session.in_nested_transaction():
-        return
-    for item in session.info.get(_PENDING_KEY, ()):
-        if not item.moved:
-            item.store.commit(item.temp, item.key)  # an error here aborts the commit
-            item.moved = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_files_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_PENDING_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _undo_files_after_rollback(session: Session, previous: SessionTransaction) -> None:
-    if previous.parent is None:
-        _undo(session)
-    elif previous.nested:
-        _undo(session, previous)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _undo_files_left_behind(session: Session, transaction: SessionTransaction) -> None:
-    # The outermost transaction ended without commit or rollback (session closed).
-    if transaction.parent is None:
-        _undo(session)

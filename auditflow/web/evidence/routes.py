@@ -20,6 +20,7 @@ from auditflow.models import Evidence, Recommendation
 from auditflow.models.recommendation import can_change_evidence, can_view
 from auditflow.services import evidence as evidence_ops
 from auditflow.storage import ALLOWED_LABEL, content_disposition
+from auditflow.storage.transactional import file_store
 from auditflow.web.access import require_roles
 from auditflow.web.errors import return_to
 from auditflow.web.evidence.forms import DeleteForm, UploadForm
@@ -86,7 +87,7 @@ def download(evidence_id: int):
     evidence = _evidence(evidence_id)
     if evidence.deleted_at is not None:
         abort(404)
-    path = evidence_ops.file_store().path(evidence.storage_key)
+    path = file_store().path(evidence.storage_key)
     if not path.is_file():
         current_app.logger.error("evidence %s: file %s missing", evidence.id, evidence.storage_key)
         abort(404)
