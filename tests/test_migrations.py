@@ -40,6 +40,23 @@ def test_migrated_history_is_append_only(migrated):
         assert connection.execute(text("SELECT count(*) FROM history")).scalar() > 0
 
 
+def test_migrated_issued_reports_cannot_change(migrated):
+    from auditflow.models import IssuedReport
+    from tests.factories import Factory
+
+    make = Factory()
+    issuer = make.user("liaison")
+    db.session.add(IssuedReport(audit=make.audit(), number=1, as_of=issuer.created_at.date(),
+                                issued_by=issuer))
+    db.session.commit()
+    for statement in ("UPDATE issued_report SET number = 2", "DELETE FROM issued_report"):
+        with pytest.raises(Exception, match="never changed"):
+            with db.engine.begin() as connection:
+                connection.execute(text(statement))
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT number FROM issued_report")).scalar() == 1
+
+
 def test_downgrade_removes_everything(migrated):
     flask_migrate.downgrade(revision="base")
     with db.engine.connect() as connection:

@@ -4,11 +4,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, String, Text, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from auditflow.extensions import db
-from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.base import UTCDateTime, make_append_only, utcnow
 from auditflow.models.user import User
 
 if TYPE_CHECKING:
@@ -93,23 +93,5 @@ def _refuse_history_changes(session: Session, _context: Any, _instances: Any) ->
             raise HistoryIsAppendOnly("history rows are never changed or deleted")
 
 
-# The same guard in the database, for anything that bypasses the ORM. The
-# migration creates the same triggers; these make create_all() agree with it.
-APPEND_ONLY_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history "
-        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
-        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history "
-        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'history is append-only'; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER history_no_update BEFORE UPDATE OR DELETE ON history "
-        "FOR EACH ROW EXECUTE FUNCTION history_append_only()",
-    ],
-}
-
-for _dialect, _statements in APPEND_ONLY_DDL.items():
-    for _statement in _statements:
-        event.listen(History.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+# The same guard in the database, for anything that bypasses the ORM.
+make_append_only(History.__table__, "history is append-only")

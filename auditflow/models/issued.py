@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import db
 from auditflow.models.audit import Audit
-from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.base import UTCDateTime, make_append_only, utcnow
 from auditflow.models.user import User
 
 
@@ -50,3 +50,8 @@ class IssuedReportFile(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
 
     report: Mapped[IssuedReport] = relationship(back_populates="files")
+
+
+# An issued version stays exactly as sent: the database refuses changes too.
+make_append_only(IssuedReport.__table__, "issued reports are never changed")
+make_append_only(IssuedReportFile.__table__, "issued reports are never changed")
