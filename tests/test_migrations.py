@@ -50,9 +50,8 @@ def test_migrated_issued_reports_cannot_change(migrated):
                                 issued_by=issuer))
     db.session.commit()
     for statement in ("UPDATE issued_report SET number = 2", "DELETE FROM issued_report"):
-        with pytest.raises(Exception, match="never changed"):
-            with db.engine.begin() as connection:
-                connection.execute(text(statement))
+        with pytest.raises(Exception, match="never changed"), db.engine.begin() as connection:
+            connection.execute(text(statement))
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT number FROM issued_report")).scalar() == 1
 
