@@ -122,10 +122,22 @@ def app_config(tmp_path: Path) -> dict[str, object]:
     return {}
 
 
+def _forget_request_caches() -> None:
+    """Each real request has an application context of its own; a test holds one
+    across its requests, so Flask-Login's user and Flask-WTF's CSRF token, cached
+    on ``g``, would leak from one request (and one client) into the next."""
+    from flask import current_app, g
+
+    for name in ("_login_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+                 "csrf_valid"):
+        g.pop(name, None)
+
+
 @pytest.fixture
 def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]):
     url = backend.new_database() if backend.name == "sqlite" else backend.shared_database()
     application = create_app(_config(url, tmp_path, **app_config))
+    application.before_request_funcs.setdefault(None, []).insert(0, _forget_request_caches)
     with application.app_context():
         yield application
         db.session.rollback()

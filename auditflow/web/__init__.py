@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response
 
 from auditflow.extensions import db
-
-
-def _forget_request_caches() -> None:
-    from flask import current_app
-
-    # Flask-Login (the user) and Flask-WTF (the CSRF token) cache per-request
-    # values on ``g``, which lives as long as the application context.
-    for name in ("_login_user", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
-                 "csrf_valid"):
-        g.pop(name, None)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -26,10 +16,6 @@ def register_blueprints(app: Flask) -> None:
     from auditflow.web.home import bp as home_bp
     from auditflow.web.recommendations import bp as recommendations_bp
     from auditflow.web.summary import bp as summary_bp
-
-    # A test (or a CLI command) that holds one application context across
-    # requests would otherwise see the previous request's user and CSRF token.
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_request_caches)
 
     assets.register(app)
     templating.register(app)
