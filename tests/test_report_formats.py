@@ -83,9 +83,9 @@ def test_outline_nesting_is_kept(make):
     worker = make.user("department", team=rec.lead_team)
     ops.edit_result(rec, worker, action_details="ㅇ 첫째\n  - 둘째\n    ※ 셋째", future_plan="ㅇ 계획")
     document = html.render(build_report(audit))
-    assert '<p class="ol lv0"><span class="mk">ㅇ</span> 첫째</p>' in document
-    assert '<p class="ol lv1"><span class="mk">-</span> 둘째</p>' in document
-    assert '<p class="ol lv2"><span class="mk">※</span> 셋째</p>' in document
+    assert '<p class="outline-line outline-level-0"><span class="outline-marker">ㅇ</span> 첫째</p>' in document
+    assert '<p class="outline-line outline-level-1"><span class="outline-marker">-</span> 둘째</p>' in document
+    assert '<p class="outline-line outline-level-2"><span class="outline-marker">※</span> 셋째</p>' in document
     assert "□ 향후계획" in document
 
 

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from auditflow.reports.content import LEADER_DOTS, Report
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +36,7 @@ def _environment() -> Environment:
 
 def render(report: Report, extra_css: str = "") -> str:
     """The document; ``extra_css`` is appended to its stylesheet (the PDF adds its fonts)."""
-    template = _environment().get_template("document.html")
+    template = _environment().get_template("reports/document.html")
     return template.render(report=report, extra_css=extra_css, leader=LEADER_DOTS)
 
 

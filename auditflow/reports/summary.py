@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.util import find_tables
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -72,31 +73,42 @@ class Summary:
 def latest_history(as_of: date, value: Any, *criteria: Any, tz: str | None = None):
     """Each item's value as the history stood at the end of ``as_of``: a subquery
     (recommendation_id, value) taken from its latest row by (at, id) that matches
-    ``criteria`` and is not later than ``dates.end_of_day(as_of)``.
+    ``criteria`` and is not later than ``dates.end_of_day(as_of)``. Items with no
+    such row (or a null value) are absent.
 
     The one place the rule is written; the summary, the per-team view and the
-    report take states, teams and due dates of an earlier day from here.
+    report take states, categories, teams and due dates of an earlier day from here.
+
+    Criteria on ``history`` choose the rows; criteria on ``recommendation`` choose
+    the items. The value is a correlated subquery per item that walks the
+    (recommendation_id, at, id) index backwards, so it costs a few index steps per
+    item; a window function over the whole history cost SQLite a quadratic join as
+    soon as two such subqueries were joined.
     """
-    ranked = (
-        select(
-            History.recommendation_id.label("recommendation_id"),
-            value.label("value"),
-            func.row_number()
-            .over(
-                partition_by=History.recommendation_id,
-                order_by=(History.at.desc(), History.id.desc()),
-            )
-            .label("rn"),
+    on_history = [c for c in criteria if _reads_history(c)]
+    on_items = [c for c in criteria if not _reads_history(c)]
+    latest = (
+        select(value)
+        .where(
+            History.recommendation_id == Recommendation.id,
+            History.at < dates.end_of_day(as_of, tz),
+            *on_history,
         )
-        .join(Recommendation, History.recommendation_id == Recommendation.id)
-        .where(History.at < dates.end_of_day(as_of, tz), *criteria)
-        .subquery()
+        .order_by(History.at.desc(), History.id.desc())
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
     )
-    return (
-        select(ranked.c.recommendation_id, ranked.c.value)
-        .where(ranked.c.rn == 1)
-        .subquery()
-    )
+    values = select(Recommendation.id.label("recommendation_id"), latest.label("value")).where(
+        *on_items
+    ).subquery()
+    return select(values.c.recommendation_id, values.c.value).where(
+        values.c.value.is_not(None)
+    ).subquery()
+
+
+def _reads_history(criterion: Any) -> bool:
+    return History.__table__ in find_tables(criterion, check_columns=True)
 
 
 def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None):
