@@ -161,8 +161,26 @@ def _report_command() -> click.Command:
     return report_command
 
 
+@click.group("storage")
+def storage_group() -> None:
+    """증빙·발행 파일 저장소 관리."""
+
+
+@storage_group.command("sweep")
+@click.option("--hours", type=click.FloatRange(min=1), default=24, show_default=True,
+              help="이보다 오래된 임시 파일만 지웁니다")
+@with_appcontext
+def storage_sweep(hours: float) -> None:
+    """비정상 종료로 남은 임시 파일(tmp/*.part)을 지웁니다. 저장된 파일과 DB는 건드리지 않습니다."""
+    from auditflow.storage.transactional import file_store
+
+    removed = file_store().sweep(hours * 3600)
+    click.echo(f"임시 파일 {len(removed)}개를 지웠습니다.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(summary_command)
     app.cli.add_command(_report_command())
     app.cli.add_command(user_group)
+    app.cli.add_command(storage_group)

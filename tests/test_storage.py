@@ -715,3 +715,28 @@ def test_content_disposition_cannot_inject_headers():
     header = content_disposition("a\r\nSet-Cookie: x=1.pdf")
     assert "\r" not in header and "\n" not in header
     assert header.startswith('attachment; filename="a Set-Cookie: x=1.pdf"; ')
+
+
+def test_sweep_removes_only_old_temp_files(tmp_path):
+    store = FileStore(tmp_path / "store")
+    stored, kept = store.save(io.BytesIO(b"fresh"))
+    _, old = store.save(io.BytesIO(b"left by a crash"))
+    committed_source, committed_temp = store.save(io.BytesIO(b"committed"))
+    store.commit(committed_temp, committed_source.key)
+    os.utime(old, (1_000, 1_000))
+    removed = store.sweep(older_than_seconds=3600)
+    assert removed == [old]
+    assert not old.exists()
+    assert kept.exists()
+    assert store.exists(committed_source.key)
+
+
+def test_storage_sweep_command(app, tmp_path):
+    from auditflow.storage.transactional import file_store
+
+    _, old = file_store().save(io.BytesIO(b"left by a crash"))
+    os.utime(old, (1_000, 1_000))
+    result = app.test_cli_runner().invoke(args=["storage", "sweep", "--hours", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1개" in result.output
+    assert not old.exists()

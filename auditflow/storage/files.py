@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -148,6 +149,23 @@ class FileStore:
     def remove(self, key: str) -> None:
         """Remove a committed file (undo after a failed database commit)."""
         self.path(key).unlink(missing_ok=True)
+
+    def sweep(self, older_than_seconds: float, now: float | None = None) -> list[Path]:
+        """Remove temp files a crashed process left behind; return what was removed.
+
+        A temp file lives only for one request or one command, so anything older
+        than ``older_than_seconds`` belongs to no running transaction.
+        """
+        now = time.time() if now is None else now
+        removed = []
+        for temp in self.tmp_dir.glob("*.part"):
+            try:
+                if now - temp.stat().st_mtime > older_than_seconds:
+                    temp.unlink()
+                    removed.append(temp)
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+        return removed
 
     # -- reading -------------------------------------------------------------
 
