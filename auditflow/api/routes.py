@@ -11,7 +11,7 @@ from auditflow import workflow
 from auditflow.errors import DomainError, Forbidden
 from auditflow.models import Recommendation
 from auditflow.services import recommendations as ops
-from auditflow.web.access import ITEM_ACTORS, READERS, load_visible
+from auditflow.web.access import ITEM_ACTORS, READERS, actor, load_visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -70,15 +70,12 @@ def serialize(recommendation: Recommendation, user: Any) -> dict[str, Any]:
     }
 
 
-def _me() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
 
 @bp.get("/recommendations/<int:recommendation_id>")
 @api_roles(*READERS, "department")
 def recommendation(recommendation_id: int) -> Any:
     item = load_visible(recommendation_id)
-    return jsonify(serialize(item, _me()))
+    return jsonify(serialize(item, actor()))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/actions/<trigger>")
@@ -97,5 +94,5 @@ def action(recommendation_id: int, trigger: str) -> Any:
     reason = payload.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise DomainError("reason은 문자열이어야 합니다.", code="invalid_reason")
-    ops.fire(item, trigger, _me(), reason=reason, expected_version=version)
-    return jsonify(serialize(item, _me()))
+    ops.fire(item, trigger, actor(), reason=reason, expected_version=version)
+    return jsonify(serialize(item, actor()))

@@ -12,6 +12,11 @@ from flask_login import current_user, login_required
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def actor() -> Any:
+    """The signed-in user itself, not Flask-Login's proxy: services keep it on rows."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def require_roles(*roles: str) -> Callable[[F], F]:
     """Signed in, and one of ``roles``; otherwise 401 (to the sign-in page) or 403."""
 

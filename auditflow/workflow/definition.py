@@ -25,6 +25,9 @@ class TransitionSpec:
     guards: tuple[Guard, ...]
     reason_label: str | None = None  # the reason box, where a guard can ask for one
     style: str = "primary"
+    # Closing an item as not reflected, or reopening a closed one, is asked twice:
+    # the form wants an explicit "확인했습니다".
+    confirm: bool = False
 
     @property
     def roles(self) -> frozenset[str]:
@@ -76,6 +79,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         guards=(AUDIT_TEAM, g.reason_given),
         reason_label="미반영 사유",
         style="danger",
+        confirm=True,
     ),
     TransitionSpec(
         trigger="reopen",
@@ -85,6 +89,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         guards=(AUDIT_TEAM, g.reason_given),
         reason_label="재추진 사유",
         style="secondary",
+        confirm=True,
     ),
 )
 

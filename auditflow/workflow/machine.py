@@ -99,6 +99,7 @@ class Action:
     reason_label: str | None
     reason_required: bool
     style: str
+    confirm: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +107,7 @@ class Action:
             "label": self.label,
             "reason_required": self.reason_required,
             "reason_label": self.reason_label,
+            "confirm": self.confirm,
         }
 
 
@@ -130,6 +132,7 @@ def available_actions(recommendation: Recommendation, actor: User | None) -> lis
                         reason_label=item.reason_label,
                         reason_required=not may(actor=actor),
                         style=item.style,
+                        confirm=item.confirm,
                     )
                 )
     return actions

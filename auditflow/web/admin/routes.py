@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
 
 from auditflow.auth import accounts
 from auditflow.models import Role
-from auditflow.web.access import require_roles
+from auditflow.web.access import actor, require_roles
 from auditflow.web.admin.forms import (
     NO_TEAM,
     ActiveForm,
@@ -28,9 +27,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = (Role.ADMIN.value,)
 PASSWORD_RULE = "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상"
 
-
-def _me() -> Any:
-    return current_user._get_current_object()
 
 
 def _place(form: Any, refused: accounts.AccountError) -> None:
@@ -61,7 +57,7 @@ def create_user():
         try:
             user = accounts.create(
                 login=form.login.data, name=form.name.data, role=form.role.data,
-                team=form.team.data or None, password=form.password.data, actor=_me())
+                team=form.team.data or None, password=form.password.data, actor=actor())
         except accounts.AccountError as refused:
             _place(form, refused)
         else:
@@ -79,7 +75,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             accounts.update(user, name=form.name.data, role=form.role.data,
-                            team=form.team.data or None, actor=_me())
+                            team=form.team.data or None, actor=actor())
         except accounts.AccountError as refused:
             _place(form, refused)
         else:
@@ -95,7 +91,7 @@ def reset_password(user_id: int):
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(user, form.password.data, actor=_me())
+            accounts.reset_password(user, form.password.data, actor=actor())
         except accounts.AccountError as refused:
             _place(form, refused)
         else:
@@ -115,7 +111,7 @@ def set_active(user_id: int):
     form = ActiveForm()
     if form.validate_on_submit():
         try:
-            accounts.set_active(user, activate, actor=_me())
+            accounts.set_active(user, activate, actor=actor())
         except accounts.AccountError as refused:
             _place(form, refused)
         else:
@@ -131,7 +127,7 @@ def unlock(user_id: int):
     user = _user(user_id)
     form = UnlockForm()
     if form.validate_on_submit():
-        accounts.unlock(user, actor=_me())
+        accounts.unlock(user, actor=actor())
         flash(f"'{user.login}' 계정의 잠금을 풀었습니다.", "success")
     return redirect(url_for("admin.users"), code=303)
 

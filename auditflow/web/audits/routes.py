@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import Audit, Recommendation
 from auditflow.services import audits as ops
-from auditflow.web.access import require_roles
+from auditflow.web.access import actor, require_roles
 from auditflow.web.audits.forms import AuditForm
 
 bp = Blueprint("audits", __name__, url_prefix="/audits")
@@ -36,13 +35,13 @@ def index() -> Any:
 
 def _save(form: AuditForm, audit: Audit | None) -> Any:
     values = {name: getattr(form, name).data for name in ops.FIELDS}
-    actor = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = actor()
     try:
         if audit is None:
-            audit = ops.create(actor, **values)
+            audit = ops.create(user, **values)
             flash(f"'{audit.title}' 감사를 등록했습니다.", "success")
         else:
-            ops.update(audit, actor, **values)
+            ops.update(audit, user, **values)
             flash(f"'{audit.title}' 감사를 수정했습니다.", "success")
     except DomainError as error:
         db.session.rollback()

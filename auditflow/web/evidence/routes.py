@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
 from flask_login import current_user
@@ -21,7 +20,7 @@ from auditflow.models.recommendation import can_change_evidence, can_view
 from auditflow.services import evidence as evidence_ops
 from auditflow.storage import ALLOWED_LABEL, content_disposition
 from auditflow.storage.transactional import file_store
-from auditflow.web.access import require_roles
+from auditflow.web.access import actor, require_roles
 from auditflow.web.errors import return_to
 from auditflow.web.evidence.forms import DeleteForm, UploadForm
 
@@ -46,10 +45,6 @@ def _evidence(evidence_id: int) -> Evidence:
     return evidence
 
 
-def _me() -> Any:
-    """The signed-in user itself, not the proxy: the service stores it on rows."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
 
 def _detail_url(recommendation: Recommendation) -> str:
     return url_for("recommendations.detail", recommendation_id=recommendation.id,
@@ -61,14 +56,14 @@ def _detail_url(recommendation: Recommendation) -> str:
 def upload(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
     # Not the item's team, or already submitted: the service's Korean 403 page.
-    evidence_ops.check_may_change(recommendation, _me(), "올릴")
+    evidence_ops.check_may_change(recommendation, actor(), "올릴")
     return_to(_detail_url(recommendation))  # refused files: back to the page with the message
     form = UploadForm()
     if not form.validate_on_submit():
         raise DomainError(_first_error(form), code="evidence_file_required")
     files = [evidence_ops.Upload(f.stream, f.filename or "") for f in form.files.data if f]
     try:
-        results = evidence_ops.upload_many(recommendation, _me(), files)
+        results = evidence_ops.upload_many(recommendation, actor(), files)
     except evidence_ops.EvidenceRejected as err:
         if err.status == 413:
             abort(413, err.message)  # over the limit: the Korean 413 page, nothing stored
@@ -112,12 +107,12 @@ def download(evidence_id: int):
 def delete(evidence_id: int):
     evidence = _evidence(evidence_id)
     recommendation = evidence.recommendation
-    evidence_ops.check_may_change(recommendation, _me(), "삭제할")
+    evidence_ops.check_may_change(recommendation, actor(), "삭제할")
     return_to(_detail_url(recommendation))
     form = DeleteForm()
     if not form.validate_on_submit():
         raise DomainError(_first_error(form), code="confirmation_required")
-    evidence_ops.delete(evidence, _me())
+    evidence_ops.delete(evidence, actor())
     flash(f"'{evidence.original_name}'(v{evidence.version})을(를) 삭제했습니다.", "success")
     return redirect(_detail_url(recommendation), code=303)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from auditflow import workflow
@@ -21,7 +20,7 @@ from auditflow.models import Audit, Category, Comment, History, Recommendation
 from auditflow.models.recommendation import can_edit_result, can_manage
 from auditflow.services import comments as comment_ops
 from auditflow.services import recommendations as ops
-from auditflow.web.access import ITEM_ACTORS, READERS, load_visible, require_roles
+from auditflow.web.access import ITEM_ACTORS, READERS, actor, load_visible, require_roles
 from auditflow.web.errors import return_to
 from auditflow.web.recommendations import queries, timeline
 from auditflow.web.recommendations.forms import (
@@ -43,14 +42,7 @@ from auditflow.workflow import State
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 
 ALL_ROLES = (*READERS, "department")
-# Triggers that close an item as not reflected or reopen a closed one: the form
-# asks for an explicit "확인했습니다" (a confirmation step without inline script).
-CONFIRM_TRIGGERS = frozenset({"decline", "reopen"})
 
-
-def me() -> Any:
-    """The signed-in user itself (not the proxy): services store it in history rows."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _detail_url(recommendation: Recommendation) -> str:
@@ -85,7 +77,7 @@ def index() -> Any:
         overdue=request.args.get("overdue") in {"1", "y", "on", "true"},
         q=(request.args.get("q") or "")[:200],
     )
-    page = queries.search(me(), filters, number=_int_arg("page") or 1)
+    page = queries.search(actor(), filters, number=_int_arg("page") or 1)
 
     form = FilterForm(formdata=None)
     form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audits]
@@ -130,7 +122,7 @@ def new() -> Any:
         try:
             recommendation = ops.register(
                 audit, number=form.number.data, category=Category(form.category.data),
-                council_text=form.council_text.data, actor=me(), lead_team=lead,
+                council_text=form.council_text.data, actor=actor(), lead_team=lead,
                 supporting_teams=supporting, due_date=form.due_date.data,
             )
         except DomainError as error:
@@ -193,7 +185,7 @@ def detail(recommendation_id: int) -> Any:
 
 def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | None = None,
                    comment_form: CommentForm | None = None, status: int = 200) -> Any:
-    user = me()
+    user = actor()
     history = list(
         db.session.scalars(
             db.select(History).where(History.recommendation_id == recommendation.id)
@@ -216,7 +208,6 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         "recommendations/detail.html",
         recommendation=recommendation,
         actions=workflow.available_actions(recommendation, user),
-        confirm_triggers=CONFIRM_TRIGGERS,
         timeline=timeline.describe(history),
         comments=comments,
         result_form=result_form if can_edit_result(recommendation, user) else None,
@@ -233,7 +224,7 @@ def _load_for_change(recommendation_id: int) -> Recommendation:
 
 def _load_for_manage(recommendation_id: int) -> Recommendation:
     recommendation = _load_for_change(recommendation_id)
-    if not can_manage(recommendation, me()):
+    if not can_manage(recommendation, actor()):
         abort(403)
     return recommendation
 
@@ -249,7 +240,7 @@ def edit(recommendation_id: int) -> Any:
                             version=recommendation.version)
     elif form.validate_on_submit():
         try:
-            ops.edit_text(recommendation, me(), council_text=form.council_text.data,
+            ops.edit_text(recommendation, actor(), council_text=form.council_text.data,
                           category=Category(form.category.data), reason=form.reason.data,
                           expected_version=form.expected_version())
         except DomainError as error:
@@ -276,7 +267,7 @@ def assign(recommendation_id: int) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         lead, supporting = form.selected_teams()
         try:
-            ops.assign(recommendation, me(), lead_team=lead, supporting_teams=supporting,
+            ops.assign(recommendation, actor(), lead_team=lead, supporting_teams=supporting,
                        reason=form.reason.data, expected_version=form.expected_version())
         except DomainError as error:
             return _form_refused(form, error, "recommendations/assign.html",
@@ -296,7 +287,7 @@ def due_date(recommendation_id: int) -> Any:
                            version=recommendation.version)
     elif form.validate_on_submit():
         try:
-            ops.set_due_date(recommendation, me(), form.due_date.data, reason=form.reason.data,
+            ops.set_due_date(recommendation, actor(), form.due_date.data, reason=form.reason.data,
                              expected_version=form.expected_version())
         except DomainError as error:
             return _form_refused(form, error, "recommendations/due_date.html",
@@ -310,12 +301,12 @@ def due_date(recommendation_id: int) -> Any:
 @require_roles(*ITEM_ACTORS)
 def result(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
-    if not can_edit_result(recommendation, me()):
+    if not can_edit_result(recommendation, actor()):
         abort(403)
     form = ResultForm()
     if not form.validate_on_submit():
         return _render_detail(recommendation, result_form=form, status=400)
-    ops.edit_result(recommendation, me(), action_details=form.action_details.data or "",
+    ops.edit_result(recommendation, actor(), action_details=form.action_details.data or "",
                     future_plan=form.future_plan.data, expected_version=form.expected_version())
     flash("조치결과를 저장했습니다.", "success")
     return redirect(_detail_url(recommendation), code=303)
@@ -332,10 +323,10 @@ def action(recommendation_id: int, trigger: str) -> Any:
     spec = workflow.BY_TRIGGER.get(trigger)
     if spec is None:
         abort(404)
-    if trigger in CONFIRM_TRIGGERS and not form.confirm.data:
+    if spec.confirm and not form.confirm.data:
         raise DomainError(f"'{spec.label}'을(를) 하려면 '확인했습니다'에 표시하세요.",
                           code="confirmation_required")
-    ops.fire(recommendation, trigger, me(), reason=form.reason.data,
+    ops.fire(recommendation, trigger, actor(), reason=form.reason.data,
              expected_version=form.expected_version())
     flash(f"'{spec.label}' 처리했습니다. 현재 상태: {State(recommendation.state).label}", "success")
     return redirect(_detail_url(recommendation), code=303)
@@ -345,11 +336,11 @@ def action(recommendation_id: int, trigger: str) -> Any:
 @require_roles(*ITEM_ACTORS)
 def comment(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
-    if not comment_ops.can_comment(recommendation, me()):
+    if not comment_ops.can_comment(recommendation, actor()):
         abort(403)
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_detail(recommendation, comment_form=form, status=400)
-    comment_ops.add(recommendation, me(), form.body.data)
+    comment_ops.add(recommendation, actor(), form.body.data)
     flash("의견을 남겼습니다.", "success")
     return redirect(_detail_url(recommendation) + "#comments", code=303)
