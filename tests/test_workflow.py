@@ -253,3 +253,4 @@ def test_history_is_append_only_in_the_database(make, statement):
         db.session.execute(text(statement))
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(History)) > 0
+

@@ -142,6 +142,10 @@ class Recommendation(db.Model):
 
 
 # Who may do what outside the workflow's triggers (those live in auditflow.workflow).
+# Each rule is written once, here; ``visible_filter`` is ``can_view`` as SQL.
+READER_ROLES = frozenset({"admin", "audit", "liaison"})  # see every item
+
+
 def _is_assigned(recommendation: Recommendation, user: object) -> bool:
     team_id = getattr(user, "team_id", None)
     return team_id is not None and team_id in recommendation.team_ids
@@ -149,9 +153,31 @@ def _is_assigned(recommendation: Recommendation, user: object) -> bool:
 
 def can_view(recommendation: Recommendation, user: object) -> bool:
     role = getattr(user, "role", None)
-    if role in {"admin", "audit", "liaison"}:
+    if role in READER_ROLES:
         return True
     return role == "department" and _is_assigned(recommendation, user)
+
+
+def visible_filter(user: object):  # noqa: ANN201 (a SQL expression)
+    """A WHERE clause: the recommendations ``user`` may see, for lists and counts."""
+    from sqlalchemy import false, or_, select, true
+
+    role = getattr(user, "role", None)
+    if role in READER_ROLES:
+        return true()
+    team_id = getattr(user, "team_id", None)
+    if role != "department" or team_id is None:
+        return false()
+    supporting = select(recommendation_support_team.c.recommendation_id).where(
+        recommendation_support_team.c.team_id == team_id
+    )
+    return or_(Recommendation.lead_team_id == team_id, Recommendation.id.in_(supporting))
+
+
+def can_comment(recommendation: Recommendation, user: object) -> bool:
+    """The audit team and the teams assigned to the item; everybody else only reads."""
+    role = getattr(user, "role", None)
+    return role == "audit" or (role == "department" and _is_assigned(recommendation, user))
 
 
 def can_manage(recommendation: Recommendation, user: object) -> bool:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Comment, Recommendation, User, utcnow
+from auditflow.models.recommendation import can_comment
 
-
-def can_comment(recommendation: Recommendation, user: object) -> bool:
-    """The audit team and the teams assigned to the item; everybody else only reads."""
-    role = getattr(user, "role", None)
-    if role == "audit":
-        return True
-    team_id = getattr(user, "team_id", None)
-    return role == "department" and team_id is not None and team_id in recommendation.team_ids
+__all__ = ["add", "can_comment"]
 
 
 def add(recommendation: Recommendation, actor: User, body: str) -> Comment:

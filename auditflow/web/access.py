@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
+from auditflow.models.recommendation import READER_ROLES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -33,26 +35,15 @@ def require_roles(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-READERS = ("admin", "audit", "liaison")  # see every item
+READERS = tuple(sorted(READER_ROLES))  # see every item
 ITEM_ACTORS = ("audit", "department")  # may change items (admin and liaison only read)
 
 
 def visible_to(user: Any) -> Any:
     """A WHERE clause: the recommendations ``user`` may see (filter in the query, not the page)."""
-    from sqlalchemy import false, or_, select, true
+    from auditflow.models.recommendation import visible_filter
 
-    from auditflow.models import Recommendation, recommendation_support_team
-
-    role = getattr(user, "role", None)
-    if role in READERS:
-        return true()
-    team_id = getattr(user, "team_id", None)
-    if role != "department" or team_id is None:
-        return false()
-    supporting = select(recommendation_support_team.c.recommendation_id).where(
-        recommendation_support_team.c.team_id == team_id
-    )
-    return or_(Recommendation.lead_team_id == team_id, Recommendation.id.in_(supporting))
+    return visible_filter(user)
 
 
 def load_visible(recommendation_id: int, *options: Any) -> Any:
