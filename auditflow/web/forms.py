@@ -10,6 +10,15 @@ from wtforms.i18n import get_translations
 from wtforms.validators import InputRequired
 
 
+def audit_choices() -> list[tuple[int, str]]:
+    """Every audit, newest first: the choices of every audit select."""
+    from auditflow.extensions import db
+    from auditflow.models import Audit
+
+    audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
+    return [(audit.id, audit.title) for audit in audits]
+
+
 class KoreanForm(FlaskForm):
     class Meta:
         locales = ("ko_KR", "ko")

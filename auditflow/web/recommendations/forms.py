@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, OrgUnit, UnitKind
+from auditflow.models import Category, OrgUnit, UnitKind
 from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm
 from auditflow.workflow import State
 
@@ -25,11 +25,6 @@ def team_choices() -> list[tuple[int, str]]:
             OrgUnit.sort_order, OrgUnit.name)
     )
     return [(unit.id, unit.name) for unit in units]
-
-
-def audit_choices() -> list[tuple[int, str]]:
-    audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
-    return [(audit.id, audit.title) for audit in audits]
 
 
 CATEGORY_CHOICES = [(category.value, category.label) for category in Category]

@@ -22,6 +22,7 @@ from auditflow.services import comments as comment_ops
 from auditflow.services import recommendations as ops
 from auditflow.web.access import ITEM_ACTORS, READERS, actor, load_visible, require_roles
 from auditflow.web.errors import return_to
+from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import queries, timeline
 from auditflow.web.recommendations.forms import (
     NO_TEAM,
@@ -34,7 +35,6 @@ from auditflow.web.recommendations.forms import (
     FilterForm,
     RegisterForm,
     ResultForm,
-    audit_choices,
     team_choices,
 )
 from auditflow.workflow import State

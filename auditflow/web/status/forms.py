@@ -6,15 +6,14 @@ from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional
 
 from auditflow.extensions import db
-from auditflow.models import Audit, OrgUnit, UnitKind
-from auditflow.web.forms import KoreanForm
+from auditflow.models import OrgUnit, UnitKind
+from auditflow.web.forms import KoreanForm, audit_choices
 
 ALL_AUDITS = "all"
 
 
 def _audit_choices() -> list[tuple[str, str]]:
-    audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
-    return [(str(audit.id), audit.title) for audit in audits]
+    return [(str(audit_id), title) for audit_id, title in audit_choices()]
 
 
 def _team_choices() -> list[tuple[str, str]]:
@@ -32,7 +31,7 @@ class _GetForm(KoreanForm):
 
 class TeamsFilterForm(_GetForm):
     audit = SelectField("범위", validators=[Optional()])
-    as_of = DateField("기준일", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    as_of = DateField("기준일", validators=[Optional()], render_kw={"type": "date"})
 
     def fill_choices(self) -> None:
         self.audit.choices = [*_audit_choices(), (ALL_AUDITS, "전체 감사의 미완료 요구사항")]

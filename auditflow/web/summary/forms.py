@@ -6,9 +6,7 @@ from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from auditflow.extensions import db
-from auditflow.models import Audit
-from auditflow.web.forms import KoreanForm
+from auditflow.web.forms import KoreanForm, audit_choices
 
 
 class SummaryFilterForm(KoreanForm):
@@ -16,11 +14,10 @@ class SummaryFilterForm(KoreanForm):
         csrf = False
 
     audit = SelectField("감사", validators=[Optional()])
-    as_of = DateField("기준일", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    as_of = DateField("기준일", validators=[Optional()], render_kw={"type": "date"})
 
     def fill_choices(self) -> None:
-        audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
-        self.audit.choices = [(str(audit.id), audit.title) for audit in audits]
+        self.audit.choices = [(str(audit_id), title) for audit_id, title in audit_choices()]
 
 
 class IssueForm(KoreanForm):
