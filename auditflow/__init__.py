@@ -1,4 +1,8 @@
-"""auditflow: 행정사무감사 처리결과 관리."""
+"""auditflow: 행정사무감사 처리결과 관리.
+
+``create_app`` is the composition root: the one place that knows every layer
+(see docs/architecture.md) and wires them into one application.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,15 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: defaults, then ``AUDITFLOW_*`` variables, then ``config``."""
-    app = Flask(
+    from auditflow import config as settings
+    from auditflow.db import engine_options
+    from auditflow.http.application import Application
+
+    app = Application(
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
-    from auditflow import config as settings
-    from auditflow.db import engine_options
-
     values = settings.finalise(settings.from_environment(app.instance_path), config)
     values["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options(values["SQLALCHEMY_DATABASE_URI"], values["SQLITE_BUSY_TIMEOUT_MS"]),
@@ -27,20 +32,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from auditflow import models  # noqa: F401  (registers the tables)
+    from auditflow import api, cli, http, models, web  # noqa: F401  (models: the tables)
     from auditflow.extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
 
-    from auditflow.auth import sessions
-
-    sessions.init_app(app)  # Flask-Login on the rotating token; idle and absolute limits
-
-    from auditflow import cli
-    from auditflow.web import register_blueprints
-
+    http.init_app(app)
+    web.register(app)
+    app.register_blueprint(api.bp)
     cli.register(app)
-    register_blueprints(app)
     return app

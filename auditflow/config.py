@@ -14,15 +14,32 @@ from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
 
+# argon2id (time cost, memory in KiB, lanes). Production and development use
+# argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4), above OWASP's
+# minimum (m=19 MiB, t=2, p=1); the test suite signs in hundreds of times and
+# uses the cheapest parameters argon2 allows. AUDITFLOW_PASSWORD_HASH_* override.
+PASSWORD_HASH_DEFAULTS = {
+    "production": (3, 65536, 4),
+    "development": (3, 65536, 4),
+    "testing": (1, 8, 1),
+}
+PASSWORD_HASH_KEYS = ("PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB",
+                      "PASSWORD_HASH_PARALLELISM")
+
 
 class ConfigError(RuntimeError):
     """Raised at start-up when the configuration cannot work."""
 
 
 def _int(name: str, default: int) -> int:
+    value = _optional_int(name)
+    return default if value is None else value
+
+
+def _optional_int(name: str) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw == "":
-        return default
+        return None
     try:
         return int(raw)
     except ValueError as exc:
@@ -55,6 +72,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": _int("AUDITFLOW_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("AUDITFLOW_LOGIN_LOCK_MINUTES", 15),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # None: the environment's default, filled in by ``finalise``.
+        **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
 
 
@@ -77,8 +96,13 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    for key, default in zip(PASSWORD_HASH_KEYS, PASSWORD_HASH_DEFAULTS[env], strict=True):
+        if config.get(key) is None:
+            config[key] = default
+    if config["PASSWORD_HASH_MEMORY_KIB"] < 8 * config["PASSWORD_HASH_PARALLELISM"]:
+        raise ConfigError("PASSWORD_HASH_MEMORY_KIB must be at least 8 × PASSWORD_HASH_PARALLELISM")
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
-                "LOGIN_LOCK_MINUTES"):
+                "LOGIN_LOCK_MINUTES", *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
     return config

@@ -335,7 +335,7 @@ MATRIX.update({
 def _issued(w: World) -> None:
     """One issued version of the world's audit, as of today."""
     from auditflow import dates
-    from auditflow.reports.issue import issue
+    from auditflow.services.issuing import issue
 
     w.extra["issued_id"] = issue(w.audit, dates.today(), w.users["liaison"]).issued.id
 

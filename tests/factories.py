@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Sequence
 from datetime import date
 
-from auditflow.auth.passwords import hash_password
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, OrgUnit, Recommendation, User
+from auditflow.models import Audit, OrgUnit, Recommendation, User
 from auditflow.services import recommendations as ops
+from auditflow.services.passwords import hash_password
+from auditflow.vocabulary import Category
 
 _counter = itertools.count(1)
 PASSWORD = "Factory-pass-2025!"
@@ -82,6 +83,6 @@ class Factory:
         if state == "completed":
             ops.fire(recommendation, "approve", auditor, reason="증빙 불필요(테스트)")
         elif state == "not_reflected":
-            ops.fire(recommendation, "decline", auditor, reason="반영 불가")
+            ops.fire(recommendation, "decline", auditor, reason="반영 불가", confirmed=True)
         else:
             raise ValueError(state)

@@ -164,7 +164,7 @@ def test_create_a_department_user(app, org, boss):
     user = db.session.scalars(select(User).where(User.login == "new-user")).one()
     assert (user.name, user.role, user.team_id, user.active) == (
         "새 사용자", "department", org["team"].id, True)
-    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
     assert "사용자 &#39;new-user&#39;을(를) 등록했습니다." in text(boss.get("/admin/users"))
     assert login(app.test_client(), "new-user", NEW_PASSWORD).status_code == 303
 
@@ -251,7 +251,7 @@ def test_admin_cannot_change_own_role_and_the_last_admin_stays(app, org, boss):
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(app, org, make):
     """The pages cannot get there (an admin may not demote or deactivate self); the rule holds
     in the operation itself, whoever calls it."""
-    from auditflow.auth import accounts
+    from auditflow.services import accounts
 
     with pytest.raises(accounts.LastAdmin):
         accounts.update(org["admin"], name="x", role="audit", team=None, actor=org["audit"])

@@ -61,7 +61,7 @@ def test_api_refusals_are_json_with_code_and_korean_message(app, make):
     version = fresh(rec).version
 
     missing_reason = _post(client, f"{path}/return_for_rework", {"version": version})
-    assert missing_reason.status_code == 409
+    assert missing_reason.status_code == 400
     assert missing_reason.get_json() == {
         "error": {"code": "reason_required", "message": "사유를 입력하세요."}}
 

@@ -26,13 +26,13 @@ def stored(login_name: str) -> User | None:
     return db.session.scalars(select(User).where(User.login == login_name)).first()
 
 
-def test_create_the_first_admin_from_the_environment(app):
+def test_create_the_first_admin_from_the_environment(app, app_context):
     result = run(app, "create", "--login", "Boss", "--name", "시스템 관리자", "--role", "admin")
     assert result.exit_code == 0, result.output
     assert "사용자 등록: boss (시스템 관리자, 시스템 관리자)" in result.stdout
     user = stored("boss")
     assert user.role == "admin" and user.active and user.team is None
-    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
     assert GOOD not in result.output
     client = app.test_client()
     assert login(client, "boss", GOOD).status_code == 303
@@ -48,7 +48,7 @@ def test_create_a_department_user_with_a_team(app, seeded):
     assert "AI동행팀" in result.stdout
 
 
-def test_password_is_asked_twice_without_echo(app):
+def test_password_is_asked_twice_without_echo(app, app_context):
     result = run(app, "create", "--login", "prompted", "--name", "입력", "--role", "liaison",
                  password=None, input=f"{GOOD}\n{GOOD}\n")
     assert result.exit_code == 0, result.output
@@ -57,14 +57,14 @@ def test_password_is_asked_twice_without_echo(app):
     assert stored("prompted") is not None
 
 
-def test_prompted_passwords_that_differ_are_not_accepted(app):
+def test_prompted_passwords_that_differ_are_not_accepted(app, app_context):
     result = run(app, "create", "--login", "prompted", "--name", "입력", "--role", "liaison",
                  password=None, input=f"{GOOD}\nOther-pass-2025!\n")
     assert result.exit_code != 0
     assert stored("prompted") is None
 
 
-def test_a_refusal_comes_before_the_password_prompt(app):
+def test_a_refusal_comes_before_the_password_prompt(app, app_context):
     result = run(app, "create", "--login", "x1", "--name", "누구", "--role", "department",
                  password=None, input="")
     assert result.exit_code == 1
@@ -112,7 +112,7 @@ def test_user_list(app, seeded):
     assert "부서 담당자" in companion and "AI동행팀" in companion
 
 
-def test_several_refusals_are_listed_after_the_first(app):
+def test_several_refusals_are_listed_after_the_first(app, app_context):
     result = run(app, "create", "--login", "Bad Login", "--name", " ", "--role", "department")
     assert result.exit_code == 1
     first, *more = result.stderr.splitlines()

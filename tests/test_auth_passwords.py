@@ -8,22 +8,23 @@ import re
 import pytest
 from argon2 import Type, extract_parameters
 
-from auditflow.auth import passwords
-from auditflow.auth.passwords import (
-    HASHER,
+from auditflow import create_app
+from auditflow.extensions import db
+from auditflow.models import LoginAttempt, User
+from auditflow.services import passwords
+from auditflow.services.passwords import (
     PasswordTooLong,
     WeakPassword,
     check_rule,
     hash_password,
     verify_password,
 )
-from auditflow.extensions import db
-from auditflow.models import LoginAttempt, User
 from tests.auth_helpers import login, post_form, signed_in
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "Brand-new-pass-42"
-STORED_PREFIX = "$argon2id$v=19$m=65536,t=3,p=4$"
+PRODUCTION_PREFIX = "$argon2id$v=19$m=65536,t=3,p=4$"
+TESTING_PREFIX = "$argon2id$v=19$m=8,t=1,p=1$"
 
 
 def text(response) -> str:
@@ -38,34 +39,71 @@ def field_error(response, field: str) -> str:
 
 # --- hashes ---------------------------------------------------------------------------------
 
-def test_hashes_are_argon2id_with_the_chosen_parameters():
-    stored = hash_password("Some-pass-2025")
-    assert stored.startswith(STORED_PREFIX)
+@pytest.fixture
+def production_app(tmp_path):
+    """An application as production configures it (its own empty database)."""
+    application = create_app({"AUDITFLOW_ENV": "production", "SECRET_KEY": "production-secret",
+                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
+                              "STORAGE_DIR": str(tmp_path / "storage")})
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_production_app_stores_argon2id_with_the_production_parameters(production_app):
+    from auditflow.services import accounts
+
+    user = accounts.create(login="hash-check", name="해시 확인", role="liaison", team=None,
+                           password=NEW_PASSWORD)
+    db.session.commit()
+    stored = db.session.get(User, user.id).password_hash
+    assert stored.startswith(PRODUCTION_PREFIX)
+    assert NEW_PASSWORD not in stored
     parameters = extract_parameters(stored)
     assert parameters.type is Type.ID
     assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (65536, 3, 4)
     # At least OWASP's argon2id minimum (m=19 MiB, t=2, p=1).
     assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2
-    assert HASHER.type is Type.ID
+    assert verify_password(stored, NEW_PASSWORD)
 
 
-def test_every_hash_is_salted_and_verifies_only_its_password():
+def test_the_parameters_are_settings(app_context, monkeypatch, tmp_path):
+    assert hash_password("Some-pass-2025").startswith(TESTING_PREFIX)  # the suite's cheap ones
+    monkeypatch.setenv("AUDITFLOW_PASSWORD_HASH_TIME_COST", "2")
+    monkeypatch.setenv("AUDITFLOW_PASSWORD_HASH_MEMORY_KIB", "19456")
+    configured = create_app({"AUDITFLOW_ENV": "testing", "SECRET_KEY": "x",
+                             "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                             "STORAGE_DIR": str(tmp_path / "storage")})
+    with configured.app_context():
+        stored = hash_password("Some-pass-2025")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_hash_made_with_other_parameters_is_upgraded_at_sign_in(production_app):
+    from auditflow.services import accounts, signin
+
+    accounts.create(login="old-hash", name="옛 해시", role="liaison", team=None,
+                    password=NEW_PASSWORD)
+    db.session.commit()
+    user = db.session.scalars(db.select(User).filter_by(login="old-hash")).one()
+    cheap = passwords._hasher(1, 8, 1).hash(NEW_PASSWORD)
+    user.password_hash = cheap
+    db.session.commit()
+    assert passwords.needs_rehash(cheap)
+    signin.authenticate("old-hash", NEW_PASSWORD, "127.0.0.1")
+    db.session.commit()
+    assert db.session.get(User, user.id).password_hash.startswith(PRODUCTION_PREFIX)
+
+
+def test_every_hash_is_salted_and_verifies_only_its_password(app_context):
     first, second = hash_password("Same-pass-2025"), hash_password("Same-pass-2025")
     assert first != second
     assert verify_password(first, "Same-pass-2025")
     assert not verify_password(first, "Same-pass-2026")
     assert not verify_password(None, "Same-pass-2025")
     assert not verify_password("not a hash", "Same-pass-2025")
-
-
-def test_a_user_created_in_the_web_stores_such_a_hash(app, make):
-    from auditflow.auth import accounts
-
-    user = accounts.create(login="hash-check", name="해시 확인", role="liaison", team=None,
-                           password=NEW_PASSWORD)
-    db.session.commit()
-    assert db.session.get(User, user.id).password_hash.startswith(STORED_PREFIX)
-    assert NEW_PASSWORD not in db.session.get(User, user.id).password_hash
 
 
 # --- the rule -------------------------------------------------------------------------------
@@ -153,7 +191,7 @@ def test_change_password(app, user):
     assert response.status_code == 303
     assert "비밀번호를 변경했습니다." in text(client.get(response.location))
     db.session.expire_all()
-    assert db.session.get(User, user.id).password_hash.startswith(STORED_PREFIX)
+    assert db.session.get(User, user.id).password_hash.startswith(TESTING_PREFIX)
     assert login(app.test_client(), user.login, NEW_PASSWORD).status_code == 303
     assert login(app.test_client(), user.login, PASSWORD).status_code == 200
 

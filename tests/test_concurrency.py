@@ -37,7 +37,7 @@ def test_one_wins_and_the_other_gets_the_conflict(app, make, triggers):
                 user = db.session.get(User, user_id)
                 assert item.state == "reviewing"
                 barrier.wait()
-                ops.fire(item, trigger, user, reason="동시에 처리")
+                ops.fire(item, trigger, user, reason="동시에 처리", confirmed=True)
                 db.session.commit()
                 outcomes.append("ok")
             except ConflictError as conflict:

@@ -11,13 +11,21 @@ from sqlalchemy import func, select
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, IssuedReport, IssuedReportFile, OrgUnit, Recommendation, User
+from auditflow.models import (
+    AppendOnlyViolation,
+    Audit,
+    IssuedReport,
+    IssuedReportFile,
+    OrgUnit,
+    Recommendation,
+    User,
+)
 from auditflow.reports import FORMATS, WRITERS, csv_items, html, pdf
 from auditflow.reports.content import build_report
-from auditflow.reports.issue import IssuedReportIsFinal, issue
 from auditflow.services import recommendations as ops
+from auditflow.services.issuing import issue
 from auditflow.storage.transactional import file_store
-from auditflow.workflow import State
+from auditflow.vocabulary import State
 from tests.auth_helpers import SIGNED_IN_PAGE, login, post_form
 from tests.conftest import DEMO_PASSWORD
 from tests.test_report_readback import read_csv, read_html, read_pdf
@@ -212,20 +220,20 @@ def test_a_second_edition_after_edits_has_new_files_and_the_first_is_kept(app, a
 def test_the_orm_refuses_to_change_or_delete_issued_versions(app, audit):
     issued = _issue_seed(app, audit)
     issued.as_of = date(2026, 1, 1)
-    with pytest.raises(IssuedReportIsFinal):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
     row = db.session.scalar(select(IssuedReportFile))
     row.sha256 = "0" * 64
-    with pytest.raises(IssuedReportIsFinal):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
     db.session.delete(db.session.scalar(select(IssuedReportFile)))
-    with pytest.raises(IssuedReportIsFinal):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
     db.session.delete(db.session.scalar(select(IssuedReport)))
-    with pytest.raises(IssuedReportIsFinal):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
     db.session.expire_all()

@@ -62,3 +62,39 @@ def test_downgrade_removes_everything(migrated):
         context = MigrationContext.configure(connection)
         remaining = set(context.dialect.get_table_names(connection)) - {"alembic_version"}
     assert remaining == set()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE recommendation SET action_details = '  ' WHERE state = 'completed'",
+    "UPDATE recommendation SET lead_team_id = NULL WHERE state = 'in_progress'",
+    "UPDATE recommendation SET state = 'finished'",
+])
+def test_migrated_states_require_their_columns(migrated, statement):
+    result = migrated.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    with pytest.raises(Exception, match="(?i)check|constraint"), db.engine.begin() as connection:
+        connection.execute(text(statement))
+
+
+def test_upgrade_refuses_items_that_break_the_new_rules(backend, tmp_path, capfd):
+    url = backend.new_database(schema=False)
+    app = create_app(_config(url, tmp_path))
+    with app.app_context():
+        flask_migrate.upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO audit (id, year, title, body, organisation, created_at) "
+                "VALUES (1, 2025, '2025 행정사무감사', '의회', '재단', '2025-11-11 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO recommendation (id, audit_id, number, category, council_text, state, "
+                "action_details, version, created_at, updated_at) VALUES (1, 1, 7, 'suggestion', "
+                "'내용', 'completed', '', 1, '2025-11-11 00:00:00', '2025-11-11 00:00:00')"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
+            flask_migrate.upgrade()
+        logged = capfd.readouterr().err
+        assert "must be corrected before upgrading" in logged and "2025 행정사무감사 7번" in logged
+        with db.engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == "0002"
+        db.session.remove()
+        db.engine.dispose()

@@ -371,7 +371,7 @@ def test_destructive_actions_need_the_confirmation(app, make):
 
     refused = post(client, f"/recommendations/{rec.id}/actions/decline",
                    {"version": fresh(rec).version, "reason": "반영 불가"}, follow=True)
-    assert "'미반영 처리'을(를) 하려면 '확인했습니다'에 표시하세요." in text(refused)
+    assert "'미반영 처리'를 하려면 '확인했습니다'에 표시하세요." in text(refused)
     assert fresh(rec).state == "reviewing"
 
     done = post(client, f"/recommendations/{rec.id}/actions/decline",

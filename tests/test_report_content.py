@@ -10,11 +10,11 @@ from sqlalchemy import event
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, Evidence, User
+from auditflow.models import Audit, Evidence, User
 from auditflow.reports.content import build_report, to_text
 from auditflow.reports.summary import summarize
 from auditflow.services import recommendations as ops
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 from tests.test_seed_document import PAGE_HEADER_LINES, SECTION5_START, SOURCE, norm
 
 REFERENCE = date(2026, 1, 31)

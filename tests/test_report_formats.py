@@ -10,11 +10,11 @@ from fontTools.ttLib import TTCollection, TTFont
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Category
+from auditflow.models import Audit
 from auditflow.reports import csv_items, html, pdf
 from auditflow.reports.content import build_report
 from auditflow.services import recommendations as ops
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 from tests.test_report_readback import in_order, read_csv, read_html, read_pdf
 from tests.test_seed_document import norm
 

@@ -11,13 +11,13 @@ import pytest
 from hwpx import HwpxDocument, TextExtractor, validate_package
 
 from auditflow.extensions import db
-from auditflow.models import Audit, Category
+from auditflow.models import Audit
 from auditflow.outline import to_plain
 from auditflow.reports import writer
 from auditflow.reports.content import build_report
 from auditflow.reports.hwpx import to_bytes, write
 from auditflow.storage.sniff import sniff
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 
 REFERENCE = date(2026, 1, 31)
 _WS = re.compile(r"\s+")

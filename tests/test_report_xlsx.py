@@ -11,7 +11,7 @@ from openpyxl.utils import range_boundaries
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Category
+from auditflow.models import Audit
 from auditflow.outline import to_plain
 from auditflow.reports import writer
 from auditflow.reports.content import build_report
@@ -26,7 +26,7 @@ from auditflow.reports.xlsx import (
     write,
 )
 from auditflow.services import recommendations as ops
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 
 REFERENCE = date(2026, 1, 31)
 _SUM = re.compile(r"^=SUM\(([A-Z]+\d+:[A-Z]+\d+)\)$")

@@ -115,7 +115,7 @@ def _duplicate_number(data):
     ],
     ids=["category", "state", "team", "duplicate-number", "timeline"],
 )
-def test_a_bad_seed_is_refused_and_writes_nothing(app, tmp_path, change, expected):
+def test_a_bad_seed_is_refused_and_writes_nothing(app_context, tmp_path, change, expected):
     directory = _broken_copy(tmp_path, change)
     with pytest.raises(SeedRefused) as refused:
         load(directory, demo_password=DEMO_PASSWORD)
@@ -127,7 +127,7 @@ def test_a_bad_seed_is_refused_and_writes_nothing(app, tmp_path, change, expecte
     assert all(value == 0 for value in counts().values())
 
 
-def test_seed_cli_refusal_prints_file_item_and_code(app, tmp_path):
+def test_seed_cli_refusal_prints_file_item_and_code(app, app_context, tmp_path):
     directory = _broken_copy(tmp_path, _set(0, "category", "감사의견"))
     result = app.test_cli_runner(mix_stderr=False).invoke(args=["seed", "--path", str(directory)]) \
         if _supports_mix_stderr() else app.test_cli_runner().invoke(args=["seed", "--path", str(directory)])

@@ -8,10 +8,9 @@ import pytest
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Category
 from auditflow.reports.open_items import open_items
 from auditflow.services import recommendations as ops
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 
 
 @pytest.fixture
@@ -91,15 +90,15 @@ def test_filter_by_team_lead_or_also_supporting(carried):
 def test_pagination_counts_all_pages(carried):
     seen = []
     first = open_items(per_page=4)
-    assert (first.total, first.pages, first.page, first.has_next, first.has_prev) == (6, 2, 1,
+    assert (first.total, first.pages, first.number, first.has_next, first.has_prev) == (6, 2, 1,
                                                                                          True, False)
     seen += [item.id for item in first.items]
     second = open_items(per_page=4, page=2)
-    assert (second.page, second.has_next, second.has_prev) == (2, False, True)
+    assert (second.number, second.has_next, second.has_prev) == (2, False, True)
     seen += [item.id for item in second.items]
     assert seen == [item.id for item in open_items().items]
-    assert open_items(per_page=4, page=99).page == 2  # past the end: the last page
-    assert open_items(per_page=4, page=0).page == 1
+    assert open_items(per_page=4, page=99).number == 2  # past the end: the last page
+    assert open_items(per_page=4, page=0).number == 1
 
 
 def test_an_item_leaves_the_list_when_closed(carried, make):

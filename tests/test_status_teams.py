@@ -9,7 +9,7 @@ import pytest
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Category, OrgUnit, Recommendation
+from auditflow.models import OrgUnit, Recommendation
 from auditflow.reports.summary import summarize
 from auditflow.reports.teams import (
     OVERDUE_LABEL,
@@ -19,7 +19,7 @@ from auditflow.reports.teams import (
     team_status,
 )
 from auditflow.services import recommendations as ops
-from auditflow.workflow import CLOSED, State
+from auditflow.vocabulary import CLOSED, Category, State
 
 STATES = ["received", "in_progress", "reviewing", "completed", "not_reflected"]
 

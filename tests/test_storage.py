@@ -731,7 +731,7 @@ def test_sweep_removes_only_old_temp_files(tmp_path):
     assert store.exists(committed_source.key)
 
 
-def test_storage_sweep_command(app, tmp_path):
+def test_storage_sweep_command(app, app_context, tmp_path):
     from auditflow.storage.transactional import file_store
 
     _, old = file_store().save(io.BytesIO(b"left by a crash"))

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, Recommendation
+from auditflow.models import Audit, Recommendation
 from auditflow.reports.summary import summarize
 from auditflow.services import recommendations as ops
-from auditflow.workflow import State
+from auditflow.vocabulary import Category, State
 
 STATES = ["received", "in_progress", "reviewing", "completed", "not_reflected"]
 

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from auditflow import workflow
+from auditflow.errors import DomainError
 from auditflow.extensions import db
-from auditflow.models import History, HistoryIsAppendOnly
+from auditflow.models import AppendOnlyViolation, History
 from auditflow.services import recommendations as ops
-from auditflow.workflow import TRANSITIONS, State, WorkflowError
+from auditflow.vocabulary import State
+from auditflow.workflow import TRANSITIONS, WorkflowError
 from auditflow.workflow.machine import MACHINE
 
 REASON = "사유를 적습니다"
@@ -32,7 +34,7 @@ def snapshot(recommendation):
 def actor_for(make, recommendation, trigger):
     """Somebody the definition admits for this trigger."""
     spec = workflow.BY_TRIGGER[trigger]
-    if "department" in spec.roles:
+    if spec.team_only:
         return make.user("department", team=recommendation.lead_team)
     return make.user("audit")
 
@@ -72,7 +74,7 @@ def test_trigger_by_state(make, spec, state):
     actor = actor_for(make, recommendation, spec.trigger)
     before = snapshot(recommendation)
     if state in spec.sources:
-        ops.fire(recommendation, spec.trigger, actor, reason=REASON)
+        ops.fire(recommendation, spec.trigger, actor, reason=REASON, confirmed=True)
         assert recommendation.state == spec.dest
         rows = db.session.scalars(
             select(History).where(History.recommendation_id == recommendation.id)
@@ -85,7 +87,7 @@ def test_trigger_by_state(make, spec, state):
         assert history_count(recommendation) == before[2] + 1
     else:
         with pytest.raises(WorkflowError) as refused:
-            ops.fire(recommendation, spec.trigger, actor, reason=REASON)
+            ops.fire(recommendation, spec.trigger, actor, reason=REASON, confirmed=True)
         assert refused.value.code == "invalid_state"
         assert snapshot(recommendation) == before
 
@@ -125,12 +127,12 @@ def test_trigger_by_role_and_team(make, spec, who):
     actor = make_actor(make, recommendation, who, supporting)
     before = snapshot(recommendation)
     if who in ALLOWED[spec.trigger]:
-        ops.fire(recommendation, spec.trigger, actor, reason=REASON)
+        ops.fire(recommendation, spec.trigger, actor, reason=REASON, confirmed=True)
         assert recommendation.state == spec.dest
         assert history_count(recommendation) == before[2] + 1
     else:
         with pytest.raises(WorkflowError) as refused:
-            ops.fire(recommendation, spec.trigger, actor, reason=REASON)
+            ops.fire(recommendation, spec.trigger, actor, reason=REASON, confirmed=True)
         assert refused.value.code in {"role_not_allowed", "team_not_assigned"}
         assert refused.value.status == 403
         assert refused.value.message  # a Korean sentence for the user
@@ -145,9 +147,31 @@ def test_reason_is_required(make, trigger):
     before = snapshot(recommendation)
     for blank in (None, "", "   "):
         with pytest.raises(WorkflowError) as refused:
-            ops.fire(recommendation, trigger, auditor, reason=blank)
+            ops.fire(recommendation, trigger, auditor, reason=blank, confirmed=True)
         assert refused.value.code == "reason_required"
+        assert refused.value.status == 400  # the request lacks an input
     assert snapshot(recommendation) == before
+
+
+@pytest.mark.parametrize("trigger", ["decline", "reopen"])
+def test_confirmation_is_required_where_the_definition_asks_for_it(make, trigger):
+    spec = workflow.BY_TRIGGER[trigger]
+    assert spec.confirm
+    recommendation = make.recommendation(state=spec.sources[0].value)
+    auditor = make.user("audit")
+    before = snapshot(recommendation)
+    with pytest.raises(WorkflowError) as refused:
+        ops.fire(recommendation, trigger, auditor, reason=REASON)
+    assert refused.value.code == "confirmation_required"
+    assert refused.value.status == 400
+    assert refused.value.message == f"'{spec.label}'{'를' if trigger == 'decline' else '을'} 하려면 '확인했습니다'에 표시하세요."
+    assert snapshot(recommendation) == before
+    ops.fire(recommendation, trigger, auditor, reason=REASON, confirmed=True)
+    assert recommendation.state == spec.dest
+
+
+def test_only_decline_and_reopen_ask_for_confirmation():
+    assert {spec.trigger for spec in TRANSITIONS if spec.confirm} == {"decline", "reopen"}
 
 
 def test_approve_needs_evidence_or_a_reason(make):
@@ -191,6 +215,7 @@ def test_unknown_trigger_is_refused(make):
     with pytest.raises(WorkflowError) as refused:
         ops.fire(recommendation, "to_completed", make.user("audit"))
     assert refused.value.code == "unknown_trigger"
+    assert refused.value.status == 404
     assert recommendation.state == State.RECEIVED
 
 
@@ -215,12 +240,69 @@ def test_available_actions_agree_with_firing(make):
                      make.user("department"), make.user("liaison"), make.user("admin")):
             offered = {action.trigger for action in workflow.available_actions(recommendation, user)}
             for spec in TRANSITIONS:
-                try:
-                    workflow.check(recommendation, spec.trigger, user, reason=REASON)
-                    allowed = True
-                except WorkflowError:
-                    allowed = False
-                assert allowed == (spec.trigger in offered), (state, user.role, spec.trigger)
+                refused = workflow.refusal(recommendation, spec.trigger, user, reason=REASON,
+                                           confirmed=True)
+                assert (refused is None) == (spec.trigger in offered), (state, user.role, spec.trigger)
+
+
+def test_the_machine_itself_asks_the_same_refusal(make):
+    """A trigger fired on a bound model, bypassing ``fire``, is held to the same guards."""
+    from auditflow.workflow.machine import bound
+
+    recommendation = make.recommendation(state="reviewing")
+    before = snapshot(recommendation)
+    with bound(recommendation) as model:
+        assert model.may_approve(actor=make.user("liaison"), reason=REASON) is False
+        assert model.approve(actor=make.user("department", team=recommendation.lead_team),
+                             reason=REASON) is False
+        assert model.decline(actor=make.user("audit"), reason=REASON) is False  # not confirmed
+    assert snapshot(recommendation) == before
+    with bound(recommendation) as model:
+        assert model.may_approve(actor=make.user("audit"), reason=REASON) is True
+
+
+def test_reviewers_cannot_empty_the_result_of_an_item_in_review(make):
+    recommendation = make.recommendation(state="reviewing")
+    auditor = make.user("audit")
+    before = snapshot(recommendation)
+    with pytest.raises(DomainError) as refused:
+        ops.edit_result(recommendation, auditor, action_details="   ", future_plan=None)
+    assert refused.value.code == "action_details_required"
+    assert snapshot(recommendation) == before
+    ops.edit_result(recommendation, auditor, action_details="ㅇ 고친 추진내용", future_plan=None)
+    assert recommendation.action_details == "ㅇ 고친 추진내용"
+
+
+@pytest.mark.parametrize("state", ["reviewing", "completed", "not_reflected"])
+def test_the_database_refuses_an_item_past_review_without_a_result(make, state):
+    from sqlalchemy.exc import IntegrityError
+
+    recommendation = make.recommendation(state=state)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE recommendation SET action_details = ' ' WHERE id = :id"),
+                           {"id": recommendation.id})
+    db.session.rollback()
+
+
+def test_the_database_refuses_an_item_at_work_without_a_lead_team(make):
+    from sqlalchemy.exc import IntegrityError
+
+    recommendation = make.recommendation(state="in_progress")
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE recommendation SET lead_team_id = NULL WHERE id = :id"),
+                           {"id": recommendation.id})
+    db.session.rollback()
+
+
+def test_an_item_at_work_keeps_a_lead_team(make):
+    recommendation = make.recommendation(state="in_progress")
+    before = snapshot(recommendation)
+    with pytest.raises(DomainError) as refused:
+        ops.assign(recommendation, make.user("audit"), lead_team=None)
+    assert refused.value.code == "lead_team_required"
+    assert snapshot(recommendation) == before
 
 
 def test_the_machine_keeps_no_reference_to_items(make):
@@ -235,12 +317,12 @@ def test_history_is_append_only_in_the_orm(make):
     db.session.commit()
     row = db.session.scalars(select(History).where(History.recommendation_id == recommendation.id)).first()
     row.comment = "고쳐 씀"
-    with pytest.raises(HistoryIsAppendOnly):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
     row = db.session.scalars(select(History)).first()
     db.session.delete(row)
-    with pytest.raises(HistoryIsAppendOnly):
+    with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
 

@@ -1,45 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 
 from auditflow import workflow
-from auditflow.errors import DomainError, Forbidden
+from auditflow.errors import DomainError
+from auditflow.http.access import actor, load_visible, require
 from auditflow.models import Recommendation
+from auditflow.permissions import Actor
 from auditflow.services import recommendations as ops
-from auditflow.web.access import ITEM_ACTORS, READERS, actor, load_visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-class LoginRequired(DomainError):
-    code = "login_required"
-    message = "로그인이 필요합니다."
-    status = 401
-
-
-def api_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Like ``require_roles`` but answering JSON: 401 when signed out, 403 for other roles."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                raise LoginRequired()
-            if current_user.role not in roles:
-                raise Forbidden()
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def serialize(recommendation: Recommendation, user: Any) -> dict[str, Any]:
+def serialize(recommendation: Recommendation, user: Actor) -> dict[str, Any]:
     def team(unit: Any) -> dict[str, Any] | None:
         return {"id": unit.id, "name": unit.name} if unit else None
 
@@ -72,19 +47,19 @@ def serialize(recommendation: Recommendation, user: Any) -> dict[str, Any]:
 
 
 @bp.get("/recommendations/<int:recommendation_id>")
-@api_roles(*READERS, "department")
+@require()
 def recommendation(recommendation_id: int) -> Any:
     item = load_visible(recommendation_id)
     return jsonify(serialize(item, actor()))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/actions/<trigger>")
-@api_roles(*ITEM_ACTORS)
+@require(*workflow.TRIGGER_CAPABILITIES)
 def action(recommendation_id: int, trigger: str) -> Any:
     item = load_visible(recommendation_id)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise DomainError("JSON 본문 {\"reason\": ..., \"version\": ...}을 보내세요.",
+        raise DomainError("JSON 본문 {\"version\": ..., \"reason\": ..., \"confirm\": ...}을 보내세요.",
                           code="invalid_json")
     version = payload.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
@@ -94,5 +69,8 @@ def action(recommendation_id: int, trigger: str) -> Any:
     reason = payload.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise DomainError("reason은 문자열이어야 합니다.", code="invalid_reason")
-    ops.fire(item, trigger, actor(), reason=reason, expected_version=version)
+    confirm = payload.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise DomainError("confirm은 true 또는 false여야 합니다.", code="invalid_confirm")
+    ops.fire(item, trigger, actor(), reason=reason, confirmed=confirm, expected_version=version)
     return jsonify(serialize(item, actor()))

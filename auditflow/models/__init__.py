@@ -1,32 +1,28 @@
-"""The domain model, one module per aggregate."""
+"""The domain model, one module per aggregate. Its words live in ``auditflow.vocabulary``."""
 
 from auditflow.models.audit import Audit
-from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
 from auditflow.models.comment import Comment
 from auditflow.models.evidence import Evidence
-from auditflow.models.history import History, HistoryIsAppendOnly, HistoryKind
+from auditflow.models.history import History
 from auditflow.models.issued import IssuedReport, IssuedReportFile
 from auditflow.models.login_attempt import LoginAttempt
-from auditflow.models.organisation import OrgUnit, UnitKind
-from auditflow.models.recommendation import Category, Recommendation, recommendation_support_team
-from auditflow.models.user import Role, User
+from auditflow.models.organisation import OrgUnit
+from auditflow.models.recommendation import Recommendation, recommendation_support_team
+from auditflow.models.user import User
 
 __all__ = [
     "Audit",
-    "Category",
     "Comment",
     "Evidence",
     "History",
-    "HistoryIsAppendOnly",
-    "HistoryKind",
+    "AppendOnlyViolation",
     "IssuedReport",
     "IssuedReportFile",
     "LoginAttempt",
     "OrgUnit",
     "Recommendation",
-    "Role",
     "UTCDateTime",
-    "UnitKind",
     "User",
     "recommendation_support_team",
     "utcnow",

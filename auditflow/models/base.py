@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DDL, DateTime, Table, event
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -65,3 +68,39 @@ def make_append_only(table: Table, message: str) -> None:
     for dialect, statements in append_only_ddl(table.name, message).items():
         for statement in statements:
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Something tried to change or delete a row that is written once and kept as it is."""
+
+
+class AppendOnly:
+    """A model whose rows are written once and never changed or deleted.
+
+    The ORM refuses an update or delete of such a row at flush, and the table
+    gets database triggers that refuse them for anything that bypasses the ORM.
+    ``append_only_message`` is the trigger's error text.
+    """
+
+    append_only_message: ClassVar[str] = "rows of this table are never changed"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__table__")
+        if isinstance(table, Table):
+            make_append_only(table, cls.append_only_message)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_append_only_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, AppendOnly):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AppendOnly) and session.is_modified(obj):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are never changed")
+
+
+def sql_in(values: Iterable[enum.StrEnum]) -> str:
+    """``'a', 'b', 'c'``: enum values (or a whole enum) for a CHECK constraint."""
+    return ", ".join(f"'{value.value}'" for value in values)

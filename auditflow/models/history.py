@@ -1,43 +1,21 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import db
-from auditflow.models.base import UTCDateTime, make_append_only, utcnow
+from auditflow.models.base import AppendOnly, UTCDateTime, sql_in, utcnow
 from auditflow.models.user import User
+from auditflow.vocabulary import HistoryKind
 
 if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
 
 
-class HistoryKind(enum.StrEnum):
-    CREATED = "created"
-    TRANSITION = "transition"
-    ASSIGNMENT = "assignment"
-    DUE_DATE = "due_date"
-    RESULT = "result"
-    TEXT = "text"
-    EVIDENCE = "evidence"
-
-    @property
-    def label(self) -> str:
-        return {
-            "created": "등록",
-            "transition": "상태 변경",
-            "assignment": "담당 부서 지정",
-            "due_date": "기한 변경",
-            "result": "조치결과 수정",
-            "text": "요구사항 수정",
-            "evidence": "증빙자료",
-        }[self.value]
-
-
-class History(db.Model):
+class History(AppendOnly, db.Model):
     """An append-only record of everything that happened to a recommendation.
 
     State changes carry ``to_state``; edits carry the field with its old and new
@@ -46,9 +24,10 @@ class History(db.Model):
     """
 
     __tablename__ = "history"
+    append_only_message = "history is append-only"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('created', 'transition', 'assignment', 'due_date', 'result', 'text', 'evidence')",
+            f"kind IN ({sql_in(HistoryKind)})",
             name="ck_history_kind",
         ),
         CheckConstraint(
@@ -80,18 +59,3 @@ class History(db.Model):
 
     def __repr__(self) -> str:
         return f"<History {self.recommendation_id} {self.kind} {self.trigger or self.field}>"
-
-
-class HistoryIsAppendOnly(RuntimeError):
-    pass
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_history_changes(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, History) and (obj in session.deleted or session.is_modified(obj)):
-            raise HistoryIsAppendOnly("history rows are never changed or deleted")
-
-
-# The same guard in the database, for anything that bypasses the ORM.
-make_append_only(History.__table__, "history is append-only")

@@ -7,14 +7,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import db
 from auditflow.models.audit import Audit
-from auditflow.models.base import UTCDateTime, make_append_only, utcnow
+from auditflow.models.base import AppendOnly, UTCDateTime, utcnow
 from auditflow.models.user import User
 
 
-class IssuedReport(db.Model):
+class IssuedReport(AppendOnly, db.Model):
     """A report as it was sent to the council (발행): numbered, dated, never changed."""
 
     __tablename__ = "issued_report"
+    append_only_message = "issued reports are never changed"
     __table_args__ = (
         UniqueConstraint("audit_id", "number", name="uq_issued_report_audit_number"),
         CheckConstraint("number > 0", name="ck_issued_report_number"),
@@ -34,8 +35,9 @@ class IssuedReport(db.Model):
     )
 
 
-class IssuedReportFile(db.Model):
+class IssuedReportFile(AppendOnly, db.Model):
     __tablename__ = "issued_report_file"
+    append_only_message = "issued reports are never changed"
     __table_args__ = (
         UniqueConstraint("report_id", "format", name="uq_issued_report_file_format"),
     )
@@ -50,8 +52,3 @@ class IssuedReportFile(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
 
     report: Mapped[IssuedReport] = relationship(back_populates="files")
-
-
-# An issued version stays exactly as sent: the database refuses changes too.
-make_append_only(IssuedReport.__table__, "issued reports are never changed")
-make_append_only(IssuedReportFile.__table__, "issued reports are never changed")

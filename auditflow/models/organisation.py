@@ -1,21 +1,10 @@
 from __future__ import annotations
 
-import enum
-
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import db
-
-
-class UnitKind(enum.StrEnum):
-    DIVISION = "division"
-    TEAM = "team"
-    TASK_FORCE = "task_force"
-
-    @property
-    def label(self) -> str:
-        return {"division": "본부", "team": "팀", "task_force": "TF"}[self.value]
+from auditflow.vocabulary import UnitKind
 
 
 class OrgUnit(db.Model):

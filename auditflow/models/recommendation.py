@@ -1,65 +1,36 @@
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
+    or_,
+    select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import db
 from auditflow.models.audit import Audit
-from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
-from auditflow.workflow.states import INITIAL, State
+from auditflow.permissions import Actor, Capability
+from auditflow.vocabulary import INITIAL, RESULT_REQUIRED, Category, State
 
 if TYPE_CHECKING:
     from auditflow.models.comment import Comment
     from auditflow.models.evidence import Evidence
     from auditflow.models.history import History
-
-
-class Category(enum.StrEnum):
-    CORRECTIVE = "corrective"
-    SUGGESTION = "suggestion"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        """The name used in the summary table and the JSON output."""
-        return _CATEGORY_LABELS[self][0]
-
-    @property
-    def heading(self) -> str:
-        """The section heading of the council report."""
-        return _CATEGORY_LABELS[self][1]
-
-    @classmethod
-    def from_label(cls, label: str) -> Category:
-        for category in cls:
-            if label in (category.value, category.label):
-                return category
-        raise ValueError(label)
-
-
-_CATEGORY_LABELS = {
-    Category.CORRECTIVE: ("시정·처리요구사항", "시정·처리 요구사항"),
-    Category.SUGGESTION: ("건의사항", "건의 사항"),
-    Category.OTHER: ("기타(자료제출 등)", "기타 사항"),
-}
-
-
-def _in(values: type[enum.StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 recommendation_support_team = Table(
@@ -80,9 +51,19 @@ class Recommendation(db.Model):
     __tablename__ = "recommendation"
     __table_args__ = (
         UniqueConstraint("audit_id", "number", name="uq_recommendation_audit_number"),
-        CheckConstraint(f"state IN ({_in(State)})", name="ck_recommendation_state"),
-        CheckConstraint(f"category IN ({_in(Category)})", name="ck_recommendation_category"),
+        CheckConstraint(f"state IN ({sql_in(State)})", name="ck_recommendation_state"),
+        CheckConstraint(f"category IN ({sql_in(Category)})", name="ck_recommendation_category"),
         CheckConstraint("number > 0", name="ck_recommendation_number_positive"),
+        # An item handed over for review carries its result; one being worked on has a team.
+        CheckConstraint(
+            f"state NOT IN ({sql_in(sorted(RESULT_REQUIRED))}) "
+            "OR trim(action_details) <> ''",
+            name="ck_recommendation_result_required",
+        ),
+        CheckConstraint(
+            f"state = '{INITIAL.value}' OR lead_team_id IS NOT NULL",
+            name="ck_recommendation_lead_team_required",
+        ),
         Index("ix_recommendation_audit_category_state", "audit_id", "category", "state"),
         Index("ix_recommendation_lead_team_id", "lead_team_id"),
         Index("ix_recommendation_due_date", "due_date"),
@@ -137,67 +118,60 @@ class Recommendation(db.Model):
     def current_evidence(self) -> list[Evidence]:
         return [item for item in self.evidence if item.deleted_at is None]
 
+    @property
+    def has_action_details(self) -> bool:
+        return bool((self.action_details or "").strip())
+
+    # Who may do what to this item, outside the workflow's triggers (those are the
+    # workflow's guards, which ask ``is_assigned`` too). Capabilities come from the
+    # permission model; ``visible_to`` is ``can_view`` as SQL.
+
+    def is_assigned(self, user: Actor) -> bool:
+        """The user belongs to the item's lead team or one of its supporting teams."""
+        return user.team_id is not None and user.team_id in self.team_ids
+
+    def works_on(self, user: Actor) -> bool:
+        """The user works on this item: a team user of one of its teams."""
+        return user.can(Capability.WORK_ON_ASSIGNED_ITEMS) and self.is_assigned(user)
+
+    def can_view(self, user: Actor) -> bool:
+        return user.can(Capability.VIEW_ALL_ITEMS) or self.works_on(user)
+
+    def can_manage(self, user: Actor) -> bool:
+        """Edit the council text, assign teams, set the due date."""
+        return user.can(Capability.MANAGE_ITEMS)
+
+    def can_comment(self, user: Actor) -> bool:
+        """The audit team and the teams working on the item; everybody else only reads."""
+        return user.can(Capability.MANAGE_ITEMS) or self.works_on(user)
+
+    def can_edit_result(self, user: Actor) -> bool:
+        """추진내용 and 향후계획: its teams while they work on it; reviewers also in review."""
+        state = self.state_enum
+        if self.works_on(user) and state == State.IN_PROGRESS:
+            return True
+        return user.can(Capability.REVIEW_ITEMS) and state in {State.IN_PROGRESS, State.REVIEWING}
+
+    def can_change_evidence(self, user: Actor) -> bool:
+        """Upload or delete evidence: its teams until they submit."""
+        return self.works_on(user) and self.state_enum in {State.RECEIVED, State.IN_PROGRESS}
+
+    @classmethod
+    def assigned_to_team(cls, team_id: int) -> ColumnElement[bool]:
+        """SQL: the items ``team_id`` leads or supports (``is_assigned`` for a query)."""
+        supporting = select(recommendation_support_team.c.recommendation_id).where(
+            recommendation_support_team.c.team_id == team_id
+        )
+        return or_(cls.lead_team_id == team_id, cls.id.in_(supporting))
+
+    @classmethod
+    def visible_to(cls, user: Actor) -> ColumnElement[bool]:
+        """SQL: the items ``user`` may see, for lists and counts (``can_view`` for a query)."""
+        if user.can(Capability.VIEW_ALL_ITEMS):
+            return true()
+        if user.can(Capability.WORK_ON_ASSIGNED_ITEMS) and user.team_id is not None:
+            return cls.assigned_to_team(user.team_id)
+        return false()
+
     def __repr__(self) -> str:
         return f"<Recommendation {self.audit_id}-{self.number} {self.state}>"
-
-
-# Who may do what outside the workflow's triggers (those live in auditflow.workflow).
-# Each rule is written once, here; ``visible_filter`` is ``can_view`` as SQL.
-READER_ROLES = frozenset({"admin", "audit", "liaison"})  # see every item
-
-
-def _is_assigned(recommendation: Recommendation, user: object) -> bool:
-    team_id = getattr(user, "team_id", None)
-    return team_id is not None and team_id in recommendation.team_ids
-
-
-def can_view(recommendation: Recommendation, user: object) -> bool:
-    role = getattr(user, "role", None)
-    if role in READER_ROLES:
-        return True
-    return role == "department" and _is_assigned(recommendation, user)
-
-
-def visible_filter(user: object):  # noqa: ANN201 (a SQL expression)
-    """A WHERE clause: the recommendations ``user`` may see, for lists and counts."""
-    from sqlalchemy import false, or_, select, true
-
-    role = getattr(user, "role", None)
-    if role in READER_ROLES:
-        return true()
-    team_id = getattr(user, "team_id", None)
-    if role != "department" or team_id is None:
-        return false()
-    supporting = select(recommendation_support_team.c.recommendation_id).where(
-        recommendation_support_team.c.team_id == team_id
-    )
-    return or_(Recommendation.lead_team_id == team_id, Recommendation.id.in_(supporting))
-
-
-def can_comment(recommendation: Recommendation, user: object) -> bool:
-    """The audit team and the teams assigned to the item; everybody else only reads."""
-    role = getattr(user, "role", None)
-    return role == "audit" or (role == "department" and _is_assigned(recommendation, user))
-
-
-def can_manage(recommendation: Recommendation, user: object) -> bool:
-    """Register, edit the council text, assign teams, set the due date: the audit team."""
-    return getattr(user, "role", None) == "audit"
-
-
-def can_edit_result(recommendation: Recommendation, user: object) -> bool:
-    """추진내용 and 향후계획: the assigned teams while they work on it; the audit team also in review."""
-    state = recommendation.state
-    role = getattr(user, "role", None)
-    if role == "department":
-        return _is_assigned(recommendation, user) and state == State.IN_PROGRESS
-    return role == "audit" and state in {State.IN_PROGRESS, State.REVIEWING}
-
-
-def can_change_evidence(recommendation: Recommendation, user: object) -> bool:
-    """Upload or delete evidence: the assigned teams until they submit."""
-    return (
-        getattr(user, "role", None) == "department"
-        and _is_assigned(recommendation, user)
-        and recommendation.state in {State.RECEIVED, State.IN_PROGRESS}
-    )

@@ -1,31 +1,17 @@
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from auditflow import permissions
 from auditflow.extensions import db
-from auditflow.models.base import UTCDateTime, utcnow
+from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    AUDIT = "audit"
-    DEPARTMENT = "department"
-    LIAISON = "liaison"
-
-    @property
-    def label(self) -> str:
-        return {
-            "admin": "시스템 관리자",
-            "audit": "감사팀",
-            "department": "부서 담당자",
-            "liaison": "의회 담당관",
-        }[self.value]
+from auditflow.permissions import Capability
+from auditflow.vocabulary import Role
 
 
 def new_session_token() -> str:
@@ -36,7 +22,7 @@ class User(db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('admin', 'audit', 'department', 'liaison')", name="ck_user_account_role"
+            f"role IN ({sql_in(Role)})", name="ck_user_account_role"
         ),
         CheckConstraint(
             "role <> 'department' OR team_id IS NOT NULL", name="ck_user_account_department_team"
@@ -61,6 +47,10 @@ class User(db.Model):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+    def can(self, capability: Capability) -> bool:
+        """Whether this user may do ``capability``: an active user whose role grants it."""
+        return bool(self.active) and permissions.grants(self.role, capability)
 
     # Flask-Login's user protocol. The session holds ``session_token``, not the
     # id, so rotating the token ends every session of this user at once.

@@ -17,26 +17,20 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import (
-    Audit,
-    Category,
-    Evidence,
-    History,
-    HistoryKind,
-    OrgUnit,
-    Recommendation,
-)
+from auditflow.models import Audit, Evidence, OrgUnit, Recommendation
 from auditflow.outline import OutlineLine, parse, to_plain
+from auditflow.reports import as_of as as_of_rule
 from auditflow.reports import summary_formats
-from auditflow.reports.summary import Summary, latest_history, summarize
-from auditflow.workflow import State
+from auditflow.reports.as_of import reference_day
+from auditflow.reports.summary import Summary, summarize
+from auditflow.reports.teams import TeamStatus, team_status
+from auditflow.vocabulary import Category, State
 
 # Report order of the categories: the order the enum declares them.
 CATEGORY_ORDER = tuple(Category)
@@ -146,6 +140,8 @@ class Report:
     organisation: str
     summary: Summary
     sections: tuple[ReportSection, ...]  # only categories with items, in report order
+    teams: TeamStatus  # 부서별 현황 of this audit
+    carried_over: TeamStatus  # the open items of every audit, by team
 
     @property
     def items(self) -> tuple[ReportItem, ...]:
@@ -179,10 +175,9 @@ def report_title(audit: Audit) -> str:
 
 
 def build_report(audit: Audit, as_of: date | None = None) -> Report:
-    today = dates.today()
-    use_history = as_of is not None and as_of < today
-    day = as_of or today
-    items = _items_as_of(audit, day) if use_history else _items_now(audit)
+    """Everything every writer shows, loaded in a fixed number of queries; writers only render."""
+    day, current = reference_day(as_of)
+    items = _items_now(audit) if current else _items_as_of(audit, day)
     by_category: dict[Category, list[ReportItem]] = defaultdict(list)
     for item in items:
         by_category[item.category].append(item)
@@ -202,6 +197,8 @@ def build_report(audit: Audit, as_of: date | None = None) -> Report:
         organisation=audit.organisation,
         summary=summarize(audit, as_of),
         sections=sections,
+        teams=team_status(audit, as_of),
+        carried_over=team_status(None, as_of),
     )
 
 
@@ -235,46 +232,21 @@ def _items_now(audit: Audit) -> list[ReportItem]:
     ]
 
 
-# Field of the report -> (value column, rows that carry it) in the history table.
-def _history_fields() -> dict[str, tuple[Any, Any]]:
-    return {
-        "state": (History.to_state, History.to_state.is_not(None)),
-        "council_text": (History.new_value, or_(History.kind == HistoryKind.CREATED.value,
-                                                History.field == "council_text")),
-        "category": (History.new_value, History.field == "category"),
-        "teams": (History.new_value, History.field == "teams"),
-        "due_date": (History.new_value, History.field == "due_date"),
-        "action_details": (History.new_value, History.field == "action_details"),
-        "future_plan": (History.new_value, History.field == "future_plan"),
-    }
-
-
 def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
     """One query: each field from its latest history row by the end of ``as_of``.
 
-    The rule is ``summary.latest_history``, the one the summary engine counts with,
-    so the items always agree with the 총괄 table. An item without a state row by
-    then was not registered yet and is absent (inner join).
+    The rule is ``reports.as_of``, the one the summary engine counts with, so the
+    items always agree with the 총괄 table. An item without a state row by then was
+    not registered yet and is absent (inner join).
     """
-    latest = {
-        name: latest_history(as_of, value, rows, Recommendation.audit_id == audit.id)
-        for name, (value, rows) in _history_fields().items()
-    }
+    in_audit = Recommendation.audit_id == audit.id
+    latest = {name: as_of_rule.latest(name, as_of, in_audit) for name in as_of_rule.field_rows()}
     # Registration records the category; for items registered before it did, the first
     # edit's old value is the original category, else the item's own column.
-    first_category = (
-        select(History.old_value)
-        .where(History.recommendation_id == Recommendation.id, History.field == "category",
-               History.old_value.is_not(None))
-        .order_by(History.at, History.id)
-        .limit(1)
-        .correlate(Recommendation)
-        .scalar_subquery()
-    )
     query = (
         select(Recommendation.id, Recommendation.number,
                Recommendation.category.label("stored_category"),
-               first_category.label("first_category"),
+               as_of_rule.first_category().label("first_category"),
                *(sub.c.value.label(name) for name, sub in latest.items()))
         .join(latest["state"], latest["state"].c.recommendation_id == Recommendation.id)
         .where(Recommendation.audit_id == audit.id)

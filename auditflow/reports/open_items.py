@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import aliased
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, OrgUnit, Recommendation, recommendation_support_team
-from auditflow.models.recommendation import Category
-from auditflow.workflow import CLOSED, State
+from auditflow.models import Audit, OrgUnit, Recommendation
+from auditflow.paging import Page, clamp
+from auditflow.vocabulary import CLOSED, Category, State
 
 PER_PAGE = 50
 
@@ -41,23 +41,10 @@ class OpenItem:
     overdue: bool
 
 
-@dataclass(frozen=True)
-class OpenItemsPage:
-    items: list[OpenItem]
-    total: int  # items matching the filters, on every page
-    overdue_total: int  # of those, overdue
-    page: int
-    pages: int
-    per_page: int
+@dataclass(kw_only=True)
+class OpenItemsPage(Page[OpenItem]):
+    overdue_total: int  # of the items matching the filters (every page), the overdue ones
     today: date
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _filtered(today: date, *, team_id: int | None, overdue_only: bool,
@@ -72,19 +59,14 @@ def _filtered(today: date, *, team_id: int | None, overdue_only: bool,
     if audit_id is not None:
         query = query.where(Recommendation.audit_id == audit_id)
     if team_id is not None:
-        condition = Recommendation.lead_team_id == team_id
-        if include_supporting:
-            supported = select(recommendation_support_team.c.recommendation_id).where(
-                recommendation_support_team.c.team_id == team_id
-            )
-            condition = or_(condition, Recommendation.id.in_(supported))
-        query = query.where(condition)
+        query = query.where(Recommendation.assigned_to_team(team_id) if include_supporting
+                            else Recommendation.lead_team_id == team_id)
     if overdue_only:
         query = query.where(_overdue(today))
     return query
 
 
-def _overdue(today: date):
+def _overdue(today: date) -> ColumnElement[bool]:
     return Recommendation.due_date.is_not(None) & (Recommendation.due_date < today)
 
 
@@ -100,8 +82,7 @@ def open_items(*, page: int = 1, per_page: int = PER_PAGE, team_id: int | None =
         func.coalesce(func.sum(case((_overdue(today), 1), else_=0)), 0),
     ).order_by(None)
     total, overdue_total = db.session.execute(counted).one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page = clamp(page, total, per_page)
     rows = db.session.execute(
         query.order_by(Recommendation.created_at, Audit.year, Recommendation.number,
                        Recommendation.id)
@@ -110,8 +91,9 @@ def open_items(*, page: int = 1, per_page: int = PER_PAGE, team_id: int | None =
     ).all()
     items = [_item(recommendation, audit, lead_name, today, tz)
              for recommendation, audit, lead_name in rows]
-    return OpenItemsPage(items=items, total=total, overdue_total=int(overdue_total), page=page,
-                         pages=pages, per_page=per_page, today=today)
+    return OpenItemsPage(items=items, number=page, per_page=per_page,
+                         has_next=page * per_page < total, total=total,
+                         overdue_total=int(overdue_total), today=today)
 
 
 def _item(recommendation: Recommendation, audit: Audit, lead_name: str | None, today: date,

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.sql.util import find_tables
+from sqlalchemy import Select, func, select
 
-from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, History, Recommendation
-from auditflow.workflow import SUMMARY_ORDER, State
+from auditflow.models import Audit, Recommendation
+from auditflow.reports import as_of as as_of_rule
+from auditflow.vocabulary import SUMMARY_ORDER, Category, State
 
 TOTAL_LABEL = "계"
 
@@ -70,48 +69,7 @@ class Summary:
         }
 
 
-def latest_history(as_of: date, value: Any, *criteria: Any, tz: str | None = None):
-    """Each item's value as the history stood at the end of ``as_of``: a subquery
-    (recommendation_id, value) taken from its latest row by (at, id) that matches
-    ``criteria`` and is not later than ``dates.end_of_day(as_of)``. Items with no
-    such row (or a null value) are absent.
-
-    The one place the rule is written; the summary, the per-team view and the
-    report take states, categories, teams and due dates of an earlier day from here.
-
-    Criteria on ``history`` choose the rows; criteria on ``recommendation`` choose
-    the items. The value is a correlated subquery per item that walks the
-    (recommendation_id, at, id) index backwards, so it costs a few index steps per
-    item; a window function over the whole history cost SQLite a quadratic join as
-    soon as two such subqueries were joined.
-    """
-    on_history = [c for c in criteria if _reads_history(c)]
-    on_items = [c for c in criteria if not _reads_history(c)]
-    latest = (
-        select(value)
-        .where(
-            History.recommendation_id == Recommendation.id,
-            History.at < dates.end_of_day(as_of, tz),
-            *on_history,
-        )
-        .order_by(History.at.desc(), History.id.desc())
-        .limit(1)
-        .correlate(Recommendation)
-        .scalar_subquery()
-    )
-    values = select(Recommendation.id.label("recommendation_id"), latest.label("value")).where(
-        *on_items
-    ).subquery()
-    return select(values.c.recommendation_id, values.c.value).where(
-        values.c.value.is_not(None)
-    ).subquery()
-
-
-def _reads_history(criterion: Any) -> bool:
-    return History.__table__ in find_tables(criterion, check_columns=True)
-
-
-def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None):
+def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None) -> Select[Any]:
     """SELECT category, state, count(*) — current states, or states at the end of ``as_of``."""
     if as_of is None:
         return (
@@ -119,15 +77,10 @@ def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None)
             .where(Recommendation.audit_id == audit_id)
             .group_by(Recommendation.category, Recommendation.state)
         )
-    states = latest_history(
-        as_of, History.to_state, History.to_state.is_not(None),
-        Recommendation.audit_id == audit_id, tz=tz,
-    )
+    in_audit = Recommendation.audit_id == audit_id
+    states = as_of_rule.latest("state", as_of, in_audit, tz=tz)
     # The category too as it stood then: the audit team may have moved the item since.
-    categories = latest_history(
-        as_of, History.new_value, History.field == "category",
-        Recommendation.audit_id == audit_id, tz=tz,
-    )
+    categories = as_of_rule.latest("category", as_of, in_audit, tz=tz)
     category = func.coalesce(categories.c.value, Recommendation.category)
     return (
         select(category, states.c.value, func.count())
@@ -138,15 +91,14 @@ def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None)
 
 
 def summarize(audit: Audit, as_of: date | None = None, tz: str | None = None) -> Summary:
-    today = dates.today(tz)
-    use_history = as_of is not None and as_of < today
+    day, current = as_of_rule.reference_day(as_of, tz)
     rows = {category: SummaryRow(category) for category in Category}
     total = SummaryRow(None)
-    query = state_counts_query(audit.id, as_of if use_history else None, tz)
+    query = state_counts_query(audit.id, None if current else day, tz)
     for category, state, count in db.session.execute(query):
         rows[Category(category)].counts[State(state)] += count
         total.counts[State(state)] += count
-    return Summary(audit=audit, as_of=as_of or today, rows=[total, *rows.values()])
+    return Summary(audit=audit, as_of=day, rows=[total, *rows.values()])
 
 
 def latest_audit() -> Audit | None:

@@ -11,7 +11,7 @@ neither completed nor declined.
 
 As of an earlier day, state, lead team, supporting teams and due date are all
 taken from the history as it stood at the end of that day
-(``summary.latest_history``, the same rule as the summary table), so the view
+(``reports.as_of``, the same rule as the summary table), so the view
 for a past date gives that date's numbers. Every number comes from a grouped
 query; Python only files the grouped rows.
 """
@@ -22,22 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import case, func, select
 
-from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import (
-    Audit,
-    History,
-    HistoryKind,
-    OrgUnit,
-    Recommendation,
-    UnitKind,
-    recommendation_support_team,
-)
-from auditflow.reports.summary import latest_history
-from auditflow.workflow import CLOSED, SUMMARY_ORDER, State
+from auditflow.models import Audit, OrgUnit
+from auditflow.reports.as_of import snapshot
+from auditflow.vocabulary import CLOSED, SUMMARY_ORDER, State, UnitKind
 
 TOTAL_LABEL = "계"
 UNASSIGNED_LABEL = "담당 미지정"
@@ -48,7 +38,6 @@ COUNTING_NOTE = (
     "협조 부서로 참여한 건수는 '협조' 열에 따로 적었으며 계에 포함하지 않습니다. "
     "기한 경과는 처리기한이 기준일 전이고 완료·미반영이 아닌 건입니다."
 )
-OPEN_STATES = tuple(state for state in State if state not in CLOSED)
 
 
 @dataclass
@@ -102,102 +91,12 @@ class TeamStatus:
         return [header, *body]
 
 
-# ─── the items as they stood on the day ───────────────────────────────────────
-
-
-def _lead_team_of(assignment: Any) -> Any:
-    """lead_team_id out of an assignment row's JSON value, in the database's own dialect."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(cast(assignment, JSONB)["lead_team_id"].astext, Integer)
-    return cast(func.json_extract(assignment, "$.lead_team_id"), Integer)
-
-
-def _supporting_of(assignments: Any) -> Any:
-    """(recommendation_id, team_id) for every supporting team id in the assignment JSON."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = func.jsonb_array_elements_text(
-            cast(assignments.c.value, JSONB)["supporting_team_ids"]
-        ).table_valued("value")
-    else:
-        ids = func.json_each(assignments.c.value, "$.supporting_team_ids").table_valued("value")
-    team_id = cast(ids.c.value, Integer)
-    # A function in FROM may read the columns of the tables before it (an implicit LATERAL
-    # in both SQLite and PostgreSQL), which is what unnests each item's own list.
-    return select(
-        assignments.c.recommendation_id.label("recommendation_id"), team_id.label("team_id")
-    ).select_from(assignments).join(ids, true()).subquery()
-
-
-@dataclass
-class Snapshot:
-    """The items as they stood: ``items`` (recommendation_id, audit_id, state,
-    lead_team_id, due), ``overdue`` (a condition over ``items``) and ``supporting``
-    (recommendation_id, team_id), all to be used inside grouped queries."""
-
-    items: Any
-    overdue: Any
-    supporting: Any
-
-
-def snapshot(as_of: date, *, current: bool, tz: str | None = None) -> Snapshot:
-    if current:
-        items = select(
-            Recommendation.id.label("recommendation_id"),
-            Recommendation.audit_id.label("audit_id"),
-            Recommendation.state.label("state"),
-            Recommendation.lead_team_id.label("lead_team_id"),
-            Recommendation.due_date.label("due"),
-        ).subquery()
-        supporting = select(
-            recommendation_support_team.c.recommendation_id.label("recommendation_id"),
-            recommendation_support_team.c.team_id.label("team_id"),
-        ).subquery()
-        due_before = items.c.due < as_of
-    else:
-        states = latest_history(as_of, History.to_state, History.to_state.is_not(None), tz=tz)
-        teams = latest_history(
-            as_of, History.new_value, History.kind == HistoryKind.ASSIGNMENT.value, tz=tz
-        )
-        due = latest_history(
-            as_of, History.new_value, History.kind == HistoryKind.DUE_DATE.value, tz=tz
-        )
-        items = (
-            select(
-                Recommendation.id.label("recommendation_id"),
-                Recommendation.audit_id.label("audit_id"),
-                states.c.value.label("state"),
-                _lead_team_of(teams.c.value).label("lead_team_id"),
-                due.c.value.label("due"),
-            )
-            .join(states, states.c.recommendation_id == Recommendation.id)
-            .outerjoin(teams, teams.c.recommendation_id == Recommendation.id)
-            .outerjoin(due, due.c.recommendation_id == Recommendation.id)
-            .subquery()
-        )
-        supporting = _supporting_of(teams)
-        # History keeps the due date as ISO text, whose order is the dates' order.
-        due_before = items.c.due < as_of.isoformat()
-    overdue = and_(
-        items.c.due.is_not(None), due_before, items.c.state.not_in([s.value for s in CLOSED])
-    )
-    return Snapshot(items=items, overdue=overdue, supporting=supporting)
-
-
-def _uses_history(as_of: date | None, tz: str | None) -> tuple[date, bool]:
-    """The day to report and whether the current rows already are that day (as summarize does)."""
-    today = dates.today(tz)
-    if as_of is None or as_of >= today:
-        return as_of or today, True
-    return as_of, False
-
-
 # ─── the view ─────────────────────────────────────────────────────────────────
 
 
 def team_status(audit: Audit | None, as_of: date | None = None, tz: str | None = None) -> TeamStatus:
     """부서별 현황 of one audit, or (``audit=None``) of the open items of all audits."""
-    day, current = _uses_history(as_of, tz)
-    snap = snapshot(day, current=current, tz=tz)
+    day, snap = snapshot(as_of, tz)
     items = snap.items
     scope = items.c.audit_id == audit.id if audit else items.c.state.not_in(
         [s.value for s in CLOSED]

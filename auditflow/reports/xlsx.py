@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditflow.outline import to_plain
 from auditflow.reports.content import Report
 from auditflow.reports.summary_formats import HEAD, TOTAL
-from auditflow.reports.teams import COUNTING_NOTE, team_status
+from auditflow.reports.teams import COUNTING_NOTE
 
 SUMMARY_SHEET = "총괄"
 ITEMS_SHEET = "요구사항"
@@ -196,7 +196,7 @@ def _items_sheet(sheet: Worksheet, report: Report) -> None:
 
 
 def _teams_sheet(sheet: Worksheet, report: Report) -> None:
-    status = team_status(report.audit, report.as_of)
+    status = report.teams
     table = status.table()
     width = len(table[0])
     _heading(sheet, report, width)
@@ -209,7 +209,7 @@ def _teams_sheet(sheet: Worksheet, report: Report) -> None:
     _table(sheet, top, table)
     # Below it, the open items of every audit, so an item carried over from an
     # earlier year shows up at its team too.
-    carried = team_status(None, report.as_of)
+    carried = report.carried_over
     below = top + len(table) + 2
     sheet.cell(row=below, column=1, value=f"ㅇ {carried.scope_label}").font = _BOLD
     _table(sheet, below + 1, carried.table())

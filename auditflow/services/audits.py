@@ -7,13 +7,14 @@ from datetime import date
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Audit, User
+from auditflow.permissions import Capability, role_names
 
 FIELDS = ("year", "title", "body", "organisation", "received_on", "reference_date")
 
 
 def _check(actor: User, title: str, audit: Audit | None = None) -> str:
-    if getattr(actor, "role", None) != "audit":
-        raise Forbidden("감사 등록과 수정은 감사팀만 할 수 있습니다.")
+    if not actor.can(Capability.MANAGE_ITEMS):
+        raise Forbidden(f"감사 등록과 수정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     title = (title or "").strip()
     if not title:
         raise DomainError("감사명을 입력하세요.", code="title_required")

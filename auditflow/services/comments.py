@@ -5,13 +5,10 @@ from __future__ import annotations
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Comment, Recommendation, User, utcnow
-from auditflow.models.recommendation import can_comment
-
-__all__ = ["add", "can_comment"]
 
 
 def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
-    if not can_comment(recommendation, actor):
+    if not recommendation.can_comment(actor):
         raise Forbidden("의견은 감사팀과 지정된 부서만 남길 수 있습니다.", code="comment_not_allowed")
     text = (body or "").strip()
     if not text:

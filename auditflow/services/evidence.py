@@ -23,12 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
-from auditflow.models import Evidence, History, HistoryKind, Recommendation, User, utcnow
-from auditflow.models.recommendation import can_change_evidence
+from auditflow.models import Evidence, History, Recommendation, User, utcnow
 from auditflow.services.recommendations import flush
 from auditflow.storage import FileKind, FileTooLarge, RejectedFile, clean_filename, sniff
 from auditflow.storage.transactional import file_store, follow_transaction
-from auditflow.workflow import State
+from auditflow.vocabulary import Field, HistoryKind, State
 
 # One request may carry several files; past this many the user is asked to split
 # the upload (keeps one request's disk use and time bounded).
@@ -79,9 +78,9 @@ def max_upload_bytes() -> int:
 
 def check_may_change(recommendation: Recommendation, user: User, verb: str) -> None:
     """Refuse (403, Korean message) unless ``user`` may upload or delete evidence now."""
-    if can_change_evidence(recommendation, user):
+    if recommendation.can_change_evidence(user):
         return
-    if user.role == "department" and user.team_id in recommendation.team_ids:
+    if recommendation.works_on(user):
         state = State(recommendation.state)
         raise Forbidden(
             f"'{state.label}' 상태에서는 증빙자료를 {verb} 수 없습니다. "
@@ -234,7 +233,7 @@ def _record(recommendation: Recommendation, user: User, name: str, comment: str,
             at=at,
             actor=user,
             kind=HistoryKind.EVIDENCE.value,
-            field="evidence",
+            field=Field.EVIDENCE.value,
             new_value=name,
             comment=comment,
         )

@@ -15,18 +15,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from auditflow import workflow
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
-from auditflow.models import (
-    Audit,
-    Category,
-    History,
-    HistoryKind,
-    OrgUnit,
-    Recommendation,
-    User,
-    utcnow,
-)
-from auditflow.models.recommendation import can_edit_result, can_manage
-from auditflow.workflow import ConflictError, State
+from auditflow.models import Audit, History, OrgUnit, Recommendation, User, utcnow
+from auditflow.permissions import Capability, role_names
+from auditflow.vocabulary import INITIAL, RESULT_REQUIRED, Category, Field, HistoryKind, State
+from auditflow.workflow import ConflictError
 
 
 def flush() -> None:
@@ -43,7 +35,7 @@ def _expect(recommendation: Recommendation, expected_version: int | None) -> Non
 
 
 def _record(recommendation: Recommendation, kind: HistoryKind, actor: User | None, *,
-            field: str | None = None, old: str | None = None, new: str | None = None,
+            field: Field | None = None, old: str | None = None, new: str | None = None,
             comment: str | None = None, at: datetime | None = None,
             to_state: str | None = None) -> History:
     row = History(
@@ -51,7 +43,7 @@ def _record(recommendation: Recommendation, kind: HistoryKind, actor: User | Non
         at=at or utcnow(),
         actor=actor,
         kind=kind.value,
-        field=field,
+        field=field.value if field else None,
         old_value=old,
         new_value=new,
         to_state=to_state,
@@ -84,8 +76,8 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
              actor: User, lead_team: OrgUnit | None = None,
              supporting_teams: Sequence[OrgUnit] = (), due_date: date | None = None,
              at: datetime | None = None) -> Recommendation:
-    if actor.role != "audit":
-        raise Forbidden("요구사항 등록은 감사팀만 할 수 있습니다.")
+    if not actor.can(Capability.MANAGE_ITEMS):
+        raise Forbidden(f"요구사항 등록은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     text = (council_text or "").strip()
     if not text:
         raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
@@ -110,44 +102,47 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
         updated_at=when,
     )
     db.session.add(recommendation)
-    _record(recommendation, HistoryKind.CREATED, actor, at=when, to_state=workflow.INITIAL.value,
+    _record(recommendation, HistoryKind.CREATED, actor, at=when, to_state=INITIAL.value,
             new=text)
     # The category it was registered with, so that "as of" rebuilds it after later edits.
-    _record(recommendation, HistoryKind.TEXT, actor, field="category", old=None,
+    _record(recommendation, HistoryKind.TEXT, actor, field=Field.CATEGORY, old=None,
             new=recommendation.category, at=when)
     if lead_team is not None or supporting_teams:
-        _record(recommendation, HistoryKind.ASSIGNMENT, actor, field="teams",
+        _record(recommendation, HistoryKind.ASSIGNMENT, actor, field=Field.TEAMS,
                 old=_teams_value(None, ()), new=_teams_value(lead_team, supporting_teams), at=when)
     if due_date is not None:
-        _record(recommendation, HistoryKind.DUE_DATE, actor, field="due_date", old=None,
+        _record(recommendation, HistoryKind.DUE_DATE, actor, field=Field.DUE_DATE, old=None,
                 new=due_date.isoformat(), at=when)
     flush()
     return recommendation
 
 
 def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
-         reason: str | None = None, expected_version: int | None = None,
-         at: datetime | None = None) -> None:
+         reason: str | None = None, confirmed: bool = False,
+         expected_version: int | None = None, at: datetime | None = None) -> None:
     """Fire a workflow trigger: refused with nothing changed, or done with its history row."""
     _expect(recommendation, expected_version)
-    workflow.fire(recommendation, trigger, actor, reason=reason, at=at)
+    workflow.fire(recommendation, trigger, actor, reason=reason, confirmed=confirmed, at=at)
     flush()
 
 
 def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | None,
            supporting_teams: Sequence[OrgUnit] = (), reason: str | None = None,
            expected_version: int | None = None, at: datetime | None = None) -> None:
-    if not can_manage(recommendation, actor):
-        raise Forbidden("담당 부서 지정은 감사팀만 할 수 있습니다.")
+    if not recommendation.can_manage(actor):
+        raise Forbidden(f"담당 부서 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     _expect(recommendation, expected_version)
     _check_assignable(lead_team, supporting_teams)
+    if lead_team is None and recommendation.state_enum != INITIAL:
+        raise DomainError("추진을 시작한 요구사항은 주관 부서를 비울 수 없습니다. 다른 부서로 바꾸어 지정하세요.",
+                          code="lead_team_required")
     old = _teams_value(recommendation.lead_team, recommendation.supporting_teams)
     new = _teams_value(lead_team, supporting_teams)
     if old == new:
         return
     recommendation.lead_team = lead_team
     recommendation.supporting_teams = list(supporting_teams)
-    _record(recommendation, HistoryKind.ASSIGNMENT, actor, field="teams", old=old, new=new,
+    _record(recommendation, HistoryKind.ASSIGNMENT, actor, field=Field.TEAMS, old=old, new=new,
             comment=reason, at=at)
     flush()
 
@@ -155,8 +150,8 @@ def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | 
 def set_due_date(recommendation: Recommendation, actor: User, due_date: date | None, *,
                  reason: str | None = None, expected_version: int | None = None,
                  at: datetime | None = None) -> None:
-    if not can_manage(recommendation, actor):
-        raise Forbidden("기한 지정은 감사팀만 할 수 있습니다.")
+    if not recommendation.can_manage(actor):
+        raise Forbidden(f"기한 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     _expect(recommendation, expected_version)
     if recommendation.due_date == due_date:
         return
@@ -164,7 +159,7 @@ def set_due_date(recommendation: Recommendation, actor: User, due_date: date | N
         raise DomainError("기한을 바꾸는 사유를 입력하세요.", code="reason_required")
     old = recommendation.due_date.isoformat() if recommendation.due_date else None
     recommendation.due_date = due_date
-    _record(recommendation, HistoryKind.DUE_DATE, actor, field="due_date", old=old,
+    _record(recommendation, HistoryKind.DUE_DATE, actor, field=Field.DUE_DATE, old=old,
             new=due_date.isoformat() if due_date else None, comment=reason, at=at)
     flush()
 
@@ -172,16 +167,16 @@ def set_due_date(recommendation: Recommendation, actor: User, due_date: date | N
 def edit_text(recommendation: Recommendation, actor: User, *, council_text: str,
               category: Category, reason: str | None = None,
               expected_version: int | None = None, at: datetime | None = None) -> None:
-    if not can_manage(recommendation, actor):
-        raise Forbidden("요구사항 수정은 감사팀만 할 수 있습니다.")
+    if not recommendation.can_manage(actor):
+        raise Forbidden(f"요구사항 수정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     _expect(recommendation, expected_version)
     text = (council_text or "").strip()
     if not text:
         raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
-    for field, value in (("council_text", text), ("category", Category(category).value)):
-        old = getattr(recommendation, field)
+    for field, value in ((Field.COUNCIL_TEXT, text), (Field.CATEGORY, Category(category).value)):
+        old = getattr(recommendation, field.value)
         if old != value:
-            setattr(recommendation, field, value)
+            setattr(recommendation, field.value, value)
             _record(recommendation, HistoryKind.TEXT, actor, field=field, old=old, new=value,
                     comment=reason, at=at)
     flush()
@@ -191,17 +186,22 @@ def edit_result(recommendation: Recommendation, actor: User, *, action_details: 
                 future_plan: str | None, expected_version: int | None = None,
                 at: datetime | None = None) -> None:
     """Write 추진내용 and 향후계획; each changed field leaves its old value in history."""
-    if not can_edit_result(recommendation, actor):
+    if not recommendation.can_edit_result(actor):
         state = State(recommendation.state)
         raise Forbidden(f"'{state.label}' 상태에서는 조치결과를 수정할 수 없습니다.",
                         code="result_locked")
     _expect(recommendation, expected_version)
     details = _clean_outline(action_details)
     plan = _clean_outline(future_plan) or None
-    for field, value in (("action_details", details), ("future_plan", plan)):
-        old = getattr(recommendation, field)
+    if not details.strip() and recommendation.state_enum in RESULT_REQUIRED:
+        # Handed over for review with its result: it may be corrected, not emptied.
+        raise DomainError("검토 중인 요구사항의 추진내용은 비울 수 없습니다.",
+                          code="action_details_required")
+    for field, value in ((Field.ACTION_DETAILS, details), (Field.FUTURE_PLAN, plan)):
+        old = getattr(recommendation, field.value)
         if (old or None) != (value or None):
-            setattr(recommendation, field, value if field == "future_plan" else value or "")
+            setattr(recommendation, field.value,
+                    value if field is Field.FUTURE_PLAN else value or "")
             _record(recommendation, HistoryKind.RESULT, actor, field=field, old=old, new=value,
                     at=at)
     flush()

@@ -9,6 +9,7 @@ the seed gives, so every item has its history.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,12 +18,14 @@ from typing import Any
 import yaml
 
 from auditflow import dates
-from auditflow.auth.passwords import check_rule, generate, hash_password
 from auditflow.errors import DomainError
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, OrgUnit, Recommendation, Role, UnitKind, User
+from auditflow.models import Audit, OrgUnit, Recommendation, User
+from auditflow.permissions import Capability, grants, needs_team, role_names
 from auditflow.services import recommendations as ops
-from auditflow.workflow import BY_TRIGGER, INITIAL, State
+from auditflow.services.passwords import check_rule, generate, hash_password
+from auditflow.vocabulary import INITIAL, Category, Role, State, UnitKind
+from auditflow.workflow import BY_TRIGGER
 
 
 @dataclass(frozen=True)
@@ -89,85 +92,116 @@ def read(directory: Path) -> SeedSet:
 
 
 def validate(seed: SeedSet) -> list[Problem]:
-    problems: list[Problem] = []
-    units = seed.organisation.get("units") or []
-    codes: dict[str, dict[str, Any]] = {}
-    for index, unit in enumerate(units, 1):
-        where = f"조직 {index}번째 ({unit.get('name', '?')})"
-        code = unit.get("code")
-        if not code or not unit.get("name"):
-            problems.append(Problem(seed.organisation_file, where, "code와 name이 필요합니다"))
-            continue
-        if code in codes:
-            problems.append(Problem(seed.organisation_file, where, f"중복된 조직 코드 '{code}'"))
-        if unit.get("kind") not in {kind.value for kind in UnitKind}:
-            problems.append(Problem(seed.organisation_file, where, f"알 수 없는 조직 종류 '{unit.get('kind')}'"))
-        codes[code] = unit
-    for unit in codes.values():
-        parent = unit.get("parent")
-        if parent and parent not in codes:
-            problems.append(Problem(seed.organisation_file, unit["name"], f"알 수 없는 상위 조직 '{parent}'"))
-
-    logins: set[str] = set()
-    for user in seed.users:
-        where = f"사용자 {user.get('login', '?')}"
-        if user.get("login") in logins:
-            problems.append(Problem(seed.users_file, where, "중복된 로그인 이름"))
-        logins.add(user.get("login"))
-        if user.get("role") not in {role.value for role in Role}:
-            problems.append(Problem(seed.users_file, where, f"알 수 없는 역할 '{user.get('role')}'"))
-        team = user.get("team")
-        if team and team not in codes:
-            problems.append(Problem(seed.users_file, where, f"알 수 없는 부서 '{team}'"))
-        if user.get("role") == Role.DEPARTMENT and not team:
-            problems.append(Problem(seed.users_file, where, "부서 담당자에게는 부서(team)가 필요합니다"))
-    team_users = {user.get("team") for user in seed.users if user.get("role") == Role.DEPARTMENT}
-    has_audit_user = any(user.get("role") == Role.AUDIT for user in seed.users)
-
+    """Every problem of the seed set, each reported once."""
+    codes = _unit_codes(seed)
+    team_users = {user.get("team") for user in seed.users
+                  if grants(user.get("role"), Capability.WORK_ON_ASSIGNED_ITEMS)}
+    problems = [*_check_units(seed, codes), *_check_users(seed, codes), *_check_registrar(seed)]
     titles: set[str] = set()
     for file, data in seed.audits:
         audit = data.get("audit") or {}
-        title = audit.get("title")
-        if not title:
-            problems.append(Problem(file, "audit", "title이 필요합니다"))
-        elif title in titles:
-            problems.append(Problem(file, "audit", f"중복된 감사 '{title}'"))
-        titles.add(title)
-        received = audit.get("received_on")
-        reference = audit.get("reference_date")
-        for key in ("received_on", "reference_date"):
-            if audit.get(key) is not None and not isinstance(audit.get(key), date):
-                problems.append(Problem(file, "audit", f"{key}은(는) YYYY-MM-DD 날짜여야 합니다"))
-        if not has_audit_user:
-            problems.append(Problem(seed.users_file, "사용자", "감사팀(audit) 사용자가 한 명 이상 필요합니다"))
+        problems += _check_audit(file, audit, titles)
         numbers: set[int] = set()
         for item in data.get("recommendations") or []:
-            number = item.get("number")
-            where = f"{number}번 요구사항"
-            if not isinstance(number, int) or number < 1:
-                problems.append(Problem(file, where, "번호(number)는 1 이상의 정수여야 합니다"))
-            elif number in numbers:
-                problems.append(Problem(file, where, f"중복된 번호 {number}"))
-            numbers.add(number)
-            try:
-                Category.from_label(str(item.get("category")))
-            except ValueError:
-                problems.append(Problem(file, where, f"알 수 없는 분류 '{item.get('category')}'"))
-            if item.get("state") not in {state.value for state in State}:
-                problems.append(Problem(file, where, f"알 수 없는 상태 '{item.get('state')}'"))
-            if not (item.get("council_text") or "").strip():
-                problems.append(Problem(file, where, "요구사항 내용(council_text)이 비어 있습니다"))
-            lead = item.get("lead_team")
-            for team in [lead, *(item.get("supporting_teams") or [])]:
-                if team is not None and team not in codes:
-                    problems.append(Problem(file, where, f"알 수 없는 부서 '{team}'"))
-                elif team is not None and codes[team].get("kind") == UnitKind.DIVISION:
-                    problems.append(Problem(file, where, f"'{team}'은(는) 본부라서 지정할 수 없습니다"))
-            due = item.get("due_date")
-            if due is not None and not isinstance(due, date):
-                problems.append(Problem(file, where, "due_date는 YYYY-MM-DD 날짜여야 합니다"))
-            problems.extend(_validate_timeline(file, where, item, received, reference, lead, team_users))
+            where = f"{item.get('number')}번 요구사항"
+            problems += _check_recommendation(file, where, item, numbers, codes)
+            problems += _validate_timeline(file, where, item, audit.get("received_on"),
+                                           audit.get("reference_date"), item.get("lead_team"),
+                                           team_users)
     return problems
+
+
+def _unit_codes(seed: SeedSet) -> dict[str, dict[str, Any]]:
+    units = seed.organisation.get("units") or []
+    return {unit["code"]: unit for unit in units if unit.get("code") and unit.get("name")}
+
+
+def _check_units(seed: SeedSet, codes: dict[str, dict[str, Any]]) -> Iterator[Problem]:
+    file, seen = seed.organisation_file, set()
+    kinds = {kind.value for kind in UnitKind}
+    for index, unit in enumerate(seed.organisation.get("units") or [], 1):
+        where = f"조직 {index}번째 ({unit.get('name', '?')})"
+        code = unit.get("code")
+        if not code or not unit.get("name"):
+            yield Problem(file, where, "code와 name이 필요합니다")
+            continue
+        if code in seen:
+            yield Problem(file, where, f"중복된 조직 코드 '{code}'")
+        seen.add(code)
+        if unit.get("kind") not in kinds:
+            yield Problem(file, where, f"알 수 없는 조직 종류 '{unit.get('kind')}'")
+        parent = unit.get("parent")
+        if parent and parent not in codes:
+            yield Problem(file, unit["name"], f"알 수 없는 상위 조직 '{parent}'")
+
+
+def _check_users(seed: SeedSet, codes: dict[str, dict[str, Any]]) -> Iterator[Problem]:
+    file, logins = seed.users_file, set()
+    roles = {role.value for role in Role}
+    for user in seed.users:
+        where = f"사용자 {user.get('login', '?')}"
+        if user.get("login") in logins:
+            yield Problem(file, where, "중복된 로그인 이름")
+        logins.add(user.get("login"))
+        role, team = user.get("role"), user.get("team")
+        if role not in roles:
+            yield Problem(file, where, f"알 수 없는 역할 '{role}'")
+        if team and team not in codes:
+            yield Problem(file, where, f"알 수 없는 부서 '{team}'")
+        if needs_team(role) and not team:
+            yield Problem(file, where, f"{Role(role).label}에게는 부서(team)가 필요합니다")
+
+
+def _check_registrar(seed: SeedSet) -> Iterator[Problem]:
+    """Someone must register the audits' items and review them: once for the whole set."""
+    if not any(data.get("recommendations") for _file, data in seed.audits):
+        return
+    for capability in (Capability.MANAGE_ITEMS, Capability.REVIEW_ITEMS):
+        if not any(grants(user.get("role"), capability) for user in seed.users):
+            yield Problem(seed.users_file, "사용자",
+                          f"{role_names(capability)} 사용자가 한 명 이상 필요합니다")
+            return
+
+
+def _check_audit(file: str, audit: dict[str, Any], titles: set[str]) -> Iterator[Problem]:
+    title = audit.get("title")
+    if not title:
+        yield Problem(file, "audit", "title이 필요합니다")
+    elif title in titles:
+        yield Problem(file, "audit", f"중복된 감사 '{title}'")
+    titles.add(title)
+    for key in ("received_on", "reference_date"):
+        if audit.get(key) is not None and not isinstance(audit.get(key), date):
+            yield Problem(file, "audit", f"{key}은(는) YYYY-MM-DD 날짜여야 합니다")
+
+
+def _check_recommendation(file: str, where: str, item: dict[str, Any], numbers: set[int],
+                          codes: dict[str, dict[str, Any]]) -> Iterator[Problem]:
+    number = item.get("number")
+    if not isinstance(number, int) or number < 1:
+        yield Problem(file, where, "번호(number)는 1 이상의 정수여야 합니다")
+    elif number in numbers:
+        yield Problem(file, where, f"중복된 번호 {number}")
+    else:
+        numbers.add(number)
+    try:
+        Category.from_label(str(item.get("category")))
+    except ValueError:
+        yield Problem(file, where, f"알 수 없는 분류 '{item.get('category')}'")
+    if item.get("state") not in {state.value for state in State}:
+        yield Problem(file, where, f"알 수 없는 상태 '{item.get('state')}'")
+    if not (item.get("council_text") or "").strip():
+        yield Problem(file, where, "요구사항 내용(council_text)이 비어 있습니다")
+    for team in [item.get("lead_team"), *(item.get("supporting_teams") or [])]:
+        if team is None:
+            continue
+        if team not in codes:
+            yield Problem(file, where, f"알 수 없는 부서 '{team}'")
+        elif codes[team].get("kind") == UnitKind.DIVISION:
+            yield Problem(file, where, f"'{team}'은(는) 본부라서 지정할 수 없습니다")
+    due = item.get("due_date")
+    if due is not None and not isinstance(due, date):
+        yield Problem(file, where, "due_date는 YYYY-MM-DD 날짜여야 합니다")
 
 
 def _validate_timeline(file: str, where: str, item: dict[str, Any], received: Any,
@@ -184,7 +218,7 @@ def _validate_timeline(file: str, where: str, item: dict[str, Any], received: An
         if state not in spec.sources:
             problems.append(Problem(file, where, f"'{state.label}' 상태에서는 '{trigger}'을(를) 할 수 없습니다"))
             return problems
-        if Role.DEPARTMENT in spec.roles and not step.get("by") and lead not in team_users:
+        if spec.team_only and not step.get("by") and lead not in team_users:
             problems.append(Problem(file, where, f"주관 부서 '{lead}'의 담당자가 없어 '{trigger}'을(를) 할 수 없습니다"))
         on = step.get("on")
         if not isinstance(on, date):
@@ -281,7 +315,8 @@ def _load_audit(data: dict[str, Any], units: dict[str, OrgUnit], users: dict[str
         db.session.flush()
         result.audits += 1
     have = set(db.session.scalars(db.select(Recommendation.number).filter_by(audit_id=audit.id)))
-    registrar = next(user for user in users.values() if user.role == Role.AUDIT)
+    registrar = next(user for user in users.values()
+                     if user.can(Capability.MANAGE_ITEMS) and user.can(Capability.REVIEW_ITEMS))
     for item in data.get("recommendations") or []:
         if item["number"] in have:
             continue
@@ -293,8 +328,9 @@ def _actor_for(step: dict[str, Any], lead: OrgUnit | None, users: dict[str, User
                registrar: User) -> User:
     if step.get("by"):
         return users[step["by"]]
-    if Role.DEPARTMENT in BY_TRIGGER[step["trigger"]].roles:
-        return next(u for u in users.values() if u.role == Role.DEPARTMENT and u.team is lead)
+    spec = BY_TRIGGER[step["trigger"]]
+    if spec.team_only:
+        return next(u for u in users.values() if u.can(spec.capability) and u.team is lead)
     return registrar
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app
+from flask import Flask, request, url_for
+from flask_login import current_user
 
 from auditflow import dates, outline
-from auditflow.models import Category, HistoryKind, Role
-from auditflow.workflow import CLOSED, State
+from auditflow.korean import with_particle
+from auditflow.permissions import Capability
+from auditflow.vocabulary import CLOSED, Category, HistoryKind, Role, State
 
 
 def short_date(day: date | None) -> str:
@@ -62,36 +64,27 @@ def local_time(moment: datetime | None) -> str:
     return f"{dates.short(local.date())} {local:%H:%M}"
 
 
-def has_endpoint(name: str) -> bool:
-    """Whether a blueprint is registered: pages link to others' features only once they exist."""
-    return name in current_app.view_functions
-
-
-# The menu per role: (endpoint, label, roles). Links to other engineers'
-# features appear once their blueprint is registered.
-NAV = (
-    ("home.index", "홈", ("admin", "audit", "department", "liaison")),
-    ("recommendations.index", "요구사항", ("admin", "audit", "department", "liaison")),
-    ("audits.index", "감사 관리", ("audit",)),
-    ("summary.index", "처리결과 총괄", ("admin", "audit", "liaison")),
-    ("status.teams", "부서별 현황", ("admin", "audit", "liaison")),
-    ("status.open_list", "미완료 과제", ("admin", "audit", "liaison")),
-    ("admin.users", "사용자 관리", ("admin",)),
-    ("admin.index", "사용자 관리", ("admin",)),
+# The menu: (endpoint, label, the capability it needs, or None for every signed-in user).
+NAV: tuple[tuple[str, str, Capability | None], ...] = (
+    ("home.index", "홈", None),
+    ("recommendations.index", "요구사항", None),
+    ("audits.index", "감사 관리", Capability.MANAGE_ITEMS),
+    ("summary.index", "처리결과 총괄", Capability.VIEW_REPORTS),
+    ("status.teams", "부서별 현황", Capability.VIEW_REPORTS),
+    ("status.open_list", "미완료 과제", Capability.VIEW_REPORTS),
+    ("admin.users", "사용자 관리", Capability.ADMINISTER_USERS),
 )
 
 
 def nav_links() -> list[dict[str, object]]:
-    from flask import request, url_for
-    from flask_login import current_user
-
-    role = getattr(current_user, "role", None)
+    user = current_user
+    if not user.is_authenticated:
+        return []
     here = (request.endpoint or "").split(".")[0]
-    links, labels = [], set()
-    for endpoint, label, roles in NAV:
-        if role not in roles or not has_endpoint(endpoint) or label in labels:
+    links = []
+    for endpoint, label, capability in NAV:
+        if capability is not None and not user.can(capability):
             continue
-        labels.add(label)
         section = endpoint.split(".")[0]
         current = request.endpoint == endpoint or (section != "home" and here == section)
         links.append({"url": url_for(endpoint), "label": label, "current": current})
@@ -108,15 +101,16 @@ def register(app: Flask) -> None:
         history_label=history_label,
         d_day=d_day,
         local_time=local_time,
+        with_particle=with_particle,
     )
     app.jinja_env.globals.update(
         d_day=d_day,
         is_overdue=is_overdue,
-        has_endpoint=has_endpoint,
         nav_links=nav_links,
         outline_lines=outline.parse,
         short_date=short_date,
         state_label=state_label,
         States=State,
         Categories=Category,
+        Capability=Capability,
     )

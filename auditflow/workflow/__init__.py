@@ -1,47 +1,30 @@
-"""The recommendation workflow, defined once (``definition``) and run by one machine.
+"""The recommendation workflow, defined once (``definition``) and run by one machine (``machine``).
 
-``states`` and ``errors`` import nothing of the models, so the models may use
-them; the definition and the machine are loaded on first use.
+The workflow sits above the models: it reads and changes them, they never
+import it. Its words (``State`` and friends) live in ``auditflow.vocabulary``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from auditflow.workflow.definition import (
+    BY_TRIGGER,
+    TRANSITIONS,
+    TRIGGER_CAPABILITIES,
+    TransitionSpec,
+)
 from auditflow.workflow.errors import ConflictError, WorkflowError
-from auditflow.workflow.states import CLOSED, INITIAL, SUMMARY_ORDER, State
-
-_LAZY = {
-    "TRANSITIONS": "auditflow.workflow.definition",
-    "BY_TRIGGER": "auditflow.workflow.definition",
-    "TransitionSpec": "auditflow.workflow.definition",
-    "Action": "auditflow.workflow.machine",
-    "available_actions": "auditflow.workflow.machine",
-    "check": "auditflow.workflow.machine",
-    "fire": "auditflow.workflow.machine",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(name)
-
+from auditflow.workflow.machine import Action, available_actions, fire, refusal, spec
 
 __all__ = [
     "BY_TRIGGER",
-    "CLOSED",
-    "INITIAL",
-    "SUMMARY_ORDER",
     "TRANSITIONS",
+    "TRIGGER_CAPABILITIES",
     "Action",
     "ConflictError",
-    "State",
     "TransitionSpec",
     "WorkflowError",
     "available_actions",
-    "check",
     "fire",
+    "refusal",
+    "spec",
 ]

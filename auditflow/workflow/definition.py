@@ -1,8 +1,9 @@
 """The recommendation workflow: the only place a state change is declared.
 
 Every transition names its trigger, the states it leaves from and goes to, the
-guards that decide who may fire it and when, and the words the screen uses.
-The machine, the buttons, the API's ``allowed_actions`` and the tests all read
+guards that decide who may fire it and when (capability, team, required fields
+and input, confirmation), and the words the screen uses. The ``transitions``
+machine, the buttons, the API's ``allowed_actions`` and the tests all read
 this table.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditflow.models.user import Role
+from auditflow.permissions import Capability
+from auditflow.vocabulary import State
 from auditflow.workflow import guards as g
 from auditflow.workflow.guards import Guard
-from auditflow.workflow.states import State
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,25 @@ class TransitionSpec:
     guards: tuple[Guard, ...]
     reason_label: str | None = None  # the reason box, where a guard can ask for one
     style: str = "primary"
-    # Closing an item as not reflected, or reopening a closed one, is asked twice:
-    # the form wants an explicit "확인했습니다".
-    confirm: bool = False
 
     @property
-    def roles(self) -> frozenset[str]:
-        """The roles that may ever fire this trigger (other guards may still refuse)."""
-        return frozenset().union(*(guard.roles for guard in self.guards))
+    def capability(self) -> Capability:
+        """The capability whoever fires this trigger must have (other guards may still refuse)."""
+        return next(guard.capability for guard in self.guards if guard.capability is not None)
+
+    @property
+    def team_only(self) -> bool:
+        """Only a user of one of the item's teams may fire it."""
+        return g.assigned_team in self.guards
+
+    @property
+    def confirm(self) -> bool:
+        """Asked twice: the form and the API want an explicit "확인했습니다"."""
+        return any(guard.input == "confirm" for guard in self.guards)
 
 
-DEPARTMENT = g.role_is(Role.DEPARTMENT)
-AUDIT_TEAM = g.role_is(Role.AUDIT)
+TEAM_WORK = g.may(Capability.WORK_ON_ASSIGNED_ITEMS)
+REVIEW = g.may(Capability.REVIEW_ITEMS)
 
 TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec(
@@ -44,53 +52,56 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         sources=(State.RECEIVED,),
         dest=State.IN_PROGRESS,
         label="추진 시작",
-        guards=(DEPARTMENT, g.assigned_team),
+        guards=(TEAM_WORK, g.assigned_team),
     ),
     TransitionSpec(
         trigger="submit",
         sources=(State.IN_PROGRESS,),
         dest=State.REVIEWING,
         label="검토 요청(제출)",
-        guards=(DEPARTMENT, g.assigned_team, g.has_action_details),
+        guards=(TEAM_WORK, g.assigned_team, g.has_action_details),
     ),
     TransitionSpec(
         trigger="approve",
         sources=(State.REVIEWING,),
         dest=State.COMPLETED,
         label="승인(완료)",
-        guards=(AUDIT_TEAM, g.evidence_or_reason),
+        guards=(REVIEW, g.has_action_details, g.evidence_or_reason),
         reason_label="증빙자료 없이 승인하는 사유",
-        style="primary",
     ),
     TransitionSpec(
         trigger="return_for_rework",
         sources=(State.REVIEWING,),
         dest=State.IN_PROGRESS,
         label="보완 요청",
-        guards=(AUDIT_TEAM, g.reason_given),
+        guards=(REVIEW, g.reason_given),
         reason_label="보완 요청 사유",
         style="secondary",
     ),
+    # Closing an item as not reflected, or reopening a closed one, is asked twice.
     TransitionSpec(
         trigger="decline",
         sources=(State.REVIEWING,),
         dest=State.NOT_REFLECTED,
         label="미반영 처리",
-        guards=(AUDIT_TEAM, g.reason_given),
+        guards=(REVIEW, g.has_action_details, g.reason_given, g.confirmed("미반영 처리")),
         reason_label="미반영 사유",
         style="danger",
-        confirm=True,
     ),
     TransitionSpec(
         trigger="reopen",
         sources=(State.COMPLETED, State.NOT_REFLECTED),
         dest=State.IN_PROGRESS,
         label="재추진",
-        guards=(AUDIT_TEAM, g.reason_given),
+        guards=(REVIEW, g.reason_given, g.confirmed("재추진")),
         reason_label="재추진 사유",
         style="secondary",
-        confirm=True,
     ),
 )
 
 BY_TRIGGER: dict[str, TransitionSpec] = {spec.trigger: spec for spec in TRANSITIONS}
+
+# Whoever may fire any trigger at all: the routes that fire triggers admit these.
+TRIGGER_CAPABILITIES: tuple[Capability, ...] = tuple(
+    dict.fromkeys(spec.capability for spec in TRANSITIONS)
+)

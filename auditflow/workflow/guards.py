@@ -1,87 +1,98 @@
-"""Conditions a transition must meet, each with the code and message of its refusal.
+"""Conditions a transition must meet, each with the code, message and HTTP status of its refusal.
 
-A guard is called by ``transitions`` with the ``EventData`` of the trigger
-(``send_event=True``): ``event.model`` is the recommendation and
-``event.kwargs`` holds ``actor`` and, where the user typed one, ``reason``.
-Guards that only ask for user input (``input="reason"``) pass while probing
-which actions a user may take, so that the form can then ask for the input.
+A guard is a predicate on an :class:`Attempt`: who wants to fire the trigger on
+which item, with what input. Guards that only ask for input the user types
+(``input="reason"`` or ``"confirm"``) pass while the workflow is probing which
+buttons to show, so that the form can then ask for that input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from auditflow.models.user import Role
+from auditflow.korean import particle
+from auditflow.permissions import Actor, Capability, role_names
+
+if TYPE_CHECKING:
+    from auditflow.models.recommendation import Recommendation
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One question to the workflow: may ``actor`` fire a trigger on ``recommendation`` now?"""
+
+    recommendation: Recommendation
+    actor: Actor | None
+    reason: str = ""  # stripped
+    confirmed: bool = False
+    probe: bool = False  # asking which actions to offer, before the user typed anything
 
 
 @dataclass(frozen=True)
 class Guard:
     code: str
     message: str
-    test: Callable[[Any], bool]
-    input: str | None = None
-    roles: frozenset[str] = frozenset()  # for role guards: the roles admitted
+    test: Callable[[Attempt], bool]
+    status: int = 409
+    input: str | None = None  # the form field this guard asks for, if it asks for one
+    capability: Capability | None = None  # for capability guards: the capability asked for
 
-    def __call__(self, event: Any) -> bool:
-        if self.input is not None and event.kwargs.get("probe"):
-            return True
-        return bool(self.test(event))
-
-
-def _actor(event: Any) -> Any:
-    return event.kwargs.get("actor")
+    def refuses(self, attempt: Attempt) -> bool:
+        if self.input is not None and attempt.probe:
+            return False
+        return not self.test(attempt)
 
 
-def _reason(event: Any) -> str:
-    return (event.kwargs.get("reason") or "").strip()
-
-
-def role_is(*roles: Role) -> Guard:
-    names = "·".join(role.label for role in roles)
-
-    def test(event: Any) -> bool:
-        actor = _actor(event)
-        return actor is not None and actor.active and actor.role in roles
-
+def may(capability: Capability) -> Guard:
+    """The actor has ``capability`` (and is an active user)."""
     return Guard(
         code="role_not_allowed",
-        message=f"이 작업은 {names} 사용자만 할 수 있습니다.",
-        test=test,
-        roles=frozenset(role.value for role in roles),
-    )
-
-
-def _assigned(event: Any) -> bool:
-    actor = _actor(event)
-    return actor is not None and actor.team_id is not None and (
-        actor.team_id in event.model.team_ids
+        message=f"이 작업은 {role_names(capability)} 사용자만 할 수 있습니다.",
+        test=lambda attempt: attempt.actor is not None and attempt.actor.can(capability),
+        status=403,
+        capability=capability,
     )
 
 
 assigned_team = Guard(
     code="team_not_assigned",
     message="이 요구사항의 주관·협조 부서로 지정된 팀만 할 수 있습니다.",
-    test=_assigned,
+    test=lambda attempt: attempt.actor is not None
+    and attempt.recommendation.is_assigned(attempt.actor),
+    status=403,
 )
 
 has_action_details = Guard(
     code="action_details_required",
     message="추진내용을 먼저 작성하세요.",
-    test=lambda event: bool((event.model.action_details or "").strip()),
+    test=lambda attempt: attempt.recommendation.has_action_details,
 )
 
 reason_given = Guard(
     code="reason_required",
     message="사유를 입력하세요.",
-    test=lambda event: bool(_reason(event)),
+    test=lambda attempt: bool(attempt.reason),
+    status=400,
     input="reason",
 )
 
 evidence_or_reason = Guard(
     code="evidence_required",
     message="증빙자료가 없습니다. 증빙자료 없이 승인하려면 그 사유를 입력하세요.",
-    test=lambda event: bool(event.model.current_evidence) or bool(_reason(event)),
+    test=lambda attempt: bool(attempt.recommendation.current_evidence) or bool(attempt.reason),
+    status=400,
     input="reason",
 )
+
+
+def confirmed(label: str) -> Guard:
+    """The user ticked "확인했습니다": asked where an action is hard to undo."""
+    return Guard(
+        code="confirmation_required",
+        message=f"'{label}'{particle(label, '을/를')} 하려면 '확인했습니다'에 표시하세요.",
+        test=lambda attempt: attempt.confirmed,
+        status=400,
+        input="confirm",
+    )

@@ -1,8 +1,14 @@
 """The one ``transitions`` machine of the process, and the questions callers ask it.
 
+``refusal`` is the only answer to "may this user fire this trigger now, and if
+not, why not": the buttons and the API's ``allowed_actions``
+(``available_actions``) ask it, ``fire`` asks it before firing, and it is the
+machine's own condition on every transition, so a trigger fired on a bound
+model is held to the same rules.
+
 Recommendations loaded from the database are attached to the machine only
-while a trigger is asked about or fired (``bound``), with their stored state,
-and detached afterwards so the machine holds no reference to them.
+while a trigger is fired (``bound``), with their stored state, and detached
+afterwards so the machine holds no reference to them.
 """
 
 from __future__ import annotations
@@ -14,31 +20,70 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import object_session
-from transitions import Machine
+from transitions import EventData, Machine
 
+from auditflow.korean import particle
 from auditflow.models.base import utcnow
-from auditflow.models.history import History, HistoryKind
+from auditflow.models.history import History
+from auditflow.permissions import Actor
+from auditflow.vocabulary import INITIAL, HistoryKind, State
 from auditflow.workflow.definition import BY_TRIGGER, TRANSITIONS, TransitionSpec
 from auditflow.workflow.errors import WorkflowError
-from auditflow.workflow.states import INITIAL, State
+from auditflow.workflow.guards import Attempt
 
 if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
     from auditflow.models.user import User
 
 
-def _record_transition(event: Any) -> None:
+def spec(trigger: str) -> TransitionSpec:
+    try:
+        return BY_TRIGGER[trigger]
+    except KeyError:
+        raise WorkflowError("알 수 없는 작업입니다.", code="unknown_trigger", status=404) from None
+
+
+def refusal(recommendation: Recommendation, trigger: str, actor: Actor | None, *,
+            reason: str | None = None, confirmed: bool = False,
+            probe: bool = False) -> WorkflowError | None:
+    """Why ``actor`` may not fire ``trigger`` on ``recommendation`` now, or None if they may.
+
+    With ``probe`` the input a form asks for (a reason, a confirmation) is taken
+    as given: the question is then whether to offer the action at all.
+    """
+    item = spec(trigger)
+    state = State(recommendation.state)
+    if state not in item.sources:
+        return WorkflowError(
+            f"'{state.label}' 상태에서는 '{item.label}'{particle(item.label, '을/를')} 할 수 없습니다.",
+            code="invalid_state",
+        )
+    attempt = Attempt(recommendation, actor, (reason or "").strip(), confirmed, probe)
+    for guard in item.guards:
+        if guard.refuses(attempt):
+            return WorkflowError(guard.message, code=guard.code, status=guard.status)
+    return None
+
+
+def _permitted(event: EventData) -> bool:
+    """The machine's condition on every transition: the same ``refusal``."""
+    kwargs = event.kwargs
+    return refusal(event.model, event.event.name, kwargs.get("actor"),
+                   reason=kwargs.get("reason"), confirmed=bool(kwargs.get("confirmed"))) is None
+
+
+def _record_transition(event: EventData) -> None:
     """After every state change: the history row, in the same session and transaction."""
     recommendation = event.model
     session = object_session(recommendation)
     if session is None:
         raise RuntimeError("a recommendation must belong to a session to change state")
-    actor = event.kwargs.get("actor")
+    assert event.transition is not None
     session.add(
         History(
             recommendation=recommendation,
             at=event.kwargs.get("at") or utcnow(),
-            actor=actor,
+            actor=event.kwargs.get("actor"),
             kind=HistoryKind.TRANSITION.value,
             trigger=event.event.name,
             from_state=event.transition.source,
@@ -55,12 +100,12 @@ def _build() -> Machine:
         initial=INITIAL.value,
         transitions=[
             {
-                "trigger": spec.trigger,
-                "source": [source.value for source in spec.sources],
-                "dest": spec.dest.value,
-                "conditions": list(spec.guards),
+                "trigger": item.trigger,
+                "source": [source.value for source in item.sources],
+                "dest": item.dest.value,
+                "conditions": [_permitted],
             }
-            for spec in TRANSITIONS
+            for item in TRANSITIONS
         ],
         model_attribute="state",
         auto_transitions=False,
@@ -73,7 +118,7 @@ MACHINE = _build()
 
 _BOUND_NAMES = (
     ["trigger", "may_trigger"]
-    + [name for spec in TRANSITIONS for name in (spec.trigger, f"may_{spec.trigger}")]
+    + [name for item in TRANSITIONS for name in (item.trigger, f"may_{item.trigger}")]
     + [f"is_{state.value}" for state in State]
 )
 
@@ -111,69 +156,36 @@ class Action:
         }
 
 
-def spec(trigger: str) -> TransitionSpec:
-    try:
-        return BY_TRIGGER[trigger]
-    except KeyError:
-        raise WorkflowError("알 수 없는 작업입니다.", code="unknown_trigger") from None
-
-
-def available_actions(recommendation: Recommendation, actor: User | None) -> list[Action]:
+def available_actions(recommendation: Recommendation, actor: Actor | None) -> list[Action]:
     """What this user may do with this item now, in the definition's order."""
     actions = []
-    with bound(recommendation) as model:
-        for item in TRANSITIONS:
-            may = getattr(model, f"may_{item.trigger}")
-            if may(actor=actor, probe=True):
-                actions.append(
-                    Action(
-                        trigger=item.trigger,
-                        label=item.label,
-                        reason_label=item.reason_label,
-                        reason_required=not may(actor=actor),
-                        style=item.style,
-                        confirm=item.confirm,
-                    )
-                )
+    for item in TRANSITIONS:
+        if refusal(recommendation, item.trigger, actor, probe=True) is not None:
+            continue
+        # Confirmed but without a reason: refused only when a reason is needed.
+        needs_reason = refusal(recommendation, item.trigger, actor, confirmed=True) is not None
+        actions.append(
+            Action(
+                trigger=item.trigger,
+                label=item.label,
+                reason_label=item.reason_label,
+                reason_required=needs_reason,
+                style=item.style,
+                confirm=item.confirm,
+            )
+        )
     return actions
 
 
-def check(recommendation: Recommendation, trigger: str, actor: User | None,
-          reason: str | None = None) -> None:
-    """Raise the refusal of the first guard that stops this trigger, or return."""
-    item = spec(trigger)
-    state = State(recommendation.state)
-    if state not in item.sources:
-        raise WorkflowError(
-            f"'{state.label}' 상태에서는 '{item.label}'을(를) 할 수 없습니다.",
-            code="invalid_state",
-        )
-    with bound(recommendation) as model:
-        for transition in MACHINE.get_transitions(trigger=trigger, source=state.value):
-            for condition in transition.conditions:
-                guard = condition.func
-                event = _GuardEvent(model, actor=actor, reason=reason)
-                if not guard(event):
-                    raise WorkflowError(guard.message, code=guard.code, status=_status(guard))
-
-
-def _status(guard: Any) -> int:
-    return 403 if guard.code in {"role_not_allowed", "team_not_assigned"} else 409
-
-
-class _GuardEvent:
-    def __init__(self, model: Any, **kwargs: Any) -> None:
-        self.model = model
-        self.kwargs = kwargs
-
-
-def fire(recommendation: Recommendation, trigger: str, actor: User | None,
-         reason: str | None = None, at: datetime | None = None) -> None:
-    """Fire a trigger, or raise the refusal and change nothing.
+def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
+         reason: str | None = None, confirmed: bool = False, at: datetime | None = None) -> None:
+    """Fire a trigger, or raise its refusal and change nothing.
 
     The caller flushes and commits; see ``auditflow.services.recommendations``.
     """
-    check(recommendation, trigger, actor, reason)
+    refused = refusal(recommendation, trigger, actor, reason=reason, confirmed=confirmed)
+    if refused is not None:
+        raise refused
     with bound(recommendation) as model:
-        if not getattr(model, trigger)(actor=actor, reason=reason, at=at):
+        if not model.trigger(trigger, actor=actor, reason=reason, confirmed=confirmed, at=at):
             raise WorkflowError(code="transition_refused")

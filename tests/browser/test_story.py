@@ -23,8 +23,9 @@ import pytest
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Category, Evidence, History, OrgUnit, Recommendation
+from auditflow.models import Evidence, History, OrgUnit, Recommendation
 from auditflow.reports.summary import latest_audit
+from auditflow.vocabulary import Category
 from tests.browser.conftest import AXE, AxeReport
 from tests.conftest import DEMO_PASSWORD
 from tests.test_storage import make_pdf, sample

@@ -5,8 +5,8 @@ from __future__ import annotations
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from auditflow.auth import accounts
-from auditflow.models import Role
+from auditflow.services import accounts
+from auditflow.vocabulary import Role
 from auditflow.web.forms import KoreanForm
 
 NO_TEAM = ""

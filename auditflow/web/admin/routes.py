@@ -1,7 +1,7 @@
 """User administration: list, create, edit, reset a password, deactivate/reactivate, unlock.
 
-Role ``admin`` only (everyone else 403, signed out → the sign-in page). Every
-change is a POST with a CSRF token; the rules live in ``auditflow.auth.accounts``.
+``Capability.ADMINISTER_USERS`` only (everyone else 403, signed out → the sign-in page). Every
+change is a POST with a CSRF token; the rules live in ``auditflow.services.accounts``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from auditflow.auth import accounts
-from auditflow.models import Role
-from auditflow.web.access import actor, require_roles
+from auditflow.http.access import actor, require
+from auditflow.permissions import Capability
+from auditflow.services import accounts
 from auditflow.web.admin.forms import (
     NO_TEAM,
     ActiveForm,
@@ -24,7 +24,6 @@ from auditflow.web.admin.forms import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ADMIN = (Role.ADMIN.value,)
 PASSWORD_RULE = "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상"
 
 
@@ -44,13 +43,13 @@ def _user(user_id: int) -> Any:
 
 
 @bp.get("/users")
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def users():
     return render_template("admin/users.html", rows=accounts.listing(), unlock_form=UnlockForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def create_user():
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -67,7 +66,7 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def edit_user(user_id: int):
     user = _user(user_id)
     form = UserEditForm(data={"name": user.name, "role": user.role,
@@ -85,7 +84,7 @@ def edit_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def reset_password(user_id: int):
     user = _user(user_id)
     form = PasswordResetForm()
@@ -103,7 +102,7 @@ def reset_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def set_active(user_id: int):
     """Deactivate an active user, or reactivate an inactive one, after a confirmation."""
     user = _user(user_id)
@@ -122,7 +121,7 @@ def set_active(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/unlock")
-@require_roles(*ADMIN)
+@require(Capability.ADMINISTER_USERS)
 def unlock(user_id: int):
     user = _user(user_id)
     form = UnlockForm()

@@ -1,4 +1,4 @@
-"""Audits: list, create, edit (audit team only)."""
+"""Audits: list, create, edit (whoever manages items: the audit team)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from sqlalchemy import func, select
 
 from auditflow.errors import DomainError
 from auditflow.extensions import db
+from auditflow.http.access import actor, require
 from auditflow.models import Audit, Recommendation
+from auditflow.permissions import Capability
 from auditflow.services import audits as ops
-from auditflow.web.access import actor, require_roles
 from auditflow.web.audits.forms import AuditForm
 
 bp = Blueprint("audits", __name__, url_prefix="/audits")
 
 
 @bp.get("")
-@require_roles("audit")
+@require(Capability.MANAGE_ITEMS)
 def index() -> Any:
     counts = (
         select(Recommendation.audit_id, func.count(Recommendation.id).label("item_count"))
@@ -55,7 +56,7 @@ def _save(form: AuditForm, audit: Audit | None) -> Any:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require_roles("audit")
+@require(Capability.MANAGE_ITEMS)
 def new() -> Any:
     form = AuditForm()
     if form.validate_on_submit():
@@ -64,7 +65,7 @@ def new() -> Any:
 
 
 @bp.route("/<int:audit_id>/edit", methods=["GET", "POST"])
-@require_roles("audit")
+@require(Capability.MANAGE_ITEMS)
 def edit(audit_id: int) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     form = AuditForm(obj=audit) if request.method == "GET" else AuditForm()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from auditflow.auth import accounts, sessions, signin
+from auditflow.http import sessions
+from auditflow.services import accounts, signin
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)

@@ -10,37 +10,35 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
-from flask_login import current_user
 
 from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
+from auditflow.http.access import actor, require, viewer
+from auditflow.http.errors import return_to
 from auditflow.models import Evidence, Recommendation
-from auditflow.models.recommendation import can_change_evidence, can_view
+from auditflow.permissions import Actor
 from auditflow.services import evidence as evidence_ops
 from auditflow.storage import ALLOWED_LABEL, content_disposition
 from auditflow.storage.transactional import file_store
-from auditflow.web.access import actor, require_roles
-from auditflow.web.errors import return_to
 from auditflow.web.evidence.forms import DeleteForm, UploadForm
 
 bp = Blueprint("evidence", __name__)
 
-SIGNED_IN = ("admin", "audit", "department", "liaison")
 # What the file chooser offers first; the server decides by the bytes anyway.
 ACCEPT = ".pdf,.hwp,.hwpx,.docx,.xlsx,.pptx,.png,.jpg,.jpeg"
 
 
 def _recommendation(recommendation_id: int) -> Recommendation:
     recommendation = db.session.get(Recommendation, recommendation_id)
-    if recommendation is None or not can_view(recommendation, current_user):
+    if recommendation is None or not recommendation.can_view(viewer()):
         abort(404)
     return recommendation
 
 
 def _evidence(evidence_id: int) -> Evidence:
     evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None or not can_view(evidence.recommendation, current_user):
+    if evidence is None or not evidence.recommendation.can_view(viewer()):
         abort(404)
     return evidence
 
@@ -52,7 +50,7 @@ def _detail_url(recommendation: Recommendation) -> str:
 
 
 @bp.post("/recommendations/<int:recommendation_id>/evidence")
-@require_roles(*SIGNED_IN)
+@require()
 def upload(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
     # Not the item's team, or already submitted: the service's Korean 403 page.
@@ -77,7 +75,7 @@ def upload(recommendation_id: int):
 
 
 @bp.get("/evidence/<int:evidence_id>/download")
-@require_roles(*SIGNED_IN)
+@require()
 def download(evidence_id: int):
     evidence = _evidence(evidence_id)
     if evidence.deleted_at is not None:
@@ -103,7 +101,7 @@ def download(evidence_id: int):
 
 
 @bp.post("/evidence/<int:evidence_id>/delete")
-@require_roles(*SIGNED_IN)
+@require()
 def delete(evidence_id: int):
     evidence = _evidence(evidence_id)
     recommendation = evidence.recommendation
@@ -161,9 +159,9 @@ def _moment(moment: datetime | None) -> str:
 
 
 @bp.app_template_global()
-def evidence_panel(recommendation: Recommendation, user: object) -> EvidencePanel:
+def evidence_panel(recommendation: Recommendation, user: Actor) -> EvidencePanel:
     """What templates/evidence/_panel.html shows for this item and user."""
-    may_change = can_change_evidence(recommendation, user)
+    may_change = recommendation.can_change_evidence(user)
     items = sorted(recommendation.current_evidence, key=lambda e: -e.version)
     items.sort(key=lambda e: e.original_name)
     latest: set[str] = set()

@@ -1,19 +1,19 @@
-"""Home: what each role needs first."""
+"""Home: what each user needs first, by what they may do."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, render_template
-from flask_login import current_user
 from sqlalchemy import func, nulls_last, select
 from sqlalchemy.orm import selectinload
 
 from auditflow import dates
 from auditflow.extensions import db
+from auditflow.http.access import require, viewer
 from auditflow.models import Recommendation
-from auditflow.web.access import READERS, require_roles, visible_to
-from auditflow.workflow import CLOSED, State
+from auditflow.permissions import Capability
+from auditflow.vocabulary import CLOSED, State
 
 bp = Blueprint("home", __name__)
 
@@ -23,7 +23,7 @@ LIMIT = 50  # a home page is a to-do list; the full list is one click away
 def _items(*conditions: Any, order: Any = None) -> list[Recommendation]:
     stmt = (
         select(Recommendation)
-        .where(visible_to(current_user), *conditions)
+        .where(Recommendation.visible_to(viewer()), *conditions)
         .order_by(*(order or (nulls_last(Recommendation.due_date.asc()), Recommendation.id)))
         .limit(LIMIT)
         .options(
@@ -40,11 +40,11 @@ def _open() -> Any:
 
 
 @bp.get("/")
-@require_roles(*READERS, "department")
+@require()
 def index() -> Any:
-    role = current_user.role
-    context: dict[str, Any] = {"role": role}
-    if role == "audit":
+    user = viewer()
+    context: dict[str, Any] = {}
+    if user.can(Capability.REVIEW_ITEMS):
         context["reviewing"] = _items(Recommendation.state == State.REVIEWING.value)
         context["overdue"] = _items(Recommendation.due_date < dates.today(), _open())
         counts = dict(
@@ -54,9 +54,9 @@ def index() -> Any:
         )
         context["counts"] = [(state, counts.get(state.value, 0)) for state in State]
         context["total"] = sum(counts.values())
-    elif role == "department":
+    if user.can(Capability.WORK_ON_ASSIGNED_ITEMS):
         context["items"] = _items()
         context["open_count"] = db.session.scalar(
-            select(func.count(Recommendation.id)).where(visible_to(current_user), _open())
+            select(func.count(Recommendation.id)).where(Recommendation.visible_to(user), _open())
         )
     return render_template("home/index.html", **context)

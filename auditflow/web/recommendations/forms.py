@@ -11,9 +11,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from auditflow.extensions import db
-from auditflow.models import Category, OrgUnit, UnitKind
+from auditflow.models import OrgUnit
+from auditflow.vocabulary import Category, State, UnitKind
 from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm
-from auditflow.workflow import State
 
 NO_TEAM = 0
 

@@ -10,7 +10,7 @@ page count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Recommendation, recommendation_support_team
-from auditflow.web.access import visible_to
-from auditflow.workflow import CLOSED
+from auditflow.models import Recommendation
+from auditflow.paging import Page
+from auditflow.permissions import Actor
+from auditflow.vocabulary import CLOSED
 
 PER_PAGE = 20
 
@@ -35,8 +36,8 @@ class Filters:
     overdue: bool = False
     q: str = ""
 
-    def conditions(self, user: Any, today: date | None = None) -> list[Any]:
-        conditions = [visible_to(user)]
+    def conditions(self, user: Actor, today: date | None = None) -> list[Any]:
+        conditions = [Recommendation.visible_to(user)]
         if self.audit_id:
             conditions.append(Recommendation.audit_id == self.audit_id)
         if self.category:
@@ -44,12 +45,7 @@ class Filters:
         if self.state:
             conditions.append(Recommendation.state == self.state)
         if self.team_id:
-            supporting = select(recommendation_support_team.c.recommendation_id).where(
-                recommendation_support_team.c.team_id == self.team_id
-            )
-            conditions.append(
-                or_(Recommendation.lead_team_id == self.team_id, Recommendation.id.in_(supporting))
-            )
+            conditions.append(Recommendation.assigned_to_team(self.team_id))
         if self.overdue:
             conditions.append(Recommendation.due_date < (today or dates.today()))
             conditions.append(Recommendation.state.not_in([state.value for state in CLOSED]))
@@ -65,42 +61,8 @@ class Filters:
         return conditions
 
 
-@dataclass
-class Page:
-    items: list[Recommendation]
-    number: int
-    per_page: int
-    has_next: bool
-    total: int | None = None  # None: not counted (text search)
-    window_size: int = field(default=2, repr=False)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def pages(self) -> int | None:
-        if self.total is None:
-            return None
-        return max(1, -(-self.total // self.per_page))
-
-    def window(self) -> list[int | None]:
-        """Page numbers around the current one, with None for a gap."""
-        last = self.pages or (self.number + (1 if self.has_next else 0))
-        numbers = sorted(
-            {1, last, *range(max(1, self.number - self.window_size),
-                             min(last, self.number + self.window_size) + 1)}
-        )
-        shown: list[int | None] = []
-        for n in numbers:
-            if shown and shown[-1] is not None and n - shown[-1] > 1:  # type: ignore[operator]
-                shown.append(None)
-            shown.append(n)
-        return shown
-
-
-def search(user: Any, filters: Filters, number: int = 1, per_page: int = PER_PAGE,
-           today: date | None = None) -> Page:
+def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_PAGE,
+           today: date | None = None) -> Page[Recommendation]:
     number = max(1, number)
     conditions = filters.conditions(user, today)
     stmt = (

@@ -2,8 +2,8 @@
 
 Thin views: validate the form, call ``auditflow.services``, let the request
 commit once. Access is decided on the server for every request: a department
-asking for another team's item gets 404 (``load_visible``), a role that may
-not change items gets 403 (``require_roles``) before any work is done.
+asking for another team's item gets 404 (``load_visible``), a user without the
+capability a view names gets 403 (``require``) before any work is done.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from sqlalchemy.orm import selectinload
 from auditflow import workflow
 from auditflow.errors import DomainError
 from auditflow.extensions import db
-from auditflow.models import Audit, Category, Comment, History, Recommendation
-from auditflow.models.recommendation import can_edit_result, can_manage
+from auditflow.http.access import actor, load_visible, require
+from auditflow.http.errors import return_to
+from auditflow.models import Audit, Comment, History, Recommendation
+from auditflow.permissions import Capability
 from auditflow.services import comments as comment_ops
 from auditflow.services import recommendations as ops
-from auditflow.web.access import ITEM_ACTORS, READERS, actor, load_visible, require_roles
-from auditflow.web.errors import return_to
+from auditflow.vocabulary import Category, State
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import queries, timeline
 from auditflow.web.recommendations.forms import (
@@ -37,11 +38,12 @@ from auditflow.web.recommendations.forms import (
     ResultForm,
     team_choices,
 )
-from auditflow.workflow import State
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 
-ALL_ROLES = (*READERS, "department")
+# May change some item; the item's own rule then decides: 404 for an item the user
+# may not see, 403 for one they see but may not change this way.
+CHANGES_ITEMS = (Capability.MANAGE_ITEMS, Capability.WORK_ON_ASSIGNED_ITEMS)
 
 
 
@@ -55,7 +57,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("")
-@require_roles(*ALL_ROLES)
+@require()
 def index() -> Any:
     audits = audit_choices()
     audit_arg = request.args.get("audit")
@@ -105,7 +107,7 @@ def index() -> Any:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require_roles("audit")
+@require(Capability.MANAGE_ITEMS)
 def new() -> Any:
     form = RegisterForm()
     form.audit.choices = audit_choices()
@@ -177,7 +179,7 @@ def _item_options() -> list[Any]:
 
 
 @bp.get("/<int:recommendation_id>")
-@require_roles(*ALL_ROLES)
+@require()
 def detail(recommendation_id: int) -> Any:
     recommendation = load_visible(recommendation_id, *_item_options())
     return _render_detail(recommendation)
@@ -198,11 +200,11 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
             .order_by(Comment.id).options(selectinload(Comment.author))
         )
     )
-    if result_form is None and can_edit_result(recommendation, user):
+    if result_form is None and recommendation.can_edit_result(user):
         result_form = ResultForm(formdata=None, action_details=recommendation.action_details,
                                  future_plan=recommendation.future_plan or "",
                                  version=recommendation.version)
-    if comment_form is None and comment_ops.can_comment(recommendation, user):
+    if comment_form is None and recommendation.can_comment(user):
         comment_form = CommentForm(formdata=None)
     return render_template(
         "recommendations/detail.html",
@@ -210,9 +212,9 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         actions=workflow.available_actions(recommendation, user),
         timeline=timeline.describe(history),
         comments=comments,
-        result_form=result_form if can_edit_result(recommendation, user) else None,
-        comment_form=comment_form if comment_ops.can_comment(recommendation, user) else None,
-        can_manage=can_manage(recommendation, user),
+        result_form=result_form if recommendation.can_edit_result(user) else None,
+        comment_form=comment_form if recommendation.can_comment(user) else None,
+        can_manage=recommendation.can_manage(user),
     ), status
 
 
@@ -224,13 +226,13 @@ def _load_for_change(recommendation_id: int) -> Recommendation:
 
 def _load_for_manage(recommendation_id: int) -> Recommendation:
     recommendation = _load_for_change(recommendation_id)
-    if not can_manage(recommendation, actor()):
+    if not recommendation.can_manage(actor()):
         abort(403)
     return recommendation
 
 
 @bp.route("/<int:recommendation_id>/edit", methods=["GET", "POST"])
-@require_roles(*ITEM_ACTORS)
+@require(*CHANGES_ITEMS)
 def edit(recommendation_id: int) -> Any:
     recommendation = _load_for_manage(recommendation_id)
     form = EditTextForm()
@@ -252,7 +254,7 @@ def edit(recommendation_id: int) -> Any:
 
 
 @bp.route("/<int:recommendation_id>/assign", methods=["GET", "POST"])
-@require_roles(*ITEM_ACTORS)
+@require(*CHANGES_ITEMS)
 def assign(recommendation_id: int) -> Any:
     recommendation = _load_for_manage(recommendation_id)
     form = AssignForm()
@@ -278,7 +280,7 @@ def assign(recommendation_id: int) -> Any:
 
 
 @bp.route("/<int:recommendation_id>/due-date", methods=["GET", "POST"])
-@require_roles(*ITEM_ACTORS)
+@require(*CHANGES_ITEMS)
 def due_date(recommendation_id: int) -> Any:
     recommendation = _load_for_manage(recommendation_id)
     form = DueDateForm()
@@ -298,10 +300,10 @@ def due_date(recommendation_id: int) -> Any:
 
 
 @bp.post("/<int:recommendation_id>/result")
-@require_roles(*ITEM_ACTORS)
+@require(*CHANGES_ITEMS)
 def result(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
-    if not can_edit_result(recommendation, actor()):
+    if not recommendation.can_edit_result(actor()):
         abort(403)
     form = ResultForm()
     if not form.validate_on_submit():
@@ -313,7 +315,7 @@ def result(recommendation_id: int) -> Any:
 
 
 @bp.post("/<int:recommendation_id>/actions/<trigger>")
-@require_roles(*ITEM_ACTORS)
+@require(*workflow.TRIGGER_CAPABILITIES)
 def action(recommendation_id: int, trigger: str) -> Any:
     recommendation = _load_for_change(recommendation_id)
     form = ActionForm()
@@ -323,20 +325,17 @@ def action(recommendation_id: int, trigger: str) -> Any:
     spec = workflow.BY_TRIGGER.get(trigger)
     if spec is None:
         abort(404)
-    if spec.confirm and not form.confirm.data:
-        raise DomainError(f"'{spec.label}'을(를) 하려면 '확인했습니다'에 표시하세요.",
-                          code="confirmation_required")
     ops.fire(recommendation, trigger, actor(), reason=form.reason.data,
-             expected_version=form.expected_version())
+             confirmed=bool(form.confirm.data), expected_version=form.expected_version())
     flash(f"'{spec.label}' 처리했습니다. 현재 상태: {State(recommendation.state).label}", "success")
     return redirect(_detail_url(recommendation), code=303)
 
 
 @bp.post("/<int:recommendation_id>/comments")
-@require_roles(*ITEM_ACTORS)
+@require(*CHANGES_ITEMS)
 def comment(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
-    if not comment_ops.can_comment(recommendation, actor()):
+    if not recommendation.can_comment(actor()):
         abort(403)
     form = CommentForm()
     if not form.validate_on_submit():

@@ -9,8 +9,9 @@ from typing import Any
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Category, History, HistoryKind, OrgUnit
-from auditflow.workflow import BY_TRIGGER, State
+from auditflow.models import History, OrgUnit
+from auditflow.vocabulary import Category, HistoryKind, State
+from auditflow.workflow import BY_TRIGGER
 
 FIELD_LABELS = {
     "action_details": "추진내용",

@@ -6,7 +6,8 @@ from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional
 
 from auditflow.extensions import db
-from auditflow.models import OrgUnit, UnitKind
+from auditflow.models import OrgUnit
+from auditflow.vocabulary import UnitKind
 from auditflow.web.forms import KoreanForm, audit_choices
 
 ALL_AUDITS = "all"

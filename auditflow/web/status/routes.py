@@ -1,7 +1,7 @@
 """부서별 현황 (/status/teams) and the open items of every audit (/status/open).
 
-Read-only pages for the roles that see every item (audit team, liaison, admin);
-a department gets 403, as it may see only its own team's items. Every number is
+Read-only pages for whoever may view reports (``Capability.VIEW_REPORTS``); a
+department gets 403, as it may see only its own team's items. Every number is
 computed by ``auditflow.reports.teams`` / ``open_items``; the views only read
 the filters and render.
 """
@@ -13,19 +13,19 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 
 from auditflow.extensions import db
+from auditflow.http.access import require
 from auditflow.models import Audit
+from auditflow.permissions import Capability
 from auditflow.reports.open_items import open_items
 from auditflow.reports.summary import latest_audit
 from auditflow.reports.teams import COUNTING_NOTE, team_status
-from auditflow.web.access import READERS, require_roles
-from auditflow.web.recommendations.queries import Page
 from auditflow.web.status.forms import ALL_AUDITS, OpenItemsFilterForm, TeamsFilterForm
 
 bp = Blueprint("status", __name__, url_prefix="/status")
 
 
 @bp.get("/teams")
-@require_roles(*READERS)
+@require(Capability.VIEW_REPORTS)
 def teams() -> Any:
     form = TeamsFilterForm(request.args)
     form.fill_choices()
@@ -42,7 +42,7 @@ def teams() -> Any:
 
 
 @bp.get("/open")
-@require_roles(*READERS)
+@require(Capability.VIEW_REPORTS)
 def open_list() -> Any:
     form = OpenItemsFilterForm(request.args)
     form.fill_choices()
@@ -56,9 +56,6 @@ def open_list() -> Any:
         overdue_only=form.overdue.data,
         include_supporting=form.supporting.data,
     )
-    # The shared pager of the list pages (macros/ui.html ``pagination``).
-    page = Page(items=result.items, number=result.page, per_page=result.per_page,
-                has_next=result.has_next, total=result.total)
     args = {"audit": form.audit.data, "team": form.team.data,
             "supporting": "1" if form.supporting.data else "",
             "overdue": "1" if form.overdue.data else ""}
@@ -66,5 +63,5 @@ def open_list() -> Any:
     def page_url(number: int) -> str:
         return url_for("status.open_list", page=number, **{k: v for k, v in args.items() if v})
 
-    return render_template("status/open.html", form=form, page=page, result=result,
+    return render_template("status/open.html", form=form, page=result, result=result,
                            page_url=page_url)

@@ -1,8 +1,8 @@
 """처리결과 총괄 (/summary): the report on screen, its downloads, and issued versions (발행).
 
-Readers (audit team, liaison, admin) see the page and download; departments get
-403 (they see only their own items). Issuing is for the liaison and the audit
-team. Every number comes from the report model (``auditflow.reports.content``),
+Whoever may view reports (``Capability.VIEW_REPORTS``) sees the page and
+downloads; departments get 403 (they see only their own items). Issuing needs
+``Capability.ISSUE_REPORTS``. Every number comes from the report model (``auditflow.reports.content``),
 whose table is the summary engine's.
 """
 
@@ -24,26 +24,26 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user
 
 from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
+from auditflow.http.access import actor, require, viewer
+from auditflow.http.errors import return_to
 from auditflow.models import Audit
+from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
-from auditflow.reports.issue import ISSUERS, edition_label, issue, issued_file, issued_versions
 from auditflow.reports.summary import latest_audit
+from auditflow.services.issuing import edition_label, issue, issued_file, issued_versions
 from auditflow.storage import content_disposition
-from auditflow.web.access import READERS, require_roles
-from auditflow.web.errors import return_to
 from auditflow.web.summary.forms import IssueForm, SummaryFilterForm
 
 bp = Blueprint("summary", __name__)
 
 
 @bp.get("/summary")
-@require_roles(*READERS)
+@require(Capability.VIEW_REPORTS)
 def index() -> Any:
     form = SummaryFilterForm(request.args)
     form.fill_choices()
@@ -66,13 +66,13 @@ def index() -> Any:
         formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in available_formats()],
         missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in available_formats()],
         issued=issued_versions(audit),
-        issue_form=issue_form if current_user.role in ISSUERS else None,
+        issue_form=issue_form if viewer().can(Capability.ISSUE_REPORTS) else None,
         edition_label=edition_label,
     )
 
 
 @bp.get("/summary/<int:audit_id>/report.<fmt>")
-@require_roles(*READERS)
+@require(Capability.VIEW_REPORTS)
 def download(audit_id: int, fmt: str) -> Response:
     audit = db.session.get(Audit, audit_id) or abort(404)
     as_of = _date_arg("as_of") or dates.today()
@@ -84,16 +84,14 @@ def download(audit_id: int, fmt: str) -> Response:
         path = Path(folder) / f"report.{fmt}"
         write(report, path)
         data = path.read_bytes()
-    response = Response(data, mimetype=CONTENT_TYPES[fmt].split(";")[0])
-    if CONTENT_TYPES[fmt].endswith("utf-8"):
-        response.charset = "utf-8"
+    response = Response(data, content_type=CONTENT_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(report.file_name(fmt))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @bp.post("/summary/<int:audit_id>/issue")
-@require_roles(*ISSUERS)
+@require(Capability.ISSUE_REPORTS)
 def issue_report(audit_id: int) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     form = IssueForm()
@@ -103,7 +101,7 @@ def issue_report(audit_id: int) -> Any:
     if not form.validate_on_submit():
         message = " ".join(error for errors in form.errors.values() for error in errors)
         raise DomainError(message or "발행할 수 없습니다.", code="issue_invalid")
-    result = issue(audit, form.as_of.data, current_user)
+    result = issue(audit, form.as_of.data, actor())
     issued = result.issued
     flash(f"{edition_label(issued)}을 발행했습니다 ({dates.short(issued.as_of)} 기준, "
           f"파일 {len(issued.files)}개).", "success")
@@ -114,7 +112,7 @@ def issue_report(audit_id: int) -> Any:
 
 
 @bp.get("/summary/<int:audit_id>/issued/<int:issued_id>/<fmt>")
-@require_roles(*READERS)
+@require(Capability.VIEW_REPORTS)
 def issued_download(audit_id: int, issued_id: int, fmt: str) -> Response:
     row, path = issued_file(audit_id, issued_id, fmt)  # NotFound: 404 with its message
     # The stored bytes as they were issued; the ETag is their SHA-256.

@@ -23,10 +23,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from auditflow import dates
-from auditflow.auth import passwords
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import LoginAttempt, User, utcnow
+from auditflow.services import passwords
 
 log = logging.getLogger("auditflow.auth")
 

@@ -1,15 +1,16 @@
-"""Issued versions of the report (발행): the files exactly as sent to the council.
+"""Issuing the report (발행): the files exactly as sent to the council.
 
 ``issue(audit, as_of, user)`` generates every available format for the
 reference date, stores each file through the evidence ``FileStore`` and records
 an ``IssuedReport`` (running number per audit: 제1판, 제2판, …) with one
 ``IssuedReportFile`` per format (name, size, SHA-256, content type). The files
-follow the database transaction the way evidence does (the mechanism lives in
-``auditflow.services.evidence``): they reach their final place as the
+follow the database transaction the way evidence does
+(``auditflow.storage.transactional``): they reach their final place as the
 transaction commits and are removed if it rolls back.
 
-Nothing changes or deletes an issued version: no route does, and the ORM guard
-below refuses an update or delete of either table. Regenerating the same audit
+Nothing changes or deletes an issued version: no route does, and both tables
+are append-only (``models.base.AppendOnly``: the ORM and database triggers refuse
+an update or delete). Regenerating the same audit
 and day later gives the same numbers and texts, because the report is rebuilt
 from the append-only history.
 """
@@ -23,33 +24,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from auditflow import dates
 from auditflow.errors import DomainError, Forbidden, NotFound
 from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport, IssuedReportFile, User, utcnow
+from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, writer
 from auditflow.reports.content import CONTENT_TYPES, Report, build_report
 from auditflow.storage import FileStore
 from auditflow.storage.transactional import file_store, follow_transaction
-
-ISSUERS = ("liaison", "audit")
-
-
-class IssuedReportIsFinal(RuntimeError):
-    pass
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_issued_changes(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, IssuedReport | IssuedReportFile) and (
-            obj in session.deleted or session.is_modified(obj)
-        ):
-            raise IssuedReportIsFinal("issued reports are never changed or deleted")
 
 
 @dataclass(frozen=True)
@@ -69,8 +56,8 @@ def issued_file_name(report: Report, number: int, fmt: str) -> str:
 
 def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
     """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
-    if user.role not in ISSUERS:
-        raise Forbidden("보고서 발행은 의회 담당관과 감사팀만 할 수 있습니다.")
+    if not user.can(Capability.ISSUE_REPORTS):
+        raise Forbidden(f"보고서 발행은 {role_names(Capability.ISSUE_REPORTS)}만 할 수 있습니다.")
     if as_of is None:
         raise DomainError("발행할 기준일을 입력하세요.", code="as_of_required")
     if as_of > dates.today():
@@ -170,9 +157,7 @@ def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFi
 
 __all__ = [
     "FORMAT_LABELS",
-    "ISSUERS",
     "Issued",
-    "IssuedReportIsFinal",
     "edition_label",
     "issue",
     "issued_file",

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from auditflow.auth import passwords, signin
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
-from auditflow.models import OrgUnit, Role, UnitKind, User, utcnow
+from auditflow.models import OrgUnit, User, utcnow
+from auditflow.permissions import Capability, grants, needs_team, roles_with
+from auditflow.services import passwords, signin
+from auditflow.vocabulary import Role, UnitKind
 
 log = logging.getLogger("auditflow.auth")
 
@@ -205,7 +207,7 @@ def _team(role: Role | None, team: OrgUnit | str | None) -> OrgUnit | None:
             if team is None:
                 raise TeamNotFound(f"'{code}' 조직이 없습니다.")
     if team is None:
-        if role is Role.DEPARTMENT:
+        if needs_team(role):
             raise TeamRequired()
         return None
     if not team.is_assignable:
@@ -273,7 +275,7 @@ def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | st
     if role_.value != user.role:
         if user.id == actor.id:
             raise SelfChange(field="role")
-        if user.role == Role.ADMIN and user.active:
+        if user.can(Capability.ADMINISTER_USERS) and not grants(role_, Capability.ADMINISTER_USERS):
             _keep_an_admin(user)
     user.name = name
     user.role = role_.value
@@ -332,7 +334,7 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
     if not active:
         if user.id == actor.id:
             raise SelfChange()
-        if user.role == Role.ADMIN:
+        if user.can(Capability.ADMINISTER_USERS):
             _keep_an_admin(user)
         user.end_sessions()
     user.active = active
@@ -351,7 +353,8 @@ def unlock(user: User, *, actor: User) -> None:
 def _keep_an_admin(leaving: User) -> None:
     others = db.session.scalar(
         select(func.count()).select_from(User)
-        .where(User.role == Role.ADMIN.value, User.active.is_(True), User.id != leaving.id)
+        .where(User.role.in_(roles_with(Capability.ADMINISTER_USERS)), User.active.is_(True),
+               User.id != leaving.id)
     )
     if not others:
         raise LastAdmin()

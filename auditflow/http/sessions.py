@@ -7,7 +7,12 @@ deactivation. A copied cookie then names a token nobody has any more.
 
 The session also carries when the user signed in and when they were last seen;
 ``_enforce_limits`` ends it after ``SESSION_IDLE_MINUTES`` without a request or
-``SESSION_MAX_HOURS`` after sign-in, whichever comes first.
+``SESSION_MAX_HOURS`` after sign-in, whichever comes first. An expired session
+ends in the browser that holds it, without touching the database: the signed
+cookie carries the times that expired it, so neither it nor any copy of it can
+sign anybody in again, and the user's sessions in other browsers keep their own
+limits. Logout, a password change and deactivation end every session at once by
+rotating the token.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin, current_user, login_url, login_user, logout_user
 from sqlalchemy import select
 
 from auditflow.extensions import db, login_manager
+from auditflow.http.errors import wants_json
 from auditflow.models import User, utcnow
+from auditflow.permissions import Capability
 
 log = logging.getLogger("auditflow.auth")
 
@@ -32,13 +40,16 @@ LOGIN_MESSAGE = "로그인이 필요합니다. 아이디와 비밀번호를 입�
 
 
 class AnonymousUser(AnonymousUserMixin):
-    """Signed out. Templates may ask for ``role``/``name``/``team`` without checking first."""
+    """Signed out. Templates may ask for ``name``/``team`` or ``can(...)`` without checking first."""
 
     role = None
     name = ""
     login = ""
     team = None
     team_id = None
+
+    def can(self, capability: Capability) -> bool:
+        return False
 
 
 def init_app(app: Flask) -> None:
@@ -106,7 +117,7 @@ def _is_static(endpoint: str | None) -> bool:
     return endpoint is None or endpoint == "static" or endpoint.endswith(".static")
 
 
-def _enforce_limits():  # type: ignore[no-untyped-def]
+def _enforce_limits() -> ResponseReturnValue | None:
     """End a session that has been idle or alive too long; otherwise note this request."""
     if _is_static(request.endpoint) or "_user_id" not in session:
         return None
@@ -127,12 +138,8 @@ def _enforce_limits():  # type: ignore[no-untyped-def]
     user = _signed_in_user()
     if user is not None:
         log.info("session expired: login=%r", user.login)
-    end(user)
-    # Nothing else has happened in this request yet, and the token must stay
-    # rotated even when the answer is an error (an error answer rolls back).
-    db.session.commit()
-    from auditflow.web.errors import wants_json
-
+    logout_user()
+    session.clear()
     if wants_json():
         return None  # signed out now: the API answers its own 401 in JSON
     flash(IDLE_MESSAGE, "warning")

@@ -3,7 +3,8 @@
 No stack trace ever reaches a user: unexpected exceptions are logged and
 answered with a plain 500 page. A ``DomainError`` keeps its own status and
 Korean message; on a form post that named its page (``return_to``) the user is
-sent back there with the message, after the transaction is rolled back.
+sent back there with the message. The request's work has been rolled back
+before any of these answers (``auditflow.http.transaction.abandon``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from auditflow.errors import DomainError
-from auditflow.extensions import db
 
 TITLES = {
     400: "잘못된 요청",
@@ -119,7 +119,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
-        db.session.rollback()
         target = g.get("return_to")
         # A business refusal (conflict, wrong state, missing reason) goes back to the
         # item with its message; a permission refusal answers with its own status.
@@ -130,6 +129,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        db.session.rollback()
         current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, MESSAGES[500], CODES[500])

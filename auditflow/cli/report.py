@@ -3,8 +3,7 @@
     flask --app auditflow report --audit 1 --as-of 2026-01-31 --format pdf --output 보고서.pdf
 
 The file is written beside its destination and moved into place at the end, so
-a failed run leaves no half-written file. A refusal prints "오류 [code]: ..."
-on stderr and exits with status 1.
+a failed run leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -17,15 +16,15 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from auditflow.cli import DATE, fail
+from auditflow.cli.common import DATE, fail
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.models import Audit
-from auditflow.reports import FORMATS, writer
-from auditflow.reports.content import build_report
+from auditflow.reports import FORMATS, Writer, writer
+from auditflow.reports.content import Report, build_report
 
 
-def write_report_file(write, report, output: Path) -> int:  # type: ignore[no-untyped-def]
+def write_report_file(write: Writer, report: Report, output: Path) -> int:
     """Write through a temp file in the same folder, then rename: all or nothing."""
     output = output.resolve()
     fd, name = tempfile.mkstemp(dir=output.parent, prefix=".report-", suffix=output.suffix)

@@ -10,12 +10,9 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from auditflow.errors import DomainError
-
-# argon2-cffi's RFC 9106 low-memory profile: argon2id, t=3, m=64 MiB, p=4 —
-# above OWASP's minimum (m=19 MiB, t=2, p=1).
-HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
 
 # Long enough for any passphrase; bounds the work one request can ask of the hasher.
 MAX_LENGTH = 128
@@ -50,8 +47,20 @@ def check_rule(password: str) -> None:
         raise WeakPassword()
 
 
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def hasher() -> PasswordHasher:
+    """argon2id with the application's parameters (``PASSWORD_HASH_*``, see ``auditflow.config``)."""
+    config = current_app.config
+    return _hasher(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"],
+                   config["PASSWORD_HASH_PARALLELISM"])
+
+
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    return hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -61,28 +70,28 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         burn_time(password)
         return False
     try:
-        return HASHER.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    """True when the stored hash was made with other parameters than ``HASHER``'s."""
+    """True when the stored hash was made with other parameters than the application's."""
     try:
-        return HASHER.check_needs_rehash(password_hash)
+        return hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return HASHER.hash(secrets.token_urlsafe(16))
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def burn_time(password: str) -> None:
     """Do the work of one verification for a login that does not exist."""
     with contextlib.suppress(VerificationError, InvalidHashError):
-        HASHER.verify(_dummy_hash(), password)
+        hasher().verify(_dummy_hash(hasher()), password)
 
 
 def generate() -> str:

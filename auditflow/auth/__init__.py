@@ -1,1 +1,0 @@
-"""Sign-in: password hashing and the session."""

@@ -1,0 +1,23 @@
+"""``flask --app auditflow <command>``: every command, registered from here.
+
+A refused command prints the Korean message with its stable code on stderr and
+exits with status 1; nothing is written. Each command is one transaction,
+committed once at its end (``common.committed``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from auditflow.cli.report import report_command
+from auditflow.cli.seed import seed_command
+from auditflow.cli.storage import storage_group
+from auditflow.cli.summary import summary_command
+from auditflow.cli.users import user_group
+
+COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group)
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,78 @@
+"""One transaction per request, committed in one place, before the answer is final.
+
+The application (``auditflow.http.application.Application``) hands the answer
+of every view to :func:`finish`, which is the only commit of request handling
+(as Indico's request handler commits once after ``_do_process``):
+
+* an answer below 400 commits what the request did; an error answer rolls it back;
+* if the commit itself fails, everything is rolled back (stored files that were
+  to follow the transaction are removed with it, see ``auditflow.storage.transactional``),
+  the success messages the view flashed are taken back, and the user gets the
+  Korean error page instead: 409 with the conflict message when somebody else
+  changed the same item first, 500 otherwise.
+
+A view that raises never reaches ``finish``: :func:`abandon` rolls back before
+the error handlers answer. ``before_request`` handlers write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, g, message_flashed, session
+from sqlalchemy.orm.exc import StaleDataError
+
+from auditflow.extensions import db
+from auditflow.http.errors import MESSAGES, error_response
+from auditflow.workflow import ConflictError
+
+log = logging.getLogger("auditflow.http")
+
+_FLASHED = "auditflow_flashed"
+
+
+def finish(response: Response) -> Response:
+    """Commit the request's work if the answer is a success, else roll it back."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 — a database or a file error alike
+        db.session.rollback()
+        _take_back_flashes()
+        if isinstance(exc, StaleDataError):
+            conflict = ConflictError()
+            return _as_response(error_response(conflict.status, conflict.message, conflict.code))
+        log.exception("commit failed; the request was rolled back")
+        return _as_response(error_response(500, MESSAGES[500], "server_error"))
+    return response
+
+
+def abandon() -> None:
+    """Roll back whatever the request did: it is answering with an error."""
+    db.session.rollback()
+
+
+def init_app(app: Flask) -> None:
+    message_flashed.connect(_remember_flash, app)
+
+
+def _remember_flash(_app: Flask, message: str, category: str, **_extra: Any) -> None:
+    g.setdefault(_FLASHED, []).append((category, message))
+
+
+def _take_back_flashes() -> None:
+    """Drop the messages this request flashed (they told of a success that did not happen)."""
+    mine = g.pop(_FLASHED, [])
+    if mine and "_flashes" in session:
+        waiting = list(session["_flashes"])
+        for entry in mine:
+            if entry in waiting:
+                waiting.remove(entry)
+        session["_flashes"] = waiting
+
+
+def _as_response(answer: Any) -> Response:
+    return current_app.make_response(answer)

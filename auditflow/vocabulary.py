@@ -1,0 +1,172 @@
+"""The words of the domain: states, categories, roles, unit kinds, history kinds and fields.
+
+A leaf: it imports nothing of the application, so models, the workflow, the
+permission model, reports and the web layer can all use it without cycles.
+Values are what the database stores; ``label`` is what a Korean reader sees.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class State(enum.StrEnum):
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    REVIEWING = "reviewing"
+    COMPLETED = "completed"
+    NOT_REFLECTED = "not_reflected"
+
+    @property
+    def label(self) -> str:
+        """The word used in tables and on badges."""
+        return _STATE_LABELS[self][0]
+
+    @property
+    def report_label(self) -> str:
+        """The word after "□ 추진상황 :" in the council report."""
+        return _STATE_LABELS[self][1]
+
+    @property
+    def badge(self) -> str:
+        return _STATE_LABELS[self][2]
+
+    @property
+    def is_closed(self) -> bool:
+        return self in CLOSED
+
+
+_STATE_LABELS = {
+    State.RECEIVED: ("접수", "접수", "secondary"),
+    State.IN_PROGRESS: ("추진 중", "추진중", "information"),
+    State.REVIEWING: ("검토 중", "검토중", "warning"),
+    State.COMPLETED: ("완료", "추진완료", "success"),
+    State.NOT_REFLECTED: ("미반영", "미반영", "danger"),
+}
+
+INITIAL = State.RECEIVED
+CLOSED = frozenset({State.COMPLETED, State.NOT_REFLECTED})
+OPEN_STATES = tuple(state for state in State if state not in CLOSED)
+# States whose item must carry its 추진내용: it was handed over for review with it.
+RESULT_REQUIRED = frozenset({State.REVIEWING, State.COMPLETED, State.NOT_REFLECTED})
+
+# Column order of the report's 조치내역 table; 접수 is shown only when some item is still received.
+SUMMARY_ORDER = (
+    State.COMPLETED,
+    State.IN_PROGRESS,
+    State.REVIEWING,
+    State.NOT_REFLECTED,
+    State.RECEIVED,
+)
+
+
+class Category(enum.StrEnum):
+    CORRECTIVE = "corrective"
+    SUGGESTION = "suggestion"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The name used in the summary table and the JSON output."""
+        return _CATEGORY_LABELS[self][0]
+
+    @property
+    def heading(self) -> str:
+        """The section heading of the council report."""
+        return _CATEGORY_LABELS[self][1]
+
+    @classmethod
+    def from_label(cls, label: str) -> Category:
+        for category in cls:
+            if label in (category.value, category.label):
+                return category
+        raise ValueError(label)
+
+
+_CATEGORY_LABELS = {
+    Category.CORRECTIVE: ("시정·처리요구사항", "시정·처리 요구사항"),
+    Category.SUGGESTION: ("건의사항", "건의 사항"),
+    Category.OTHER: ("기타(자료제출 등)", "기타 사항"),
+}
+
+
+class Role(enum.StrEnum):
+    """Who a user is. What each role may do is the permission model's table
+    (``auditflow.permissions``), never a comparison with a role elsewhere."""
+
+    ADMIN = "admin"
+    AUDIT = "audit"
+    DEPARTMENT = "department"
+    LIAISON = "liaison"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.ADMIN: "시스템 관리자",
+    Role.AUDIT: "감사팀",
+    Role.DEPARTMENT: "부서 담당자",
+    Role.LIAISON: "의회 담당관",
+}
+
+
+class UnitKind(enum.StrEnum):
+    DIVISION = "division"
+    TEAM = "team"
+    TASK_FORCE = "task_force"
+
+    @property
+    def label(self) -> str:
+        return {"division": "본부", "team": "팀", "task_force": "TF"}[self.value]
+
+
+class HistoryKind(enum.StrEnum):
+    CREATED = "created"
+    TRANSITION = "transition"
+    ASSIGNMENT = "assignment"
+    DUE_DATE = "due_date"
+    RESULT = "result"
+    TEXT = "text"
+    EVIDENCE = "evidence"
+
+    @property
+    def label(self) -> str:
+        return {
+            "created": "등록",
+            "transition": "상태 변경",
+            "assignment": "담당 부서 지정",
+            "due_date": "기한 변경",
+            "result": "조치결과 수정",
+            "text": "요구사항 수정",
+            "evidence": "증빙자료",
+        }[self.value]
+
+
+class Field(enum.StrEnum):
+    """The item fields history rows name (``History.field``)."""
+
+    COUNCIL_TEXT = "council_text"
+    CATEGORY = "category"
+    TEAMS = "teams"
+    DUE_DATE = "due_date"
+    ACTION_DETAILS = "action_details"
+    FUTURE_PLAN = "future_plan"
+    EVIDENCE = "evidence"
+
+    @property
+    def label(self) -> str:
+        return _FIELD_LABELS[self]
+
+
+_FIELD_LABELS = {
+    Field.COUNCIL_TEXT: "요구사항 내용",
+    Field.CATEGORY: "구분",
+    Field.TEAMS: "담당 부서",
+    Field.DUE_DATE: "처리 기한",
+    Field.ACTION_DETAILS: "추진내용",
+    Field.FUTURE_PLAN: "향후계획",
+    Field.EVIDENCE: "증빙자료",
+}
+
