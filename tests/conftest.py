@@ -172,6 +172,11 @@ def shared() -> Shared:
     return shared_material()
 
 
+def evidence_sample(name: str) -> Path:
+    """A real HWP/HWPX evidence file of the shared material (read there, never copied)."""
+    return shared_material().evidence(name)
+
+
 def _isolated(call: Any) -> Any:
     """Run ``call`` as a separate request would: in an empty context of its own.
 

@@ -92,3 +92,45 @@ def test_api_hides_other_teams_items_and_refuses_readers(app, make):
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
     assert fresh(foreign).state == "received"
     assert app.test_client().get(f"/api/recommendations/{foreign.id}").status_code == 401
+
+
+def test_the_api_asks_for_the_confirmation_the_definition_declares(app, make):
+    """미반영 and 재추진 need "confirm": true, as the form needs its "확인했습니다"."""
+    rec = make.recommendation(state="reviewing")
+    client = client_for(app, make.user("audit"))
+    path = f"/api/recommendations/{rec.id}/actions"
+    version = fresh(rec).version
+
+    unconfirmed = _post(client, f"{path}/decline", {"version": version, "reason": "반영 불가"})
+    assert unconfirmed.status_code == 400
+    assert unconfirmed.get_json() == {"error": {
+        "code": "confirmation_required",
+        "message": "'미반영 처리'를 하려면 '확인했습니다'에 표시하세요."}}
+    assert fresh(rec).state == "reviewing" and fresh(rec).version == version
+
+    not_a_bool = _post(client, f"{path}/decline",
+                       {"version": version, "reason": "반영 불가", "confirm": "yes"})
+    assert not_a_bool.status_code == 400
+    assert not_a_bool.get_json()["error"]["code"] == "invalid_confirm"
+
+    declined = _post(client, f"{path}/decline",
+                     {"version": version, "reason": "반영 불가", "confirm": True})
+    assert declined.status_code == 200 and declined.get_json()["state"] == "not_reflected"
+
+    reopen = [a for a in declined.get_json()["allowed_actions"] if a["trigger"] == "reopen"]
+    assert reopen and reopen[0]["confirm"] is True
+    refused = _post(client, f"{path}/reopen", {"version": fresh(rec).version, "reason": "다시"})
+    assert refused.get_json()["error"]["code"] == "confirmation_required"
+    assert fresh(rec).state == "not_reflected"
+    reopened = _post(client, f"{path}/reopen",
+                     {"version": fresh(rec).version, "reason": "다시", "confirm": True})
+    assert reopened.get_json()["state"] == "in_progress"
+
+
+def test_an_unknown_action_is_not_found(app, make):
+    rec = make.recommendation(state="reviewing")
+    client = client_for(app, make.user("audit"))
+    response = _post(client, f"/api/recommendations/{rec.id}/actions/finish",
+                     {"version": fresh(rec).version})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "unknown_trigger"

@@ -15,7 +15,8 @@ from auditflow.reports.content import build_report, to_text
 from auditflow.reports.summary import summarize
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
-from tests.test_seed_document import PAGE_HEADER_LINES, SECTION5_START, SOURCE, norm
+from tests.conftest import shared_material
+from tests.test_seed_document import PAGE_HEADER_LINES, SECTION5_START, norm
 
 REFERENCE = date(2026, 1, 31)
 
@@ -27,10 +28,9 @@ def seed_audit() -> Audit:
 
 
 def section5_lines() -> list[str]:
-    assert SOURCE.is_file(), f"work report not found: {SOURCE} (shared/ must lie beside the checkout)"
-    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    lines = shared_material().work_report.read_text(encoding="utf-8").splitlines()
     starts = [i for i, line in enumerate(lines) if line.strip().startswith(SECTION5_START)]
-    assert starts, f"section 5 not found in {SOURCE.name}"
+    assert starts, "section 5 not found in the work report"
     return lines[starts[0]:]
 
 

@@ -154,3 +154,23 @@ def test_seed_cli_is_idempotent(app):
     second = runner.invoke(args=["seed"])
     assert second.exit_code == 0
     assert "바뀐 것이 없습니다" in second.output
+
+
+def test_a_missing_audit_team_user_is_reported_once(app_context, tmp_path):
+    """However many audit files there are, the one missing user is one problem."""
+    directory = _broken_copy(tmp_path, lambda data: None)
+    users = yaml.safe_load((directory / "demo_users.yaml").read_text(encoding="utf-8"))
+    users["users"] = [user for user in users["users"] if user["role"] != "audit"]
+    (directory / "demo_users.yaml").write_text(yaml.safe_dump(users, allow_unicode=True),
+                                               encoding="utf-8")
+    second = yaml.safe_load((directory / "audits" / "2025.yaml").read_text(encoding="utf-8"))
+    second["audit"]["title"] = "2024 행정사무감사"
+    (directory / "audits" / "2024.yaml").write_text(
+        yaml.safe_dump(second, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SeedRefused) as refused:
+        load(directory, demo_password=DEMO_PASSWORD)
+    db.session.rollback()
+    problems = [str(problem) for problem in refused.value.problems]
+    missing = [problem for problem in problems if "감사팀 사용자가 한 명 이상 필요합니다" in problem]
+    assert len(missing) == 1, problems
+    assert all(value == 0 for value in counts().values())

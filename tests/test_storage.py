@@ -30,19 +30,10 @@ from auditflow.storage import (
     content_disposition,
     sniff,
 )
+from tests.conftest import evidence_sample
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "evidence"
-
-
-def sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.fail(
-            f"real evidence sample missing: {path}. The tests need the shared samples "
-            "checked out beside the repository (shared/samples/evidence, see its NOTICE.md); "
-            "do not copy them into the repository."
-        )
-    return path
+# Real HWP/HWPX files of the shared material (see its NOTICE.md): read there, never copied.
+sample = evidence_sample
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
