@@ -39,5 +39,6 @@ def short(day: date | None) -> str:
     return f"'{day.year % 100:02d}.{day.month}.{day.day}."
 
 
-def local(moment: datetime | None, tz: str | None = None) -> datetime | None:
-    return moment.astimezone(zone(tz)) if moment else None
+def local(moment: datetime, tz: str | None = None) -> datetime:
+    """``moment`` on the clock of the body's time zone."""
+    return moment.astimezone(zone(tz))

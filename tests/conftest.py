@@ -22,17 +22,23 @@ The work report and the real evidence samples live in ``../shared`` (or
 from __future__ import annotations
 
 import contextvars
+import copy
 import os
 import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, make_url, text
+from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 
 from auditflow import create_app
 from auditflow.extensions import db
@@ -70,9 +76,14 @@ class Backend:
         self.created: list[str] = []
         self._template: Path | None = None
         self._pg_url: str | None = None
+        # What tests keep for the life of this server (a new one starts afresh): the
+        # applications made on it, database snapshots, and anything a test module keeps.
+        self.apps: dict[str, _Made] = {}
+        self.snapshots: dict[str, DatabaseSnapshot] = {}
+        self.kept: dict[Any, Any] = {}
 
     # SQLite: a schema built once, copied per test.
-    def _sqlite_template(self) -> Path:
+    def sqlite_template(self) -> Path:
         if self._template is None:
             self._template = self.workdir / "template.db"
             app = create_app(_config(f"sqlite:///{self._template}", self.workdir))
@@ -86,7 +97,7 @@ class Backend:
         if self.name == "sqlite":
             path = self.workdir / f"{uuid.uuid4().hex}.db"
             if schema:
-                shutil.copy(self._sqlite_template(), path)
+                shutil.copy(self.sqlite_template(), path)
             return f"sqlite:///{path}"
         name = f"auditflow_test_{uuid.uuid4().hex[:12]}"
         admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
@@ -119,11 +130,25 @@ class Backend:
         admin.dispose()
 
 
+# A test database need not survive a power cut: commits do not wait for the disk.
+# (Durability is the server's business; what the tests check is visibility and
+# atomicity, which these settings keep.)
+NO_DISK_WAIT = {"connect_args": {"options": "-c synchronous_commit=off"}}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_disk_wait(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 def _config(url: str, workdir: Path, **extra: object) -> dict[str, object]:
+    engine = NO_DISK_WAIT if make_url(url).get_backend_name() == "postgresql" else {}
     return {
         "AUDITFLOW_ENV": "testing",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine,
         "STORAGE_DIR": str(workdir / "storage"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         **extra,
@@ -194,6 +219,24 @@ def _isolated(call: Any) -> Any:
             db.session.expire_all()
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Each test makes an application of its own, whose Jinja environment would compile
+    every template again; the compiled code is kept here for the whole run instead."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 class IsolatedClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
         return _isolated(lambda: super(IsolatedClient, self).open(*args, **kwargs))
@@ -204,21 +247,90 @@ class IsolatedCliRunner(FlaskCliRunner):
         return _isolated(lambda: super(IsolatedCliRunner, self).invoke(*args, **kwargs))
 
 
+@dataclass
+class _Made:
+    """An application made for one backend and one set of extra settings, kept for the run."""
+
+    app: Flask
+    config: dict[str, Any]
+    sqlite_file: Path | None
+
+
+def _made(backend: Backend, app_config: dict[str, object]) -> _Made:
+    # Making an application costs more than most tests (werkzeug compiles every URL
+    # rule anew), so one is made per backend and settings and handed to each test
+    # with its settings restored, a storage folder of its own and an empty database.
+    key = repr(sorted(app_config.items()))
+    if key not in backend.apps:
+        url = backend.new_database() if backend.name == "sqlite" else backend.shared_database()
+        application = create_app(_config(url, backend.workdir, **app_config))
+        application.test_client_class = IsolatedClient
+        application.test_cli_runner_class = IsolatedCliRunner
+        application.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+        path = make_url(url).database if backend.name == "sqlite" else None
+        backend.apps[key] = _Made(application, dict(application.config),
+                                  Path(path) if path else None)
+    return backend.apps[key]
+
+
 @pytest.fixture
 def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
-    """The application, outside any context (see the module's docstring)."""
+    """The application, outside any context (see the module's docstring), over an empty
+    database and a storage folder of this test's own."""
+    made = _made(backend, app_config)
+    application = made.app
+    application.config.clear()
+    application.config.update(made.config, STORAGE_DIR=str(tmp_path / "storage"))
+    application.extensions.pop("auditflow.file_store", None)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if made.sqlite_file is None:
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(_emptying_statement(connection))
+        db.engine.dispose()
+    if made.sqlite_file is not None:
+        for leftover in (Path(f"{made.sqlite_file}-wal"), Path(f"{made.sqlite_file}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copy(backend.sqlite_template(), made.sqlite_file)
+
+
+@pytest.fixture
+def own_app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
+    """An application made for this test alone: for a test that changes the application
+    itself (registers a route), which the shared ``app`` must not carry into other tests."""
     url = backend.new_database() if backend.name == "sqlite" else backend.shared_database()
     application = create_app(_config(url, tmp_path, **app_config))
     application.test_client_class = IsolatedClient
-    application.test_cli_runner_class = IsolatedCliRunner
     yield application
     with application.app_context():
         db.session.remove()
         if backend.name == "postgresql":
-            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                connection.exec_driver_sql(_emptying_statement(connection))
         db.engine.dispose()
+
+
+_EMPTYING: list[str] = []
+
+
+def _emptying_statement(connection: Any) -> str:
+    """Empty every table and restart every id, as a fresh database would be.
+
+    Faster than TRUNCATE for the few rows a test leaves. The replica role switches the
+    tables' triggers off for this transaction only, the append-only ones included
+    (the test database's owner is a superuser).
+    """
+    if not _EMPTYING:
+        sequences = connection.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        ).scalars().all()
+        _EMPTYING.append("; ".join([
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)),
+            *(f'ALTER SEQUENCE "{name}" RESTART' for name in sequences),
+        ]))
+    return _EMPTYING[0]
 
 
 @pytest.fixture
@@ -230,14 +342,134 @@ def app_context(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
+_RENDERED: dict[tuple[str, str], bytes] = {}
+
+
+def rendered(fmt: str, report: Any) -> bytes:
+    """``report`` written in ``fmt`` by its real writer, once per worker for the same report.
+
+    A writer is a pure function of the report (``reports.content.Report``): the same
+    report, whichever database it was built on, gives the same file. Tests about what a
+    file says read it from here; tests about determinism call the writers themselves.
+    """
+    from auditflow.reports import writer
+
+    key = (fmt, repr(report))
+    if key not in _RENDERED:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"report.{fmt}"
+            writer(fmt)(report, path)
+            _RENDERED[key] = path.read_bytes()
+    return _RENDERED[key]
+
+
 @pytest.fixture
-def seeded(app_context):
-    """The organisation, demo users and the 2025 audit of the work report, loaded and committed."""
+def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about numbering, immutability, names or access rather than the files'
+    content: issuing and downloads get each format of the same report from ``rendered``."""
+    from auditflow.reports import writer as real_writer
+    from auditflow.reports.content import Report
+    from auditflow.services import issuing
+    from auditflow.web.summary import routes as summary_routes
+
+    def writer(fmt: str) -> Any:
+        real_writer(fmt)  # unknown or unavailable formats are refused as usual
+
+        def cached(report: Report, path: Path) -> None:
+            Path(path).write_bytes(rendered(fmt, report))
+
+        return cached
+
+    monkeypatch.setattr(issuing, "writer", writer)
+    monkeypatch.setattr(summary_routes, "writer", writer)
+
+
+@pytest.fixture
+def seeded(app_context: Flask, backend: Backend) -> Any:
+    """The organisation, demo users and the 2025 audit of the work report, loaded and committed.
+
+    The seed is loaded through the workflow once per backend and worker; later tests get
+    a copy of the rows it wrote (``DatabaseSnapshot``), which is what loading gives every time.
+    """
     from auditflow.services.seeding import load
 
+    snapshot = backend.snapshots.get("seed")
+    if snapshot is not None:
+        snapshot.restore()
+        return copy.deepcopy(snapshot.payload)
     result = load(REPO / "seed", demo_password=DEMO_PASSWORD)
     db.session.commit()
+    DatabaseSnapshot.take(backend, "seed", copy.deepcopy(result))
     return result
+
+
+class DatabaseSnapshot:
+    """The rows a test setup wrote, kept to be put back into an empty database later,
+    with what the setup returned (``payload``: ids, results), for a fixture that many
+    tests share and that costs more to make than to copy.
+
+    SQLite: a copy of the database file. PostgreSQL: a copy of every table in a schema
+    of its own, put back with the tables' triggers off (the append-only ones included),
+    and the id sequences where the setup left them. The files of the storage folder
+    (evidence, issued reports) are copied along.
+    """
+
+    def __init__(self, backend: Backend, name: str, payload: Any) -> None:
+        self.backend = backend
+        self.payload = payload
+        self.schema = f"snapshot_{name}"
+        self.file = backend.workdir / f"snapshot-{name}.db"
+        self.storage = backend.workdir / f"snapshot-{name}-storage"
+        self.restore_sql = ""
+
+    @classmethod
+    def take(cls, backend: Backend, name: str, payload: Any) -> DatabaseSnapshot:
+        """Keep what the database holds now (committed) under ``name``."""
+        snapshot = backend.snapshots[name] = cls(backend, name, payload)
+        db.session.remove()
+        storage = Path(current_app.config["STORAGE_DIR"])
+        if storage.is_dir():
+            shutil.copytree(storage, snapshot.storage, dirs_exist_ok=True)
+        if backend.name == "sqlite":
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.engine.dispose()
+            shutil.copy(_sqlite_file(), snapshot.file)
+            return snapshot
+        tables = [table.name for table in db.metadata.sorted_tables]
+        schema = snapshot.schema
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            for table in tables:
+                connection.exec_driver_sql(f'CREATE TABLE "{schema}"."{table}" AS TABLE "{table}"')
+            sequences = connection.exec_driver_sql(
+                "SELECT sequencename, last_value FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND last_value IS NOT NULL").all()
+        snapshot.restore_sql = "; ".join([
+            "SET LOCAL session_replication_role = replica",
+            *(f'INSERT INTO "{table}" SELECT * FROM "{schema}"."{table}"' for table in tables),
+            *(f"SELECT setval('\"{sequence}\"', {value})" for sequence, value in sequences),
+        ])
+        return snapshot
+
+    def restore(self) -> None:
+        db.session.remove()
+        if self.storage.is_dir():
+            shutil.copytree(self.storage, current_app.config["STORAGE_DIR"], dirs_exist_ok=True)
+        if self.backend.name == "sqlite":
+            db.engine.dispose()
+            target = _sqlite_file()
+            for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+                leftover.unlink(missing_ok=True)
+            shutil.copy(self.file, target)
+            return
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(self.restore_sql)
+
+
+def _sqlite_file() -> Path:
+    return Path(str(db.engine.url.database))
 
 
 @pytest.fixture

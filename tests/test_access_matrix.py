@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from auditflow.extensions import db
-from auditflow.models import Audit, Evidence, Recommendation, User
+from auditflow.models import Audit, Evidence, OrgUnit, Recommendation, User
 from auditflow.web.assets import ASSET_ENDPOINTS
 from auditflow.workflow import TRANSITIONS
 from tests.access_matrix import ACTORS, CHANGED, LOGIN, MATRIX, REDIRECT, TRIGGER_CASES, Case, World
-from tests.auth_helpers import csrf_token, login
+from tests.auth_helpers import csrf_token, login, replay_session, session_cookie
+from tests.conftest import DatabaseSnapshot
 from tests.factories import PASSWORD
 
 ITEM_FIELDS = ("state", "version", "category", "council_text", "lead_team_id", "due_date",
@@ -26,7 +27,37 @@ USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "s
 AUDIT_FIELDS = ("year", "title", "body", "organisation", "received_on", "reference_date")
 
 
-def build_world(make: Any, case: Case) -> World:
+def world_name(case: Case) -> str:
+    return f"matrix_{case.state}_{case.setup.__name__ if case.setup else 'plain'}"
+
+
+def build_world(make: Any, case: Case, backend: Any) -> World:
+    """The world of ``case``: made once per item state and setup (and backend), then copied."""
+    name = world_name(case)
+    snapshot = backend.snapshots.get(name)
+    if snapshot is None:
+        world = _make_world(make, case)
+        snapshot = DatabaseSnapshot.take(backend, name, _ids_of(world))
+    else:
+        snapshot.restore()
+    return _world_from(snapshot.payload)
+
+
+def _ids_of(world: World) -> dict[str, Any]:
+    return {"audit": world.audit.id, "own": world.own.id, "other": world.other.id,
+            "rec": world.rec.id, "users": {k: u.id for k, u in world.users.items()},
+            "extra": dict(world.extra)}
+
+
+def _world_from(ids: dict[str, Any]) -> World:
+    return World(audit=db.session.get(Audit, ids["audit"]), own=db.session.get(OrgUnit, ids["own"]),
+                 other=db.session.get(OrgUnit, ids["other"]),
+                 rec=db.session.get(Recommendation, ids["rec"]),
+                 users={k: db.session.get(User, v) for k, v in ids["users"].items()},
+                 extra=dict(ids["extra"]))
+
+
+def _make_world(make: Any, case: Case) -> World:
     own, other = make.team(), make.team()
     audit = make.audit()
     rec = make.recommendation(audit=audit, lead=own, state=case.state)
@@ -70,19 +101,37 @@ def snapshot(world: World) -> dict[str, Any]:
     }
 
 
-def run_case(app: Any, make: Any, case: Case, method: str, actor: str) -> None:
-    world = build_world(make, case)
+def sign_in(app: Any, backend: Any, case: Case, world: World, actor: str) -> tuple[Any, str]:
+    """A client for ``actor`` (signed in unless anonymous) and a CSRF token of its session.
+
+    Worlds are copies of one snapshot, with the same users and session tokens each time:
+    the session cookie of the first sign-in is kept (on the backend) and signs the next
+    client in, as a browser that stays signed in from one case to the next would.
+    """
     client = app.test_client()
+    key = ("signed in", world_name(case), actor)
+    if key in backend.kept:
+        cookie, token = backend.kept[key]
+        if cookie is not None:
+            replay_session(client, cookie)
+        return client, token
     if actor != "anonymous":
         response = login(client, world.users[actor].login, PASSWORD)
         assert response.status_code == 303, f"{actor} could not sign in"
+    token = csrf_token(client, "/login" if actor == "anonymous" else "/")
+    backend.kept[key] = (session_cookie(client), token)
+    return client, token
+
+
+def run_case(app: Any, make: Any, backend: Any, case: Case, method: str, actor: str) -> None:
+    world = build_world(make, case, backend)
+    client, token = sign_in(app, backend, case, world, actor)
     url = case.url(world)
     data = case.data(world) if case.data else {}
     if method == "GET":
         before = None
         response = client.get(url)
     else:
-        token = csrf_token(client, "/login" if actor == "anonymous" else "/")
         before = snapshot(world)
         if case.json:
             response = client.post(url, json=data, headers={"X-CSRFToken": token})
@@ -117,8 +166,8 @@ MATRIX_PARAMS = [
 
 
 @pytest.mark.parametrize(("endpoint", "method", "actor"), MATRIX_PARAMS)
-def test_route(app, make, endpoint: str, method: str, actor: str) -> None:
-    run_case(app, make, MATRIX[(endpoint, method)], method, actor)
+def test_route(app, make, backend, render_once, endpoint: str, method: str, actor: str) -> None:
+    run_case(app, make, backend, MATRIX[(endpoint, method)], method, actor)
 
 
 TRIGGER_PARAMS = [
@@ -129,8 +178,8 @@ TRIGGER_PARAMS = [
 
 
 @pytest.mark.parametrize(("trigger", "actor"), TRIGGER_PARAMS)
-def test_trigger(app, make, trigger: str, actor: str) -> None:
-    run_case(app, make, TRIGGER_CASES[trigger], "POST", actor)
+def test_trigger(app, make, backend, trigger: str, actor: str) -> None:
+    run_case(app, make, backend, TRIGGER_CASES[trigger], "POST", actor)
 
 
 def test_every_route_is_in_the_matrix(app) -> None:

@@ -15,6 +15,7 @@ from auditflow.reports import csv_items, html, pdf
 from auditflow.reports.content import build_report
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
+from tests.conftest import rendered
 from tests.test_report_readback import in_order, read_csv, read_html, read_pdf
 from tests.test_seed_document import norm
 
@@ -94,7 +95,7 @@ def test_outline_nesting_is_kept(make):
 
 @pytest.fixture
 def seed_pdf(report):
-    return read_pdf(pdf.render(report))
+    return read_pdf(rendered("pdf", report))
 
 
 def test_pdf_shows_the_summary_and_every_item(report, seed_pdf):

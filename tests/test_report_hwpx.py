@@ -18,6 +18,7 @@ from auditflow.reports.content import build_report
 from auditflow.reports.hwpx import to_bytes, write
 from auditflow.storage.sniff import sniff
 from auditflow.vocabulary import Category, State
+from tests.conftest import rendered
 
 REFERENCE = date(2026, 1, 31)
 _WS = re.compile(r"\s+")
@@ -35,7 +36,7 @@ def seed_report(seeded):
 
 @pytest.fixture
 def seed_hwpx(seed_report) -> bytes:
-    return to_bytes(seed_report)
+    return rendered("hwpx", seed_report)
 
 
 def tables(data: bytes) -> list[list[list[str]]]:

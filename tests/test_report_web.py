@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit
-from auditflow.reports import FORMATS, csv_items, html, pdf
+from auditflow.reports import FORMATS, csv_items, html
 from auditflow.reports.content import build_report
 from tests.auth_helpers import login
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, rendered
 from tests.test_report_readback import read_csv, read_html, read_pdf
 
 REFERENCE = date(2026, 1, 31)
@@ -117,7 +117,7 @@ def download(client, audit, fmt, as_of="2026-01-31"):
     return client.get(f"/summary/{audit.id}/report.{fmt}?as_of={as_of}")
 
 
-def test_downloads_carry_the_report_name_and_type(app, audit):
+def test_downloads_carry_the_report_name_and_type(app, audit, render_once):
     from auditflow.reports import available_formats
 
     client = client_for(app, "liaison")
@@ -142,7 +142,7 @@ def test_downloaded_files_are_the_report(app, audit):
     assert csv_bytes == csv_items.render(report).encode("utf-8")
     assert len(read_csv(csv_bytes)) - 1 == report.summary.total.total
     pdf_read = read_pdf(download(client, audit, "pdf").data)
-    assert pdf_read.text == read_pdf(pdf.render(report)).text
+    assert pdf_read.text == read_pdf(rendered("pdf", report)).text
     assert pdf_read.summary == report.table()
 
 

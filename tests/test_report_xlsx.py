@@ -27,6 +27,7 @@ from auditflow.reports.xlsx import (
 )
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
+from tests.conftest import rendered
 
 REFERENCE = date(2026, 1, 31)
 _SUM = re.compile(r"^=SUM\(([A-Z]+\d+:[A-Z]+\d+)\)$")
@@ -41,7 +42,7 @@ def seed_report(seeded):
 @pytest.fixture
 def workbook(seed_report, tmp_path):
     path = tmp_path / "report.xlsx"
-    write(seed_report, path)
+    path.write_bytes(rendered("xlsx", seed_report))
     return load_workbook(path)
 
 

@@ -97,16 +97,16 @@ def test_csrf_failure_is_a_korean_400_and_changes_nothing(app, make):
     assert api.status_code == 400 and api.get_json()["error"]["code"] == "csrf_failed"
 
 
-def test_413_is_korean(app, make):
+def test_413_is_korean(own_app):
     from werkzeug.exceptions import RequestEntityTooLarge
 
-    @app.get("/test-too-large")
+    @own_app.get("/test-too-large")
     def too_large():  # registered on this test's own app only
         raise RequestEntityTooLarge()
 
-    response = app.test_client().get("/test-too-large")
+    response = own_app.test_client().get("/test-too-large")
     assert response.status_code == 413
-    assert f"파일 하나에 {app.config['MAX_UPLOAD_MB']}MB까지" in text(response)
+    assert f"파일 하나에 {own_app.config['MAX_UPLOAD_MB']}MB까지" in text(response)
 
 
 def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):

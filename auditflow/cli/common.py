@@ -48,7 +48,7 @@ def details_of(error: DomainError) -> list[str]:
     return [f"[{more.code}] {more.message}" for more in getattr(error, "errors", [])[1:]]
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType[date]):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None,

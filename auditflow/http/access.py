@@ -37,7 +37,7 @@ def actor() -> User:
 
     Only for views behind ``require``, where somebody is signed in.
     """
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     if not isinstance(user, User):
         raise LoginRequired()
     return user
@@ -45,7 +45,7 @@ def actor() -> User:
 
 def viewer() -> Actor:
     """Whoever is asking, signed in or not: what the permission rules are asked about."""
-    user: Actor = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: Actor = current_user._get_current_object()
     return user
 
 

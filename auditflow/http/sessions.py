@@ -105,7 +105,7 @@ def end(user: User | None = None) -> None:
 
 
 def _signed_in_user() -> User | None:
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     return user if isinstance(user, User) else None
 
 

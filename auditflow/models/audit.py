@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import UTCDateTime, utcnow
 
 
-class Audit(db.Model):
+class Audit(Model):
     """One round of the council's audit, e.g. 2025 행정사무감사."""
 
     __tablename__ = "audit"

@@ -67,7 +67,8 @@ def append_only_ddl(table: str, message: str) -> dict[str, list[str]]:
 def make_append_only(table: Table, message: str) -> None:
     for dialect, statements in append_only_ddl(table.name, message).items():
         for statement in statements:
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+            ddl = DDL(statement)  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", ddl.execute_if(dialect=dialect))
 
 
 class AppendOnlyViolation(RuntimeError):

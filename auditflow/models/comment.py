@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import UTCDateTime, utcnow
 from auditflow.models.user import User
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A message between the audit team and the assigned teams about one recommendation."""
 
     __tablename__ = "comment"

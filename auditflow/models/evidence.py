@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import UTCDateTime, utcnow
 from auditflow.models.user import User
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """A file a team uploaded as evidence of its action.
 
     The bytes live in the storage folder under ``storage_key``, a random name; the

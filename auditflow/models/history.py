@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import AppendOnly, UTCDateTime, sql_in, utcnow
 from auditflow.models.user import User
 from auditflow.vocabulary import HistoryKind
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
 
 
-class History(AppendOnly, db.Model):
+class History(AppendOnly, Model):
     """An append-only record of everything that happened to a recommendation.
 
     State changes carry ``to_state``; edits carry the field with its old and new

@@ -5,13 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnly, UTCDateTime, utcnow
 from auditflow.models.user import User
 
 
-class IssuedReport(AppendOnly, db.Model):
+class IssuedReport(AppendOnly, Model):
     """A report as it was sent to the council (발행): numbered, dated, never changed."""
 
     __tablename__ = "issued_report"
@@ -35,7 +35,7 @@ class IssuedReport(AppendOnly, db.Model):
     )
 
 
-class IssuedReportFile(AppendOnly, db.Model):
+class IssuedReportFile(AppendOnly, Model):
     __tablename__ = "issued_report_file"
     append_only_message = "issued reports are never changed"
     __table_args__ = (

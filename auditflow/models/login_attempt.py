@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import UTCDateTime, utcnow
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Every sign-in attempt, successful or not. The password is never recorded."""
 
     __tablename__ = "login_attempt"

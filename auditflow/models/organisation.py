@@ -3,11 +3,11 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.vocabulary import UnitKind
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     """A division (본부), a team (팀) or a task force (TF) of the audited body."""
 
     __tablename__ = "org_unit"

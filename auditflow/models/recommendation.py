@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditflow.extensions import db
+from auditflow.extensions import Model, db
 from auditflow.models.audit import Audit
 from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
@@ -41,7 +41,7 @@ recommendation_support_team = Table(
 )
 
 
-class Recommendation(db.Model):
+class Recommendation(Model):
     """One item of the council's list, carried through the workflow.
 
     ``state`` is changed only by the workflow machine (``auditflow.workflow``);

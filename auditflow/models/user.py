@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow import permissions
-from auditflow.extensions import db
+from auditflow.extensions import Model
 from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
 from auditflow.permissions import Capability
@@ -18,7 +18,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(

@@ -56,7 +56,7 @@ def writer(fmt: str) -> Writer:
         if exc.name != module_name:
             raise
         raise FormatUnavailable(f"{FORMAT_LABELS[fmt]} 형식은 아직 만들 수 없습니다.") from exc
-    write = getattr(module, "write", None)
+    write: Writer | None = getattr(module, "write", None)
     if write is None:
         raise FormatUnavailable(f"{FORMAT_LABELS[fmt]} 형식은 아직 만들 수 없습니다.")
     return write

@@ -121,6 +121,8 @@ def check(data: bytes) -> None:
     if not safety.ok:
         raise HwpxInvalid(safety.summary)
     problems = [str(issue) for issue in safety.validate_package.errors]
+    if safety.validate_document is None:  # the library skipped the schema pass
+        raise HwpxInvalid("schema validation did not run")
     problems += [str(issue) for issue in safety.validate_document.issues]
     if problems:
         raise HwpxInvalid("; ".join(problems))

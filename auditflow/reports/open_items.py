@@ -48,7 +48,7 @@ class OpenItemsPage(Page[OpenItem]):
 
 
 def _filtered(today: date, *, team_id: int | None, overdue_only: bool,
-              audit_id: int | None, include_supporting: bool) -> Select:
+              audit_id: int | None, include_supporting: bool) -> Select[Recommendation, Audit, str]:
     lead = aliased(OrgUnit)
     query = (
         select(Recommendation, Audit, lead.name)
@@ -118,6 +118,4 @@ def _item(recommendation: Recommendation, audit: Audit, lead_name: str | None, t
 
 
 def _local_day(moment: datetime, tz: str | None) -> date:
-    local = dates.local(moment, tz)
-    assert local is not None
-    return local.date()
+    return dates.local(moment, tz).date()

@@ -65,7 +65,8 @@ def render(report: Report) -> bytes:
 
     document = html.render(report, extra_css=font_css())
     fonts = FontConfiguration()
-    return HTML(string=document, base_url=str(REPO)).write_pdf(font_config=fonts)
+    data: bytes = HTML(string=document, base_url=str(REPO)).write_pdf(font_config=fonts)
+    return data
 
 
 def write(report: Report, path: Path) -> None:

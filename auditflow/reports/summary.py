@@ -69,7 +69,8 @@ class Summary:
         }
 
 
-def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None) -> Select[Any]:
+def state_counts_query(audit_id: int, as_of: date | None,
+                       tz: str | None = None) -> Select[str, str, int]:
     """SELECT category, state, count(*) — current states, or states at the end of ``as_of``."""
     if as_of is None:
         return (

@@ -24,6 +24,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditflow.outline import to_plain
@@ -80,7 +81,9 @@ def build(report: Report) -> Workbook:
     workbook = Workbook()
     workbook.properties.title = f"{report.title} ({report.reference_label})"
     workbook.properties.creator = report.organisation
-    _summary_sheet(workbook.active, report)
+    first = workbook.active
+    assert isinstance(first, Worksheet)
+    _summary_sheet(first, report)
     _items_sheet(workbook.create_sheet(ITEMS_SHEET), report)
     _teams_sheet(workbook.create_sheet(TEAMS_SHEET), report)
     return workbook
@@ -127,7 +130,7 @@ def _summary_sheet(sheet: Worksheet, report: Report) -> None:
     sheet.column_dimensions["A"].width = 22
     for col in range(2, width + 1):
         sheet.column_dimensions[get_column_letter(col)].width = 11
-    sheet.freeze_panes = sheet.cell(row=top + 1, column=1)
+    sheet.freeze_panes = sheet.cell(row=top + 1, column=1).coordinate
     _print_setup(sheet, landscape=False, title_rows=None)
 
 
@@ -216,7 +219,7 @@ def _teams_sheet(sheet: Worksheet, report: Report) -> None:
     sheet.column_dimensions["A"].width = 22
     for col in range(2, width + 1):
         sheet.column_dimensions[get_column_letter(col)].width = 10
-    sheet.freeze_panes = sheet.cell(row=top + 1, column=2)
+    sheet.freeze_panes = sheet.cell(row=top + 1, column=2).coordinate
     _print_setup(sheet, landscape=False, title_rows=f"{top}:{top}")
 
 
@@ -238,6 +241,8 @@ def _print_setup(sheet: Worksheet, *, landscape: bool, title_rows: str | None) -
     sheet.page_setup.orientation = "landscape" if landscape else "portrait"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
+    if sheet.sheet_properties.pageSetUpPr is None:
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     if title_rows:
         sheet.print_title_rows = title_rows

@@ -192,7 +192,7 @@ def _name(raw: str | None) -> str:
 
 def _role(raw: str | None) -> Role:
     try:
-        return Role(raw)
+        return Role(raw or "")
     except ValueError:
         raise InvalidRole() from None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -203,7 +203,7 @@ def _insert_one(recommendation: Recommendation, user: User, name: str, stored: A
 
 def _stream_of(file: Any) -> BinaryIO:
     """A werkzeug ``FileStorage`` or any binary stream."""
-    return getattr(file, "stream", file)
+    return cast(BinaryIO, getattr(file, "stream", file))
 
 
 # ----------------------------------------------------------------- delete ---

@@ -149,7 +149,7 @@ def _check_users(seed: SeedSet, codes: dict[str, dict[str, Any]]) -> Iterator[Pr
         if team and team not in codes:
             yield Problem(file, where, f"알 수 없는 부서 '{team}'")
         if needs_team(role) and not team:
-            yield Problem(file, where, f"{Role(role).label}에게는 부서(team)가 필요합니다")
+            yield Problem(file, where, f"{Role(str(role)).label}에게는 부서(team)가 필요합니다")
 
 
 def _check_registrar(seed: SeedSet) -> Iterator[Problem]:
@@ -169,7 +169,8 @@ def _check_audit(file: str, audit: dict[str, Any], titles: set[str]) -> Iterator
         yield Problem(file, "audit", "title이 필요합니다")
     elif title in titles:
         yield Problem(file, "audit", f"중복된 감사 '{title}'")
-    titles.add(title)
+    else:
+        titles.add(str(title))
     for key in ("received_on", "reference_date"):
         if audit.get(key) is not None and not isinstance(audit.get(key), date):
             yield Problem(file, "audit", f"{key}은(는) YYYY-MM-DD 날짜여야 합니다")
@@ -287,7 +288,7 @@ def _load_users(seed: SeedSet, units: dict[str, OrgUnit], result: SeedResult,
             login=data["login"],
             name=data.get("name") or data["login"],
             role=data["role"],
-            team=units.get(data.get("team")),
+            team=units.get(data.get("team") or ""),
             password_hash=shared_hash or hash_password(password),
         )
         db.session.add(user)
@@ -337,7 +338,7 @@ def _actor_for(step: dict[str, Any], lead: OrgUnit | None, users: dict[str, User
 def _load_recommendation(audit: Audit, item: dict[str, Any], units: dict[str, OrgUnit],
                          users: dict[str, User], registrar: User) -> None:
     created_on = audit.received_on or dates.today()
-    lead = units.get(item.get("lead_team"))
+    lead = units.get(item.get("lead_team") or "")
     recommendation = ops.register(
         audit,
         number=item["number"],

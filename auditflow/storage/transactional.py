@@ -65,7 +65,8 @@ class _PendingFile:
 
 
 def _pending(session: Session) -> list[_PendingFile]:
-    return session.info.setdefault(_PENDING_KEY, [])
+    pending: list[_PendingFile] = session.info.setdefault(_PENDING_KEY, [])
+    return pending
 
 
 def _current_transaction(session: Session) -> SessionTransaction:

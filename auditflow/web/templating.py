@@ -53,7 +53,8 @@ def d_day(due: date | None, today: date | None = None) -> str:
 def is_overdue(recommendation: object, today: date | None = None) -> bool:
     due = getattr(recommendation, "due_date", None)
     state = getattr(recommendation, "state", None)
-    return due is not None and due < (today or dates.today()) and State(state) not in CLOSED
+    return (due is not None and state is not None and due < (today or dates.today())
+            and State(state) not in CLOSED)
 
 
 def local_time(moment: datetime | None) -> str:

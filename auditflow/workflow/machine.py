@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.orm import object_session
 from transitions import EventData, Machine
@@ -68,7 +68,8 @@ def refusal(recommendation: Recommendation, trigger: str, actor: Actor | None, *
 def _permitted(event: EventData) -> bool:
     """The machine's condition on every transition: the same ``refusal``."""
     kwargs = event.kwargs
-    return refusal(event.model, event.event.name, kwargs.get("actor"),
+    recommendation = cast("Recommendation", event.model)
+    return refusal(recommendation, event.event.name, kwargs.get("actor"),
                    reason=kwargs.get("reason"), confirmed=bool(kwargs.get("confirmed"))) is None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import AXE, AxeReport
+from tests.browser.conftest import AxeReport
 from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -20,13 +20,13 @@ CHANGED_PASSWORD = "Changed-pass-2026!"
 class Visit:
     """One browser context; every page it lands on is checked with axe-core."""
 
-    def __init__(self, chromium: Any, base_url: str) -> None:
+    def __init__(self, chromium: Any, base_url: str, report: AxeReport) -> None:
         self.base_url = base_url
-        self.report = AxeReport()
+        self.report = report
         self.csp_reports: list[str] = []
         self.context = chromium.new_context(base_url=base_url, locale="ko-KR",
                                            timezone_id="Asia/Seoul")
-        self.context.add_init_script(path=str(AXE))  # not governed by the page's CSP
+        report.prepare(self.context)
         self.page = self.context.new_page()
         self.page.on("console", self._console)
 
@@ -56,8 +56,9 @@ class Visit:
         return self.page.inner_text("main")
 
 
-def test_admin_creates_a_user_who_signs_in_and_changes_the_password(browser, live_server):
-    visit = Visit(browser, live_server)
+def test_admin_creates_a_user_who_signs_in_and_changes_the_password(browser, live_server,
+                                                                   axe_report):
+    visit = Visit(browser, live_server, axe_report)
     page = visit.page
 
     visit.goto("/login", "로그인")

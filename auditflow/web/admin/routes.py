@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from auditflow.http.access import actor, require
 from auditflow.permissions import Capability
@@ -44,13 +45,13 @@ def _user(user_id: int) -> Any:
 
 @bp.get("/users")
 @require(Capability.ADMINISTER_USERS)
-def users():
+def users() -> ResponseReturnValue:
     return render_template("admin/users.html", rows=accounts.listing(), unlock_form=UnlockForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
-def create_user():
+def create_user() -> ResponseReturnValue:
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
@@ -67,7 +68,7 @@ def create_user():
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
-def edit_user(user_id: int):
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = UserEditForm(data={"name": user.name, "role": user.role,
                               "team": user.team.code if user.team else NO_TEAM})
@@ -85,7 +86,7 @@ def edit_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
-def reset_password(user_id: int):
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
@@ -103,7 +104,7 @@ def reset_password(user_id: int):
 
 @bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
-def set_active(user_id: int):
+def set_active(user_id: int) -> ResponseReturnValue:
     """Deactivate an active user, or reactivate an inactive one, after a confirmation."""
     user = _user(user_id)
     activate = not user.active
@@ -122,7 +123,7 @@ def set_active(user_id: int):
 
 @bp.post("/users/<int:user_id>/unlock")
 @require(Capability.ADMINISTER_USERS)
-def unlock(user_id: int):
+def unlock(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = UnlockForm()
     if form.validate_on_submit():

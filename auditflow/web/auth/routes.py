@@ -8,9 +8,11 @@ attempt and the failure count.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from auditflow.http import sessions
+from auditflow.http.access import actor, require
 from auditflow.services import accounts, signin
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
@@ -26,7 +28,7 @@ def _home() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     target = sessions.safe_next(request.args.get("next"), _home())
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target)
@@ -45,7 +47,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     # POST only (with the CSRF token CSRFProtect checks): a link or an image
     # pointing at /logout cannot sign anyone out.
     sessions.end()
@@ -54,11 +56,11 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-def change_password():
+@require()
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = actor()
         try:
             accounts.change_own_password(user, form.current_password.data,
                                          form.new_password.data, request.remote_addr)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask.typing import ResponseReturnValue
 
 from auditflow import dates
 from auditflow.errors import DomainError
@@ -51,7 +52,7 @@ def _detail_url(recommendation: Recommendation) -> str:
 
 @bp.post("/recommendations/<int:recommendation_id>/evidence")
 @require()
-def upload(recommendation_id: int):
+def upload(recommendation_id: int) -> ResponseReturnValue:
     recommendation = _recommendation(recommendation_id)
     # Not the item's team, or already submitted: the service's Korean 403 page.
     evidence_ops.check_may_change(recommendation, actor(), "올릴")
@@ -76,7 +77,7 @@ def upload(recommendation_id: int):
 
 @bp.get("/evidence/<int:evidence_id>/download")
 @require()
-def download(evidence_id: int):
+def download(evidence_id: int) -> ResponseReturnValue:
     evidence = _evidence(evidence_id)
     if evidence.deleted_at is not None:
         abort(404)
@@ -102,7 +103,7 @@ def download(evidence_id: int):
 
 @bp.post("/evidence/<int:evidence_id>/delete")
 @require()
-def delete(evidence_id: int):
+def delete(evidence_id: int) -> ResponseReturnValue:
     evidence = _evidence(evidence_id)
     recommendation = evidence.recommendation
     evidence_ops.check_may_change(recommendation, actor(), "삭제할")
@@ -154,8 +155,10 @@ def file_size(size: int) -> str:
 
 
 def _moment(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
     local = dates.local(moment)
-    return f"{dates.short(local.date())} {local:%H:%M}" if local else ""
+    return f"{dates.short(local.date())} {local:%H:%M}"
 
 
 @bp.app_template_global()

@@ -10,7 +10,7 @@ from typing import Any
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import History, OrgUnit
-from auditflow.vocabulary import Category, HistoryKind, State
+from auditflow.vocabulary import INITIAL, Category, HistoryKind, State
 from auditflow.workflow import BY_TRIGGER
 
 FIELD_LABELS = {
@@ -70,7 +70,7 @@ def describe(rows: list[History]) -> list[Entry]:
         kind = HistoryKind(row.kind)
         summary, detail = "", None
         if kind == HistoryKind.CREATED:
-            summary = f"요구사항을 등록했습니다 ({State(row.to_state).label})."
+            summary = f"요구사항을 등록했습니다 ({State(row.to_state or INITIAL).label})."
         elif kind == HistoryKind.TRANSITION:
             spec = BY_TRIGGER.get(row.trigger or "")
             action = spec.label if spec else (row.trigger or "")

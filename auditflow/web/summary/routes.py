@@ -96,7 +96,8 @@ def issue_report(audit_id: int) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     form = IssueForm()
     as_of = form.as_of.data if isinstance(form.as_of.data, date) else None
-    back = url_for(".index", audit=audit.id, **({"as_of": as_of.isoformat()} if as_of else {}))
+    where: dict[str, Any] = {"audit": audit.id, **({"as_of": as_of.isoformat()} if as_of else {})}
+    back = url_for(".index", **where)
     return_to(back)  # a refusal goes back to the page with its message, nothing kept
     if not form.validate_on_submit():
         message = " ".join(error for errors in form.errors.values() for error in errors)
