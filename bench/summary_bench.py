@@ -78,7 +78,9 @@ def fill(n: int, seed: int = 7) -> dict[int, Audit]:
             created = datetime(year, 11, 10, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 30))
             recs.append({"id": next_id, "audit_id": audits[year].id, "number": numbers[year],
                          "category": category, "council_text": "방안을 마련하기 바람.",
-                         "lead_team_id": rng.choice(teams).id, "state": state, "action_details": "",
+                         "lead_team_id": rng.choice(teams).id, "state": state,
+                         # an item handed over for review carries its result (a CHECK constraint)
+                         "action_details": "ㅇ 조치 완료" if state != "received" else "",
                          "version": 1 + len(PATHS[state]), "created_at": created, "updated_at": created})
             rows.append({"recommendation_id": next_id, "at": created, "actor_id": actor.id,
                          "kind": "created", "to_state": "received"})

@@ -273,26 +273,19 @@ def test_reviewers_cannot_empty_the_result_of_an_item_in_review(make):
     assert recommendation.action_details == "ㅇ 고친 추진내용"
 
 
-@pytest.mark.parametrize("state", ["reviewing", "completed", "not_reflected"])
-def test_the_database_refuses_an_item_past_review_without_a_result(make, state):
+@pytest.mark.parametrize(("state", "statement"), [
+    *((state, "UPDATE recommendation SET action_details = ' ' WHERE id = :id")
+      for state in ("reviewing", "completed", "not_reflected")),
+    ("in_progress", "UPDATE recommendation SET lead_team_id = NULL WHERE id = :id"),
+], ids=["reviewing-no-result", "completed-no-result", "not_reflected-no-result",
+        "in_progress-no-lead-team"])
+def test_the_database_holds_the_columns_a_state_requires(make, state, statement):
     from sqlalchemy.exc import IntegrityError
 
     recommendation = make.recommendation(state=state)
     db.session.commit()
     with pytest.raises(IntegrityError):
-        db.session.execute(text("UPDATE recommendation SET action_details = ' ' WHERE id = :id"),
-                           {"id": recommendation.id})
-    db.session.rollback()
-
-
-def test_the_database_refuses_an_item_at_work_without_a_lead_team(make):
-    from sqlalchemy.exc import IntegrityError
-
-    recommendation = make.recommendation(state="in_progress")
-    db.session.commit()
-    with pytest.raises(IntegrityError):
-        db.session.execute(text("UPDATE recommendation SET lead_team_id = NULL WHERE id = :id"),
-                           {"id": recommendation.id})
+        db.session.execute(text(statement), {"id": recommendation.id})
     db.session.rollback()
 
 
