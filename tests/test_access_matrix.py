@@ -77,11 +77,12 @@ def _make_world(make: Any, case: Case) -> World:
 
 def snapshot(world: World) -> dict[str, Any]:
     db.session.expire_all()
-    counts = {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-        if table.name != "login_attempt"  # every sign-in attempt is logged, by design
-    }
+    tables = [table for table in db.metadata.sorted_tables
+              if table.name != "login_attempt"]  # every sign-in attempt is logged, by design
+    row = db.session.execute(select(*(
+        select(func.count()).select_from(table).scalar_subquery().label(table.name)
+        for table in tables))).one()
+    counts = dict(row._mapping)
     rec = db.session.get(Recommendation, world.rec.id)
     return {
         "counts": counts,

@@ -20,14 +20,14 @@ from auditflow.models import (
     Recommendation,
     User,
 )
-from auditflow.reports import FORMATS, WRITERS, csv_items, html, pdf
+from auditflow.reports import FORMATS, WRITERS, csv_items, html
 from auditflow.reports.content import build_report
 from auditflow.services import recommendations as ops
 from auditflow.services.issuing import issue
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import State
 from tests.auth_helpers import SIGNED_IN_PAGE, login, post_form
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, rendered
 from tests.test_report_readback import read_csv, read_html, read_pdf
 
 REFERENCE = date(2026, 1, 31)
@@ -206,7 +206,7 @@ def test_issued_files_do_not_change_after_later_edits_and_regenerate_the_same(
     assert html.render(again) == before["html"].decode("utf-8")
     assert csv_items.render(again).encode("utf-8") == before["csv"]
     assert read_html(before["html"].decode()).items == read_html(html.render(again)).items
-    assert read_pdf(before["pdf"]).text == read_pdf(pdf.render(again)).text
+    assert read_pdf(before["pdf"]).text == read_pdf(rendered("pdf", again)).text
     # ...while today's report shows the edits.
     now = build_report(audit)
     assert read_csv(csv_items.render(now).encode())[1:] != read_csv(before["csv"])[1:]
