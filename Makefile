@@ -33,9 +33,10 @@ migrate: install
 seed: migrate
 	$(FLASK) seed
 
+# The web server and the background worker (e-mail, daily reminders) together (Procfile).
 run: seed
-	@echo "auditflow: http://$(HOST):$(PORT)/"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "auditflow: http://$(HOST):$(PORT)/  (web and worker; Ctrl-C stops both)"
+	HOST=$(HOST) $(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from auditflow import api, cli, http, models, web  # noqa: F401  (models: the tables)
+    from auditflow import api, cli, http, jobs, models, web  # noqa: F401  (models: the tables)
     from auditflow.extensions import csrf, db, migrate
 
     db.init_app(app)
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     http.init_app(app)
+    jobs.init_app(app)
     web.register(app)
     app.register_blueprint(api.bp)
     cli.register(app)

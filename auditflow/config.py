@@ -72,6 +72,24 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": _int("AUDITFLOW_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("AUDITFLOW_LOGIN_LOCK_MINUTES", 15),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # Links in e-mails point here (the address people open the product at).
+        "BASE_URL": os.environ.get("AUDITFLOW_BASE_URL", "http://127.0.0.1:5000"),
+        # Background jobs: Huey on a SQLite file in the instance folder, or Redis when set.
+        "QUEUE_URL": os.environ.get("AUDITFLOW_QUEUE_URL") or None,
+        "QUEUE_PATH": os.environ.get("AUDITFLOW_QUEUE_PATH", str(instance / "queue.db")),
+        "REMINDER_HOUR": _int("AUDITFLOW_REMINDER_HOUR", 8),
+        "ESCALATE_AFTER_DAYS": _int("AUDITFLOW_ESCALATE_AFTER_DAYS", 7),
+        # E-mail: without a host notifications stay in the app.
+        "SMTP_HOST": os.environ.get("AUDITFLOW_SMTP_HOST") or None,
+        "SMTP_PORT": _int("AUDITFLOW_SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("AUDITFLOW_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("AUDITFLOW_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool("AUDITFLOW_SMTP_STARTTLS", False),
+        "SMTP_TIMEOUT": _int("AUDITFLOW_SMTP_TIMEOUT", 20),
+        "MAIL_FROM": os.environ.get("AUDITFLOW_MAIL_FROM", "auditflow@localhost"),
+        # A failed send is tried again after 30 s, then 1, 2, 4 … minutes, 8 tries in all.
+        "MAIL_RETRY_DELAY": _int("AUDITFLOW_MAIL_RETRY_DELAY", 30),
+        "MAIL_MAX_ATTEMPTS": _int("AUDITFLOW_MAIL_MAX_ATTEMPTS", 8),
         # None: the environment's default, filled in by ``finalise``.
         **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
@@ -101,8 +119,14 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
             config[key] = default
     if config["PASSWORD_HASH_MEMORY_KIB"] < 8 * config["PASSWORD_HASH_PARALLELISM"]:
         raise ConfigError("PASSWORD_HASH_MEMORY_KIB must be at least 8 × PASSWORD_HASH_PARALLELISM")
+    if not isinstance(config.get("REMINDER_HOUR"), int) or not 0 <= config["REMINDER_HOUR"] <= 23:
+        raise ConfigError(f"REMINDER_HOUR must be an hour 0-23, got {config.get('REMINDER_HOUR')!r}")
+    queue_url = config.get("QUEUE_URL")
+    if queue_url and not str(queue_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"AUDITFLOW_QUEUE_URL must be a redis:// URL, got {queue_url!r}")
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
-                "LOGIN_LOCK_MINUTES", *PASSWORD_HASH_KEYS):
+                "LOGIN_LOCK_MINUTES", "ESCALATE_AFTER_DAYS", "SMTP_PORT", "SMTP_TIMEOUT",
+                *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
     return config

@@ -170,3 +170,40 @@ _FIELD_LABELS = {
     Field.EVIDENCE: "증빙자료",
 }
 
+
+
+class NotificationKind(enum.StrEnum):
+    """What a notification is about. Every kind is shown in the app; each user chooses
+    per kind whether it also comes by e-mail."""
+
+    ASSIGNED = "assigned"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    REOPENED = "reopened"
+    COMMENTED = "commented"
+    DIGEST = "digest"
+
+    @property
+    def label(self) -> str:
+        return _NOTIFICATION_LABELS[self]
+
+
+_NOTIFICATION_LABELS = {
+    NotificationKind.ASSIGNED: "담당 부서로 지정됨",
+    NotificationKind.RETURNED: "보완 요청",
+    NotificationKind.APPROVED: "승인(완료)",
+    NotificationKind.DECLINED: "미반영 처리",
+    NotificationKind.REOPENED: "재추진",
+    NotificationKind.COMMENTED: "새 의견",
+    NotificationKind.DIGEST: "처리 기한 알림(매일)",
+}
+
+
+class Delivery(enum.StrEnum):
+    """Where an e-mail of the outbox stands."""
+
+    PENDING = "pending"  # waiting to be sent, or to be tried again
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"
+    FAILED = "failed"  # given up after the last retry

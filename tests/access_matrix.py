@@ -362,3 +362,34 @@ MATRIX.update({
         setup=_issued, expect=READERS_ONLY_GET,
     ),
 })
+
+
+# ── notifications: each user has their own ────────────────────────────────────
+def _notified(w: World) -> None:
+    """One unread notification for every signed-in actor; the team's is about the item."""
+    from auditflow.services import notifications
+    from auditflow.vocabulary import NotificationKind
+
+    for actor, user in w.users.items():
+        [note] = notifications.notify(
+            [user], NotificationKind.COMMENTED, title="확인 바랍니다", body="본문",
+            recommendation=w.rec if actor == "own_team" else None)
+        w.extra[f"notification_{actor}"] = note.id
+
+
+MATRIX.update({
+    ("notifications.index", "GET"): Case(url=lambda w: "/notifications", setup=_notified,
+                                         expect=everyone(200)),
+    # Only its own user may open a notification; to anyone else it does not exist.
+    ("notifications.read", "POST"): Case(
+        url=lambda w: f"/notifications/{w.extra['notification_own_team']}/read", setup=_notified,
+        expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+    ("notifications.read_all", "POST"): Case(url=lambda w: "/notifications/read-all",
+                                             setup=_notified, expect=everyone(CHANGED)),
+    ("notifications.preferences", "GET"): Case(url=lambda w: "/account/notifications",
+                                               expect=everyone(200)),
+    ("notifications.preferences", "POST"): Case(
+        url=lambda w: "/account/notifications", data=lambda w: {"email_kinds": ["digest"]},
+        expect=everyone(CHANGED)),
+})

@@ -150,6 +150,7 @@ def _config(url: str, workdir: Path, **extra: object) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine,
         "STORAGE_DIR": str(workdir / "storage"),
+        "QUEUE_PATH": str(workdir / "queue.db"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         **extra,
     }

@@ -34,12 +34,13 @@ class Factory:
         return unit
 
     def user(self, role: str, team: OrgUnit | None = None, login: str | None = None,
-             active: bool = True) -> User:
+             active: bool = True, email: str | None = None, manager: bool = False) -> User:
         n = next(_counter)
         if role == "department" and team is None:
             team = self.team()
         user = User(login=login or f"{role}-{n}", name=f"{role} 사용자 {n}", role=role, team=team,
-                    active=active, password_hash=_password_hash())
+                    active=active, password_hash=_password_hash(), email=email,
+                    is_manager=manager)
         db.session.add(user)
         db.session.flush()
         return user

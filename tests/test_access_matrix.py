@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auditflow.extensions import db
-from auditflow.models import Audit, Evidence, OrgUnit, Recommendation, User
+from auditflow.models import Audit, Evidence, Notification, OrgUnit, Recommendation, User
 from auditflow.web.assets import ASSET_ENDPOINTS
 from auditflow.workflow import TRANSITIONS
 from tests.access_matrix import ACTORS, CHANGED, LOGIN, MATRIX, REDIRECT, TRIGGER_CASES, Case, World
@@ -98,6 +98,9 @@ def snapshot(world: World) -> dict[str, Any]:
         ),
         "evidence": sorted(
             (item.id, item.deleted_at) for item in db.session.scalars(select(Evidence))
+        ),
+        "notifications": sorted(
+            (item.id, item.read_at) for item in db.session.scalars(select(Notification))
         ),
     }
 

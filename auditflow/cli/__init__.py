@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+from auditflow.cli.jobs import reminders_group, worker_command
 from auditflow.cli.report import report_command
 from auditflow.cli.seed import seed_command
 from auditflow.cli.storage import storage_group
 from auditflow.cli.summary import summary_command
 from auditflow.cli.users import user_group
 
-COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group)
+COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
+            worker_command, reminders_group)
 
 
 def register(app: Flask) -> None:

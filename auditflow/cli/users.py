@@ -24,20 +24,23 @@ def user_group() -> None:
 @click.option("--role", "role", required=True,
               help="역할: " + ", ".join(f"{role.value}({role.label})" for role in Role))
 @click.option("--team", "team", default=None, help="소속 팀/TF 코드 (부서 담당자는 필수)")
+@click.option("--email", "email", default=None, help="알림 메일 주소")
+@click.option("--manager", "manager", is_flag=True, help="팀 관리자 (부서 담당자만)")
 @with_appcontext
-def user_create_command(login: str, name: str, role: str, team: str | None) -> None:
+def user_create_command(login: str, name: str, role: str, team: str | None, email: str | None,
+                        manager: bool) -> None:
     """사용자를 등록합니다. 비밀번호는 AUDITFLOW_NEW_USER_PASSWORD 값, 없으면 두 번 입력받습니다."""
     password = os.environ.get("AUDITFLOW_NEW_USER_PASSWORD")
     if not password:
         # Check everything but the password first, so nobody types a password for nothing.
         with committed():
-            accounts.validate_new(login=login, name=name, role=role, team=team)
+            accounts.validate_new(login=login, name=name, role=role, team=team, email=email)
         password = click.prompt("비밀번호", hide_input=True, confirmation_prompt="비밀번호 확인",
                                 err=True)
     user: User | None = None
     with committed():
         user = accounts.create(login=login, name=name, role=role, team=team, password=password,
-                               actor=None)
+                               actor=None, email=email, is_manager=manager)
     team_text = f", 소속 {user.team.name}" if user.team else ""
     click.echo(f"사용자 등록: {user.login} ({user.name}, {Role(user.role).label}{team_text})")
 

@@ -7,6 +7,12 @@ from auditflow.models.evidence import Evidence
 from auditflow.models.history import History
 from auditflow.models.issued import IssuedReport, IssuedReportFile
 from auditflow.models.login_attempt import LoginAttempt
+from auditflow.models.notification import (
+    EmailAttempt,
+    EmailMessage,
+    Notification,
+    NotificationPreference,
+)
 from auditflow.models.organisation import OrgUnit
 from auditflow.models.recommendation import Recommendation, recommendation_support_team
 from auditflow.models.user import User
@@ -14,12 +20,16 @@ from auditflow.models.user import User
 __all__ = [
     "Audit",
     "Comment",
+    "EmailAttempt",
+    "EmailMessage",
     "Evidence",
     "History",
     "AppendOnlyViolation",
     "IssuedReport",
     "IssuedReportFile",
     "LoginAttempt",
+    "Notification",
+    "NotificationPreference",
     "OrgUnit",
     "Recommendation",
     "UTCDateTime",

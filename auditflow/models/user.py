@@ -34,6 +34,9 @@ class User(Model):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A department user who answers for the team's follow-up: escalations reach them too.
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Rotated at logout, password change and deactivation: a copied cookie then stops working.

@@ -84,6 +84,12 @@ class LoginTaken(AccountError):
     field = "login"
 
 
+class InvalidEmail(AccountError):
+    code = "email_invalid"
+    message = "메일 주소가 올바르지 않습니다. 예: hong@seoul.go.kr"
+    field = "email"
+
+
 class InvalidName(AccountError):
     code = "name_required"
     message = f"이름을 입력하세요 ({NAME_MAX}자 이하)."
@@ -190,6 +196,20 @@ def _name(raw: str | None) -> str:
     return name
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_MAX = 254
+
+
+def _email(raw: str | None) -> str | None:
+    """An address people can be written to, or None (notifications then stay in the app)."""
+    email = (raw or "").strip()
+    if not email:
+        return None
+    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
+        raise InvalidEmail()
+    return email
+
+
 def _role(raw: str | None) -> Role:
     try:
         return Role(raw or "")
@@ -229,7 +249,8 @@ def _new_password(password: str | None, field: str = "password") -> str:
 
 def validate_new(*, login: str | None, name: str | None, role: str | None,
                  team: OrgUnit | str | None, password: str | None = None,
-                 check_password: bool = False) -> tuple[str, str, Role, OrgUnit | None, str | None]:
+                 check_password: bool = False, email: str | None = None,
+                 ) -> tuple[str, str, Role, OrgUnit | None, str | None]:
     """Everything about a new user checked and normalised; every refusal at once.
 
     Returns (login, name, role, team, password hash); the hash only with ``check_password``.
@@ -239,6 +260,7 @@ def validate_new(*, login: str | None, name: str | None, role: str | None,
     name_ = checks.check(_name, name)
     role_ = checks.check(_role, role)
     unit = checks.check(_team, role_, team)
+    checks.check(_email, email)
     if login_ and db.session.scalars(select(User.id).where(User.login == login_)).first():
         checks.errors.append(LoginTaken())
     # Hash last, and only when all else is right: argon2 is slow on purpose.
@@ -252,12 +274,15 @@ def validate_new(*, login: str | None, name: str | None, role: str | None,
 
 
 def create(*, login: str | None, name: str | None, role: str | None,
-           team: OrgUnit | str | None, password: str | None, actor: User | None = None) -> User:
+           team: OrgUnit | str | None, password: str | None, actor: User | None = None,
+           email: str | None = None, is_manager: bool = False) -> User:
     """A new active user. ``team`` is an ``OrgUnit`` or its code."""
     login_, name_, role_, unit, hashed = validate_new(
-        login=login, name=name, role=role, team=team, password=password, check_password=True)
+        login=login, name=name, role=role, team=team, password=password, check_password=True,
+        email=email)
     user = User(login=login_, name=name_, role=role_.value, team=unit, active=True,
-                password_hash=hashed)
+                password_hash=hashed, email=_email(email),
+                is_manager=is_manager and needs_team(role_))
     db.session.add(user)
     db.session.flush()
     log.info("user created: login=%r role=%s by=%r", login_, role_.value, _who(actor))
@@ -265,12 +290,13 @@ def create(*, login: str | None, name: str | None, role: str | None,
 
 
 def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | str | None,
-           actor: User) -> User:
+           actor: User, email: str | None = None, is_manager: bool = False) -> User:
     """Change name, role and team. The login never changes (history and attempts refer to it)."""
     checks = _Collector()
     name = checks.check(_name, name)
     role_ = checks.check(_role, role)
     unit = checks.check(_team, role_, team)
+    address = checks.check(_email, email)
     checks.raise_if_any()
     if role_.value != user.role:
         if user.id == actor.id:
@@ -280,6 +306,9 @@ def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | st
     user.name = name
     user.role = role_.value
     user.team = unit
+    user.email = address
+    # Managers are the team users that escalations reach: only a team user can be one.
+    user.is_manager = is_manager and needs_team(role_)
     db.session.flush()
     log.info("user updated: login=%r role=%s team=%s by=%r", user.login, user.role,
              unit.code if unit else None, _who(actor))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Comment, Recommendation, User, utcnow
+from auditflow.services import notifications
 
 
 def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
@@ -17,4 +18,5 @@ def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
                       created_at=utcnow())
     db.session.add(comment)
     db.session.flush()
+    notifications.commented(recommendation, comment)
     return comment

@@ -17,6 +17,7 @@ from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Audit, History, OrgUnit, Recommendation, User, utcnow
 from auditflow.permissions import Capability, role_names
+from auditflow.services import notifications
 from auditflow.vocabulary import INITIAL, RESULT_REQUIRED, Category, Field, HistoryKind, State
 from auditflow.workflow import ConflictError
 
@@ -114,6 +115,7 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
         _record(recommendation, HistoryKind.DUE_DATE, actor, field=Field.DUE_DATE, old=None,
                 new=due_date.isoformat(), at=when)
     flush()
+    notifications.assigned(recommendation, actor)
     return recommendation
 
 
@@ -124,6 +126,7 @@ def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
     _expect(recommendation, expected_version)
     workflow.fire(recommendation, trigger, actor, reason=reason, confirmed=confirmed, at=at)
     flush()
+    notifications.transitioned(recommendation, trigger, actor, reason)
 
 
 def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | None,
@@ -140,11 +143,13 @@ def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | 
     new = _teams_value(lead_team, supporting_teams)
     if old == new:
         return
+    before = recommendation.team_ids
     recommendation.lead_team = lead_team
     recommendation.supporting_teams = list(supporting_teams)
     _record(recommendation, HistoryKind.ASSIGNMENT, actor, field=Field.TEAMS, old=old, new=new,
             comment=reason, at=at)
     flush()
+    notifications.assigned(recommendation, actor, before)
 
 
 def set_due_date(recommendation: Recommendation, actor: User, due_date: date | None, *,

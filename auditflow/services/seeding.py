@@ -22,10 +22,13 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import Audit, OrgUnit, Recommendation, User
 from auditflow.permissions import Capability, grants, needs_team, role_names
+from auditflow.services import notifications
 from auditflow.services import recommendations as ops
 from auditflow.services.passwords import check_rule, generate, hash_password
 from auditflow.vocabulary import INITIAL, Category, Role, State, UnitKind
 from auditflow.workflow import BY_TRIGGER
+
+DEMO_MAIL_DOMAIN = "auditflow.example"
 
 
 @dataclass(frozen=True)
@@ -245,10 +248,12 @@ def load(directory: Path, demo_password: str | None = None) -> SeedResult:
     if problems:
         raise SeedRefused(problems)
     result = SeedResult()
-    units = _load_units(seed, result)
-    users = _load_users(seed, units, result, demo_password)
-    for _file, data in seed.audits:
-        _load_audit(data, units, users, result)
+    # The seed's events happened long ago: nobody is notified of them.
+    with notifications.quiet():
+        units = _load_units(seed, result)
+        users = _load_users(seed, units, result, demo_password)
+        for _file, data in seed.audits:
+            _load_audit(data, units, users, result)
     return result
 
 
@@ -289,6 +294,9 @@ def _load_users(seed: SeedSet, units: dict[str, OrgUnit], result: SeedResult,
             name=data.get("name") or data["login"],
             role=data["role"],
             team=units.get(data.get("team") or ""),
+            # Demo users get an address of the reserved example domain: nothing leaves.
+            email=data.get("email") or f"{data['login']}@{DEMO_MAIL_DOMAIN}",
+            is_manager=bool(data.get("manager")),
             password_hash=shared_hash or hash_password(password),
         )
         db.session.add(user)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from auditflow import dates, outline
 from auditflow.korean import with_particle
 from auditflow.permissions import Capability
+from auditflow.services import notifications
 from auditflow.vocabulary import CLOSED, Category, HistoryKind, Role, State
 
 
@@ -92,6 +93,14 @@ def nav_links() -> list[dict[str, object]]:
     return links
 
 
+def unread_notifications() -> int:
+    """The bell's number: the signed-in user's unread notifications (one count query)."""
+    user = current_user
+    if not user.is_authenticated:
+        return 0
+    return notifications.unread_count(user.id)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         short_date=short_date,
@@ -108,6 +117,7 @@ def register(app: Flask) -> None:
         d_day=d_day,
         is_overdue=is_overdue,
         nav_links=nav_links,
+        unread_notifications=unread_notifications,
         outline_lines=outline.parse,
         short_date=short_date,
         state_label=state_label,

@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-12-01 12:00:00
 
 """
+from contextlib import contextmanager
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -21,6 +23,24 @@ LEAD_TEAM_REQUIRED = ("ck_recommendation_lead_team_required",
                       "state = 'received' OR lead_team_id IS NOT NULL")
 
 
+@contextmanager
+def _table_rebuild():
+    """SQLite rebuilds a table to change its constraints or drop a column: the rows that
+    refer to it are not checked while the old table is briefly gone, and checked after."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    op.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        op.execute("PRAGMA foreign_keys = ON")
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"rows refer to missing rows after the rebuild: {broken[:5]}")
+
+
 def upgrade():
     bind = op.get_bind()
     for name, condition in (RESULT_REQUIRED, LEAD_TEAM_REQUIRED):
@@ -32,18 +52,12 @@ def upgrade():
             raise RuntimeError(
                 f"{name}: these recommendations must be corrected before upgrading "
                 f"(result text or lead team missing): {items}")
-    if bind.dialect.name == "sqlite":
-        # SQLite rebuilds the table to add a constraint; the rows that refer to it are
-        # checked at commit, against the rebuilt table.
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table("recommendation") as batch_op:
+    with _table_rebuild(), op.batch_alter_table("recommendation") as batch_op:
         for name, condition in (RESULT_REQUIRED, LEAD_TEAM_REQUIRED):
             batch_op.create_check_constraint(name, condition)
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table("recommendation") as batch_op:
+    with _table_rebuild(), op.batch_alter_table("recommendation") as batch_op:
         for name, _condition in (RESULT_REQUIRED, LEAD_TEAM_REQUIRED):
             batch_op.drop_constraint(name, type_="check")

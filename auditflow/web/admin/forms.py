@@ -29,6 +29,10 @@ class _UserFields(KoreanForm):
     # The operation checks role and team and says what is wrong (e.g. "본부는 …").
     role = SelectField("역할", choices=[], validate_choice=False)
     team = SelectField("소속 팀", choices=[], validate_choice=False)
+    email = StringField("메일 주소", validators=[Length(max=254)],
+                        render_kw={"autocomplete": "off", "inputmode": "email",
+                                   "spellcheck": "false"})
+    is_manager = BooleanField("팀 관리자 (기한이 오래 지난 건을 보고받음)")
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -57,7 +57,8 @@ def create_user() -> ResponseReturnValue:
         try:
             user = accounts.create(
                 login=form.login.data, name=form.name.data, role=form.role.data,
-                team=form.team.data or None, password=form.password.data, actor=actor())
+                team=form.team.data or None, password=form.password.data, actor=actor(),
+                email=form.email.data, is_manager=bool(form.is_manager.data))
         except accounts.AccountError as refused:
             _place(form, refused)
         else:
@@ -71,11 +72,13 @@ def create_user() -> ResponseReturnValue:
 def edit_user(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = UserEditForm(data={"name": user.name, "role": user.role,
-                              "team": user.team.code if user.team else NO_TEAM})
+                              "team": user.team.code if user.team else NO_TEAM,
+                              "email": user.email or "", "is_manager": user.is_manager})
     if form.validate_on_submit():
         try:
             accounts.update(user, name=form.name.data, role=form.role.data,
-                            team=form.team.data or None, actor=actor())
+                            team=form.team.data or None, actor=actor(),
+                            email=form.email.data, is_manager=bool(form.is_manager.data))
         except accounts.AccountError as refused:
             _place(form, refused)
         else:

@@ -1,0 +1,176 @@
+"""Background jobs with Huey: sending the outbox, the daily reminders, and a sweep.
+
+Each application gets its queue (``app.extensions["auditflow.huey"]``): ``SqliteHuey``
+in the instance folder by default, nothing to install, or ``RedisHuey`` when
+``AUDITFLOW_QUEUE_URL=redis://…`` is set, so several machines share one queue. The
+worker is ``flask --app auditflow worker``; every task runs in an application context
+and is one or more short transactions of its own.
+
+Tasks, each safe to run twice:
+
+- ``deliver_email(id)``: claim, send, record (``services.mail``); a failed send raises,
+  and Huey tries again after ``MAIL_RETRY_DELAY`` seconds, doubling each time;
+- ``daily_reminders``: at ``REMINDER_HOUR`` in the body's zone, the day's digests
+  (``services.reminders``);
+- ``sweep_outbox``: every minute, messages whose enqueueing was lost (queue down,
+  process killed) or whose sender died are queued again. Nothing in the outbox is
+  lost; the claim makes sure nothing is sent twice.
+
+New outbox rows are queued when the transaction that wrote them commits (never before:
+a worker must find the row).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from auditflow import dates
+from auditflow.extensions import db
+from auditflow.models import EmailMessage
+from auditflow.services import mail, reminders
+
+log = logging.getLogger("auditflow.jobs")
+
+_NEW_MESSAGES = "auditflow.new_email_messages"
+_INLINE = "auditflow.deliver_inline"
+
+
+class Jobs:
+    """The queue of one application and its tasks."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        config = app.config
+        name = config.get("QUEUE_NAME", "auditflow")
+        if config.get("QUEUE_URL"):
+            self.huey: Huey = RedisHuey(name, url=config["QUEUE_URL"], results=False)
+        else:
+            self.huey = SqliteHuey(name, filename=config["QUEUE_PATH"], results=False)
+        delay = max(int(config["MAIL_RETRY_DELAY"]), 1)
+        self.deliver_email = self.huey.task(
+            retries=int(config["MAIL_MAX_ATTEMPTS"]), retry_delay=delay, retry_backoff=2,
+            name="deliver_email")(self._in_context(deliver))
+        self.daily_reminders = self.huey.periodic_task(
+            crontab(minute="0", hour=str(_utc_hour(config["REMINDER_HOUR"], config["TIMEZONE"]))),
+            name="daily_reminders")(self._in_context(run_reminders))
+        self.sweep_outbox = self.huey.periodic_task(
+            crontab(minute="*"), name="sweep_outbox")(self._in_context(sweep))
+
+    def _in_context(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        app = self.app
+
+        def task(*args: Any) -> Any:
+            with app.app_context():
+                try:
+                    return function(*args)
+                finally:
+                    db.session.remove()
+
+        task.__name__ = function.__name__
+        return task
+
+    def enqueue(self, message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            try:
+                self.deliver_email(message_id)
+            except Exception:  # noqa: BLE001 — the sweep queues it again
+                log.exception("could not queue e-mail %s; the sweep will", message_id)
+
+
+def _utc_hour(local_hour: int, zone_name: str) -> int:
+    """The UTC hour of ``local_hour`` in the zone today (Asia/Seoul keeps no summer time)."""
+    moment = datetime.combine(date.today(), time(local_hour), tzinfo=dates.zone(zone_name))
+    return moment.astimezone(UTC).hour
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["auditflow.jobs"] = Jobs(app)
+
+
+def jobs() -> Jobs:
+    found: Jobs = current_app.extensions["auditflow.jobs"]
+    return found
+
+
+# ─── the tasks' bodies (each in its own application context) ─────────────────
+
+
+def deliver(message_id: int) -> str:
+    """Send one outbox message: "sent", "skipped" (not due or not pending) or raise to retry."""
+    outgoing = mail.claim(message_id)
+    db.session.commit()
+    if outgoing is None:
+        return "skipped"
+    try:
+        mail.send(outgoing)
+    except mail.SendFailed as failure:
+        retry_at = mail.record_failure(message_id, str(failure))
+        db.session.commit()
+        log.warning("e-mail %s not sent (%s); %s", message_id, failure,
+                    f"next try {retry_at.isoformat()}" if retry_at else "given up")
+        if retry_at is None:
+            return "failed"
+        raise
+    mail.record_sent(message_id)
+    db.session.commit()
+    log.info("e-mail %s sent to %s", message_id, outgoing.to)
+    return "sent"
+
+
+def run_reminders(day: date | None = None) -> list[int]:
+    """The daily run: write the day's digests and commit (their e-mails are then queued)."""
+    result = reminders.run(day)
+    db.session.commit()
+    log.info("reminders for %s: %d digests, %d already done", result.day, len(result.digests),
+             result.skipped)
+    return [n.id for n in result.digests]
+
+
+def sweep() -> int:
+    """Queue again what is due and was not (or whose sender died). Returns how many."""
+    mail.release_stale()
+    db.session.commit()
+    due = mail.due()
+    jobs().enqueue(due)
+    return len(due)
+
+
+def deliver_inline(session: Session) -> None:
+    """This session's new messages are sent by the caller itself (the reminders command)."""
+    session.info[_INLINE] = True
+
+
+# ─── new outbox rows are queued when their transaction commits ───────────────
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_messages(session: Session, _context: Any) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, EmailMessage)]
+    if ids:
+        session.info.setdefault(_NEW_MESSAGES, []).extend(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_new_messages(session: Session) -> None:
+    ids = session.info.pop(_NEW_MESSAGES, [])
+    if not ids or session.info.get(_INLINE):
+        return
+    try:
+        queue = jobs()
+    except (KeyError, RuntimeError):  # no application with a queue here
+        return
+    queue.enqueue(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_new_messages(session: Session, previous: Any) -> None:
+    if previous.parent is None:
+        session.info.pop(_NEW_MESSAGES, None)

@@ -1,0 +1,3 @@
+from auditflow.web.notifications.routes import bp
+
+__all__ = ["bp"]
