@@ -21,25 +21,28 @@ def _history(rec: Recommendation) -> list[History]:
 
 # ── home, per role ────────────────────────────────────────────────────────────
 
-def test_audit_home_lists_review_and_overdue_items_and_counts_by_state(app, make):
+def test_audit_home_lists_review_work_overdue_by_team_and_counts_by_state(app, make):
     team = make.team("민원팀")
+    auditor = make.user("audit")
     waiting = make.recommendation(lead=team, state="reviewing", text="검토 대기 항목")
     late = make.recommendation(lead=team, state="in_progress", text="기한 지난 항목")
-    ops.set_due_date(late, make.user("audit"), dates.today() - timedelta(days=5))
+    ops.set_due_date(late, auditor, dates.today() - timedelta(days=5))
     done = make.recommendation(lead=team, state="completed", text="끝난 항목")
-    ops.set_due_date(done, make.user("audit"), dates.today() - timedelta(days=9))
-    client = client_for(app, make.user("audit"))
+    ops.set_due_date(done, auditor, dates.today() - timedelta(days=9))
+    blank = make.recommendation(lead=team, state="received", text="작성 없는 항목")
+    ops.set_due_date(blank, auditor, dates.today() + timedelta(days=2))
+    client = client_for(app, auditor)
 
     page = text(client.get("/"))
 
-    review_part = page.split("검토를 기다리는 요구사항")[2].split("기한이 지난 요구사항")[0]
-    assert "검토 대기 항목" in review_part and "기한 지난 항목" not in review_part
-    overdue_part = page.split("기한이 지난 요구사항")[2]
-    assert "기한 지난 항목" in overdue_part
-    assert "끝난 항목" not in overdue_part  # closed items are never overdue
-    assert "D+5 (기한 경과)" in overdue_part
+    todo = page.split("내 할 일")[1].split("부서별 기한 경과")[0]
+    assert "검토 대기 항목" in todo and "검토 대기" in todo
+    assert "작성 없는 항목" in todo and "기한 임박·작성 없음" in todo
+    assert "기한 지난 항목" not in todo and "끝난 항목" not in todo
+    by_team = page.split("부서별 기한 경과")[1].split("상태별 현황")[0]
+    assert "민원팀 1건" in by_team  # the one open overdue item; the closed one is not overdue
     assert "검토 중 1 건" in page and "완료 1 건" in page and "추진 중 1 건" in page
-    assert waiting.id  # (made above; named for the story)
+    assert waiting.id
 
 
 def test_department_home_shows_only_its_items_by_due_date_with_d_day(app, make):

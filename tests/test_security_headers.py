@@ -118,7 +118,7 @@ def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):
 
     rec = make.recommendation()
     client = client_for(app, make.user("audit"))
-    monkeypatch.setattr(home_routes, "_items", boom)
+    monkeypatch.setattr(home_routes, "work_queue", boom)
     monkeypatch.setattr(api_routes, "serialize", boom)
 
     page = client.get("/")

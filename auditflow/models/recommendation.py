@@ -13,12 +13,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
     false,
     or_,
     select,
+    table,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from auditflow.extensions import Model, db
 from auditflow.models.audit import Audit
@@ -31,6 +33,13 @@ if TYPE_CHECKING:
     from auditflow.models.comment import Comment
     from auditflow.models.evidence import Evidence
     from auditflow.models.history import History
+
+
+# The history table as the item's own column_property reads it (the model lives in
+# models/history.py, which imports this module).
+_HISTORY = table("history", column("recommendation_id"), column("kind"), column("trigger"),
+                 column("at"), column("id"))
+RETURN_TRIGGER = "return_for_rework"
 
 
 recommendation_support_team = Table(
@@ -98,6 +107,18 @@ class Recommendation(Model):
         order_by="(History.at, History.id)", viewonly=True
     )
     comments: Mapped[list[Comment]] = relationship(order_by="Comment.id", viewonly=True)
+    # The trigger of the latest state change, from the history: "return_for_rework" while
+    # the item is back with its team (보완 요청). Deferred; lists undefer it, at the cost of
+    # one subquery per row on the (recommendation_id, at, id) index.
+    last_trigger: Mapped[str | None] = column_property(
+        select(_HISTORY.c.trigger)
+        .where(_HISTORY.c.recommendation_id == id, _HISTORY.c.kind == "transition")
+        .order_by(_HISTORY.c.at.desc(), _HISTORY.c.id.desc())
+        .limit(1)
+        .correlate_except(_HISTORY)
+        .scalar_subquery(),
+        deferred=True,
+    )
 
     @property
     def state_enum(self) -> State:
@@ -121,6 +142,11 @@ class Recommendation(Model):
     @property
     def has_action_details(self) -> bool:
         return bool((self.action_details or "").strip())
+
+    @property
+    def is_returned(self) -> bool:
+        """Sent back to its team for rework (보완 요청) and not handed in again yet."""
+        return self.state_enum == State.IN_PROGRESS and self.last_trigger == RETURN_TRIGGER
 
     # Who may do what to this item, outside the workflow's triggers (those are the
     # workflow's guards, which ask ``is_assigned`` too). Capabilities come from the

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -39,6 +39,7 @@ class OpenItem:
     age_days: int
     due_date: date | None
     overdue: bool
+    returned: bool = False  # back with its team for rework (보완 요청)
 
 
 @dataclass(kw_only=True)
@@ -88,6 +89,7 @@ def open_items(*, page: int = 1, per_page: int = PER_PAGE, team_id: int | None =
                        Recommendation.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
+        .options(undefer(Recommendation.last_trigger))
     ).all()
     items = [_item(recommendation, audit, lead_name, today, tz)
              for recommendation, audit, lead_name in rows]
@@ -110,6 +112,7 @@ def _item(recommendation: Recommendation, audit: Audit, lead_name: str | None, t
         council_text=recommendation.council_text,
         lead_team=lead_name,
         state=State(recommendation.state),
+        returned=recommendation.is_returned,
         registered_on=registered,
         age_days=(today - registered).days,
         due_date=due,

@@ -1,62 +1,33 @@
-"""Home: what each user needs first, by what they may do."""
+"""Home: 내 할 일, what each user needs first, by what they may do (``reports.work_queue``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, render_template
-from sqlalchemy import func, nulls_last, select
-from sqlalchemy.orm import selectinload
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 
-from auditflow import dates
 from auditflow.extensions import db
 from auditflow.http.access import require, viewer
 from auditflow.models import Recommendation
 from auditflow.permissions import Capability
-from auditflow.vocabulary import CLOSED, State
+from auditflow.reports import summary_formats
+from auditflow.reports.work_queue import work_queue
+from auditflow.vocabulary import State
 
 bp = Blueprint("home", __name__)
-
-LIMIT = 50  # a home page is a to-do list; the full list is one click away
-
-
-def _items(*conditions: Any, order: Any = None) -> list[Recommendation]:
-    stmt = (
-        select(Recommendation)
-        .where(Recommendation.visible_to(viewer()), *conditions)
-        .order_by(*(order or (nulls_last(Recommendation.due_date.asc()), Recommendation.id)))
-        .limit(LIMIT)
-        .options(
-            selectinload(Recommendation.audit),
-            selectinload(Recommendation.lead_team),
-            selectinload(Recommendation.supporting_teams),
-        )
-    )
-    return list(db.session.scalars(stmt))
-
-
-def _open() -> Any:
-    return Recommendation.state.not_in([state.value for state in CLOSED])
 
 
 @bp.get("/")
 @require()
-def index() -> Any:
+def index() -> ResponseReturnValue:
     user = viewer()
-    context: dict[str, Any] = {}
+    queue = work_queue(user)
+    context: dict[str, object] = {"queue": queue}
+    if queue.summary is not None:
+        context["summary_rows"] = summary_formats.table(queue.summary)
     if user.can(Capability.REVIEW_ITEMS):
-        context["reviewing"] = _items(Recommendation.state == State.REVIEWING.value)
-        context["overdue"] = _items(Recommendation.due_date < dates.today(), _open())
-        counts = dict(
-            db.session.execute(
-                select(Recommendation.state, func.count()).group_by(Recommendation.state)
-            ).all()
-        )
+        counts = dict(db.session.execute(
+            select(Recommendation.state, func.count()).group_by(Recommendation.state)).all())
         context["counts"] = [(state, counts.get(state.value, 0)) for state in State]
         context["total"] = sum(counts.values())
-    if user.can(Capability.WORK_ON_ASSIGNED_ITEMS):
-        context["items"] = _items()
-        context["open_count"] = db.session.scalar(
-            select(func.count(Recommendation.id)).where(Recommendation.visible_to(user), _open())
-        )
     return render_template("home/index.html", **context)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -75,6 +75,7 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
             selectinload(Recommendation.audit),
             selectinload(Recommendation.lead_team),
             selectinload(Recommendation.supporting_teams),
+            undefer(Recommendation.last_trigger),
         )
     )
     rows = list(db.session.scalars(stmt))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import workflow
 from auditflow.errors import DomainError
@@ -19,7 +19,9 @@ from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
 from auditflow.models import Audit, Comment, History, Recommendation
+from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
+from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import comments as comment_ops
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
@@ -175,6 +177,7 @@ def _item_options() -> list[Any]:
         selectinload(Recommendation.audit),
         selectinload(Recommendation.lead_team),
         selectinload(Recommendation.supporting_teams),
+        undefer(Recommendation.last_trigger),
     ]
 
 
@@ -215,6 +218,8 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         result_form=result_form if recommendation.can_edit_result(user) else None,
         comment_form=comment_form if recommendation.can_comment(user) else None,
         can_manage=recommendation.can_manage(user),
+        returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
+        if recommendation.is_returned else None,
     ), status
 
 
