@@ -58,7 +58,8 @@ def app_config(smtp: SmtpServer, queue: str) -> dict[str, object]:
         "MAIL_RETRY_DELAY": 1, "MAIL_MAX_ATTEMPTS": 4, "BASE_URL": "https://audit.example",
     }
     if queue == "redis-queue":
-        config |= {"QUEUE_URL": REDIS_URL, "QUEUE_NAME": f"auditflow-test-{os.getpid()}"}
+        config |= {"QUEUE_URL": REDIS_URL, "QUEUE_NAME": f"auditflow-test-{os.getpid()}",
+                   "QUEUE_READ_TIMEOUT": 0.1}
     return config
 
 

@@ -51,7 +51,9 @@ class Jobs:
         config = app.config
         name = config.get("QUEUE_NAME", "auditflow")
         if config.get("QUEUE_URL"):
-            self.huey: Huey = RedisHuey(name, url=config["QUEUE_URL"], results=False)
+            # A worker waits this long on Redis for the next task before it looks again.
+            self.huey: Huey = RedisHuey(name, url=config["QUEUE_URL"], results=False,
+                                        read_timeout=config.get("QUEUE_READ_TIMEOUT", 1))
         else:
             self.huey = SqliteHuey(name, filename=config["QUEUE_PATH"], results=False)
         delay = max(int(config["MAIL_RETRY_DELAY"]), 1)
