@@ -130,10 +130,12 @@ class HistoryKind(enum.StrEnum):
     RESULT = "result"
     TEXT = "text"
     EVIDENCE = "evidence"
+    EXTENSION = "extension"
 
     @property
     def label(self) -> str:
         return {
+            "extension": "기한 연장 요청",
             "created": "등록",
             "transition": "상태 변경",
             "assignment": "담당 부서 지정",
@@ -182,6 +184,7 @@ class NotificationKind(enum.StrEnum):
     DECLINED = "declined"
     REOPENED = "reopened"
     COMMENTED = "commented"
+    EXTENSION_DECIDED = "extension_decided"
     DIGEST = "digest"
 
     @property
@@ -196,6 +199,7 @@ _NOTIFICATION_LABELS = {
     NotificationKind.DECLINED: "미반영 처리",
     NotificationKind.REOPENED: "재추진",
     NotificationKind.COMMENTED: "새 의견",
+    NotificationKind.EXTENSION_DECIDED: "기한 연장 결정",
     NotificationKind.DIGEST: "처리 기한 알림(매일)",
 }
 
@@ -207,3 +211,17 @@ class Delivery(enum.StrEnum):
     SENDING = "sending"  # claimed by a worker
     SENT = "sent"
     FAILED = "failed"  # given up after the last retry
+
+
+class ExtensionState(enum.StrEnum):
+    """A request to move an item's due date (기한 연장 요청)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "결정 대기", "approved": "승인", "declined": "반려",
+                "withdrawn": "취소"}[self.value]

@@ -393,3 +393,40 @@ MATRIX.update({
         url=lambda w: "/account/notifications", data=lambda w: {"email_kinds": ["digest"]},
         expect=everyone(CHANGED)),
 })
+
+
+# ── due-date extensions ───────────────────────────────────────────────────────
+def _extension_requested(w: World) -> None:
+    """The item's team has asked for a later due date; the request waits for the audit team."""
+    from datetime import timedelta
+
+    from auditflow import dates
+    from auditflow.services import extensions
+
+    request = extensions.request(w.rec, w.users["own_team"], dates.today() + timedelta(days=60),
+                                 "예산 집행 일정 때문")
+    w.extra["extension_id"] = request.id
+
+
+MATRIX.update({
+    ("recommendations.request_extension", "POST"): Case(
+        url=_rec("/extensions"), state="in_progress",
+        data=lambda w: _version(w, requested_due=_later(60), reason="예산 집행 일정 때문"),
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN)),
+    ("recommendations.decide_extension", "POST"): Case(
+        url=lambda w: f"/recommendations/{w.rec.id}/extensions/{w.extra['extension_id']}"
+                      "/approve_extension",
+        state="in_progress", setup=_extension_requested,
+        data=lambda w: _version(w, reason="타당함"),
+        expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN)),
+})
+
+
+def _later(days: int) -> str:
+    from datetime import timedelta
+
+    from auditflow import dates
+
+    return (dates.today() + timedelta(days=days)).isoformat()

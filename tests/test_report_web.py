@@ -80,7 +80,7 @@ def test_summary_offers_a_download_per_available_format(app, audit):
     from auditflow.reports import available_formats
 
     text = page(client_for(app, "liaison"), audit).get_data(as_text=True)
-    links = re.findall(rf'href="(/summary/{audit.id}/report\.(\w+)\?as_of=2026-01-31)"', text)
+    links = re.findall(rf'href="(/summary/{audit.id}/report\.(\w+)\?as_of=2026-01-31&amp;due_changes=1)"', text)
     assert [fmt for _, fmt in links] == available_formats()
     assert set(available_formats()) >= {"html", "pdf", "csv"}
 

@@ -18,6 +18,7 @@ from auditflow.reports.content import build_report
 from auditflow.reports.teams import COUNTING_NOTE, team_status
 from auditflow.reports.xlsx import (
     CHECK_HEADER,
+    DUE_SHEET,
     ITEM_COLUMNS,
     ITEMS_SHEET,
     SUMMARY_SHEET,
@@ -72,7 +73,7 @@ def summary_grid(sheet):
 
 
 def test_sheets_and_heading(workbook, seed_report):
-    assert workbook.sheetnames == [SUMMARY_SHEET, ITEMS_SHEET, TEAMS_SHEET]
+    assert workbook.sheetnames == [SUMMARY_SHEET, ITEMS_SHEET, TEAMS_SHEET, DUE_SHEET]
     sheet = workbook[SUMMARY_SHEET]
     assert sheet["A1"].value == "2025 행정사무감사 처리결과"
     assert sheet["A2"].value == "서울AI재단"

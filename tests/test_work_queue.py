@@ -99,3 +99,29 @@ def test_a_returned_item_is_marked_in_every_list_and_its_reason_heads_its_page(a
     page = text(client.get(f"/recommendations/{item.id}"))
     assert "증빙 원본을 올려 주세요" not in page.split("의회 요구사항")[0]
     assert "보완 요청" not in text(client.get("/recommendations?audit="))
+
+
+def test_extension_requests_head_the_audit_teams_list_and_decisions_reach_the_team(make):
+    from auditflow.services import extensions
+
+    team = make.team()
+    auditor = make.user("audit")
+    with notifications.quiet():
+        item = make.recommendation(lead=team, state="in_progress")
+        ops.set_due_date(item, auditor, dates.today() + timedelta(days=20))
+        waiting = make.recommendation(lead=team, state="reviewing")
+    worker = make.user("department", team=team)
+    request = extensions.request(item, worker, dates.today() + timedelta(days=90), "예산 일정")
+    db.session.commit()
+
+    rows = work_queue(auditor).rows
+    assert (rows[0].item.id, rows[0].reason.code) == (item.id, "extension_requested")
+    assert "예산 일정" in rows[0].detail
+    assert waiting.id in [row.item.id for row in rows[1:]]
+
+    extensions.decide(request, "approve_extension", auditor, reason="타당")
+    db.session.commit()
+    assert "extension_requested" not in [row.reason.code for row in work_queue(auditor).rows]
+    team_rows = work_queue(worker).rows
+    decided = [row for row in team_rows if row.reason.code == "extension_decided"]
+    assert len(decided) == 1 and decided[0].detail.startswith("승인: ")

@@ -4,6 +4,7 @@ from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
 from auditflow.models.comment import Comment
 from auditflow.models.evidence import Evidence
+from auditflow.models.extension import DueDateExtension
 from auditflow.models.history import History
 from auditflow.models.issued import IssuedReport, IssuedReportFile
 from auditflow.models.login_attempt import LoginAttempt
@@ -20,6 +21,7 @@ from auditflow.models.user import User
 __all__ = [
     "Audit",
     "Comment",
+    "DueDateExtension",
     "EmailAttempt",
     "EmailMessage",
     "Evidence",

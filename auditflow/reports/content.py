@@ -28,6 +28,7 @@ from auditflow.outline import OutlineLine, parse, to_plain
 from auditflow.reports import as_of as as_of_rule
 from auditflow.reports import summary_formats
 from auditflow.reports.as_of import reference_day
+from auditflow.reports.due_dates import DueHistory, due_histories
 from auditflow.reports.summary import Summary, summarize
 from auditflow.reports.teams import TeamStatus, team_status
 from auditflow.vocabulary import Category, State
@@ -142,6 +143,9 @@ class Report:
     sections: tuple[ReportSection, ...]  # only categories with items, in report order
     teams: TeamStatus  # 부서별 현황 of this audit
     carried_over: TeamStatus  # the open items of every audit, by team
+    # 기한 변경 내역: the items whose due date moved, with every change (by the day).
+    due_changes: tuple[DueChangeItem, ...] = ()
+    include_due_changes: bool = True  # the printable report and the PDF show them
 
     @property
     def items(self) -> tuple[ReportItem, ...]:
@@ -174,10 +178,28 @@ def report_title(audit: Audit) -> str:
     return f"{audit.year} 행정사무감사 처리결과"
 
 
-def build_report(audit: Audit, as_of: date | None = None) -> Report:
+@dataclass(frozen=True)
+class DueChangeItem:
+    """One item of the 기한 변경 내역: which item, and its due-date story."""
+
+    number: int
+    category: Category
+    council_text: str
+    story: DueHistory
+
+
+def build_report(audit: Audit, as_of: date | None = None, *,
+                 include_due_changes: bool = True) -> Report:
     """Everything every writer shows, loaded in a fixed number of queries; writers only render."""
     day, current = reference_day(as_of)
     items = _items_now(audit) if current else _items_as_of(audit, day)
+    stories = due_histories([item.id for item in items],
+                            until=None if current else dates.end_of_day(day))
+    due_changes = tuple(
+        DueChangeItem(item.number, item.category, item.council_text, stories[item.id])
+        for item in sorted(items, key=lambda i: (CATEGORY_ORDER.index(i.category), i.number))
+        if item.id in stories and stories[item.id].count
+    )
     by_category: dict[Category, list[ReportItem]] = defaultdict(list)
     for item in items:
         by_category[item.category].append(item)
@@ -199,6 +221,8 @@ def build_report(audit: Audit, as_of: date | None = None) -> Report:
         sections=sections,
         teams=team_status(audit, as_of),
         carried_over=team_status(None, as_of),
+        due_changes=due_changes,
+        include_due_changes=include_due_changes,
     )
 
 

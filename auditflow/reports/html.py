@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from auditflow import dates
 from auditflow.reports.content import LEADER_DOTS, Report
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -31,6 +32,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(short=dates.short, local_day=lambda moment: dates.local(moment).date())
     return env
 
 

@@ -22,12 +22,12 @@ from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, History, Recommendation
+from auditflow.models import Audit, DueDateExtension, History, Recommendation
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Actor, Capability
 from auditflow.reports.summary import Summary, latest_audit, summarize
 from auditflow.reports.teams import TeamRow, team_status
-from auditflow.vocabulary import CLOSED, HistoryKind, State
+from auditflow.vocabulary import CLOSED, ExtensionState, HistoryKind, State
 
 SOON = 7  # days: "due soon"
 LIMIT = 100
@@ -47,8 +47,11 @@ NOT_STARTED = Reason("not_started", "추진 시작 전", "bg-light-secondary")
 WRITING = Reason("writing", "작성 중", "bg-light-information")
 WAITING = Reason("waiting", "검토 대기", "bg-light-warning")
 NOTHING_WRITTEN = Reason("nothing_written", "기한 임박·작성 없음", "bg-warning")
+EXTENSION_ASKED = Reason("extension_requested", "기한 연장 요청", "bg-warning")
+EXTENSION_DECIDED = Reason("extension_decided", "기한 연장 결정", "bg-light-information")
+DECISIONS_SHOWN = 7  # days a team sees the decision on its extension request
 
-_ORDER = [RETURNED, OVERDUE, DUE_SOON, NOT_STARTED, WRITING, WAITING]
+_ORDER = [RETURNED, EXTENSION_DECIDED, OVERDUE, DUE_SOON, NOT_STARTED, WRITING, WAITING]
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,17 @@ def _team_queue(user: Actor, today: date) -> WorkQueue:
         else:
             row = Row(item, WAITING, _d(item, today))
         rows.append(row)
+    since = dates.end_of_day(today - timedelta(days=DECISIONS_SHOWN + 1))
+    decided = db.session.scalars(
+        select(DueDateExtension).join(Recommendation)
+        .where(visible, DueDateExtension.decided_at >= since,
+               DueDateExtension.state.in_([ExtensionState.APPROVED.value,
+                                           ExtensionState.DECLINED.value]))
+        .options(selectinload(DueDateExtension.recommendation)
+                 .selectinload(Recommendation.audit))).all()
+    for extension in decided:
+        rows.append(Row(extension.recommendation, EXTENSION_DECIDED,
+                        f"{extension.state_enum.label}: {dates.short(extension.requested_due)}"))
     queue.rows = sorted(rows, key=lambda r: (_ORDER.index(r.reason), r.item.due_date or date.max,
                                              r.item.id))
     queue.done = _items(visible, Recommendation.state.in_([s.value for s in CLOSED]),
@@ -138,7 +152,17 @@ def _review_queue(today: date) -> WorkQueue:
     since = {item.id: submitted[item.id].at if item.id in submitted else item.updated_at
              for item in waiting}
     waiting.sort(key=lambda item: (since[item.id], item.id))
-    rows = [Row(item, WAITING, f"{_days_since(since[item.id], today)}일째 대기") for item in waiting]
+    asked = db.session.scalars(
+        select(DueDateExtension).where(DueDateExtension.state == ExtensionState.PENDING.value)
+        .order_by(DueDateExtension.requested_at)
+        .options(selectinload(DueDateExtension.recommendation)
+                 .selectinload(Recommendation.audit))).all()
+    rows = [Row(extension.recommendation, EXTENSION_ASKED,
+                f"{dates.short(extension.previous_due) or '미지정'} → "
+                f"{dates.short(extension.requested_due)}: {extension.reason}")
+            for extension in asked]
+    rows += [Row(item, WAITING, f"{_days_since(since[item.id], today)}일째 대기")
+             for item in waiting]
     soon = _items(_open(), Recommendation.due_date.is_not(None),
                   Recommendation.due_date >= today,
                   Recommendation.due_date <= today + timedelta(days=SOON),

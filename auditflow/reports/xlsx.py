@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from auditflow import dates
 from auditflow.outline import to_plain
 from auditflow.reports.content import Report
 from auditflow.reports.summary_formats import HEAD, TOTAL
@@ -35,6 +36,10 @@ from auditflow.reports.teams import COUNTING_NOTE
 SUMMARY_SHEET = "총괄"
 ITEMS_SHEET = "요구사항"
 TEAMS_SHEET = "부서별 현황"
+DUE_SHEET = "기한 변경"
+DUE_COLUMNS = (("번호", 7), ("구분", 16), ("요구사항", 40), ("처음 기한", 12), ("현재 기한", 12),
+               ("변경 횟수", 9), ("변경일", 12), ("이전 기한", 12), ("바뀐 기한", 12),
+               ("방식", 12), ("처리자", 18), ("사유", 40))
 CHECK_HEADER = "검산"
 
 FONT_NAME = "맑은 고딕"
@@ -86,6 +91,7 @@ def build(report: Report) -> Workbook:
     _summary_sheet(first, report)
     _items_sheet(workbook.create_sheet(ITEMS_SHEET), report)
     _teams_sheet(workbook.create_sheet(TEAMS_SHEET), report)
+    _due_sheet(workbook.create_sheet(DUE_SHEET), report)
     return workbook
 
 
@@ -192,6 +198,44 @@ def _items_sheet(sheet: Worksheet, report: Report) -> None:
     last = get_column_letter(len(ITEM_COLUMNS))
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{last}{max(1 + len(report.items), 1)}"
+    _print_setup(sheet, landscape=True, title_rows="1:1")
+
+
+# ─── 기한 변경 ─────────────────────────────────────────────────────────────────
+
+
+def due_rows(report: Report) -> list[list[Any]]:
+    """One row per change of a due date (the item's columns repeated, for filtering)."""
+    rows = []
+    for entry in report.due_changes:
+        story = entry.story
+        for change in story.changes:
+            rows.append([
+                entry.number, entry.category.label, entry.council_text, story.original,
+                story.current, story.count, dates.local(change.at).date(), change.old,
+                change.new, "요청 승인" if change.requested else "감사팀 직접 변경", change.by,
+                change.reason,
+            ])
+    return rows
+
+
+def _due_sheet(sheet: Worksheet, report: Report) -> None:
+    for col, (title, width) in enumerate(DUE_COLUMNS, start=1):
+        _header_cell(sheet.cell(row=1, column=col, value=title))
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    date_columns = {4, 5, 7, 8, 9}
+    rows = due_rows(report)
+    for r, values in enumerate(rows, start=2):
+        for col, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=col, value=value)
+            cell.font, cell.border = _BODY, _BOX
+            cell.alignment = _TOP_CENTER if col in date_columns | {1, 6, 10} else _TOP
+            if col in date_columns:
+                cell.number_format = DATE_FORMAT
+    if not rows:
+        sheet.cell(row=2, column=1, value="기한이 바뀐 요구사항이 없습니다.").font = _BODY
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DUE_COLUMNS))}{max(1 + len(rows), 1)}"
     _print_setup(sheet, landscape=True, title_rows="1:1")
 
 

@@ -54,7 +54,8 @@ def issued_file_name(report: Report, number: int, fmt: str) -> str:
     return f"{report.title}({report.reference_label})_제{number}판.{fmt}"
 
 
-def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
+def issue(audit: Audit, as_of: date | None, user: User, *,
+          include_due_changes: bool = True) -> Issued:
     """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
     if not user.can(Capability.ISSUE_REPORTS):
         raise Forbidden(f"보고서 발행은 {role_names(Capability.ISSUE_REPORTS)}만 할 수 있습니다.")
@@ -63,7 +64,7 @@ def issue(audit: Audit, as_of: date | None, user: User) -> Issued:
     if as_of > dates.today():
         raise DomainError("기준일이 오늘보다 늦을 수 없습니다. 오늘 또는 지난 날짜로 발행하세요.",
                           code="as_of_in_future")
-    report = build_report(audit, as_of)
+    report = build_report(audit, as_of, include_due_changes=include_due_changes)
     store = file_store()
     staged: list[tuple[str, Any, Path]] = []
     missing = []

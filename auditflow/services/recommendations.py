@@ -162,6 +162,12 @@ def set_due_date(recommendation: Recommendation, actor: User, due_date: date | N
         return
     if recommendation.due_date is not None and not (reason or "").strip():
         raise DomainError("기한을 바꾸는 사유를 입력하세요.", code="reason_required")
+    change_due_date(recommendation, actor, due_date, reason=reason, at=at)
+
+
+def change_due_date(recommendation: Recommendation, actor: User, due_date: date | None, *,
+                    reason: str | None, at: datetime | None = None) -> None:
+    """The item's due date and its history row; the callers decide who may. Flushes."""
     old = recommendation.due_date.isoformat() if recommendation.due_date else None
     recommendation.due_date = due_date
     _record(recommendation, HistoryKind.DUE_DATE, actor, field=Field.DUE_DATE, old=old,

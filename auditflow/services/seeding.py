@@ -233,7 +233,7 @@ def _validate_timeline(file: str, where: str, item: dict[str, Any], received: An
             if isinstance(reference, date) and on > reference:
                 problems.append(Problem(file, where, f"'{trigger}'의 날짜 {on}가 기준일 {reference} 이후입니다"))
             previous = on
-        state = spec.dest
+        state = State(spec.dest)
     if item.get("state") in {s.value for s in State} and state != State(item["state"]):
         problems.append(
             Problem(file, where, f"timeline이 '{State(item['state']).label}' 상태에 이르지 않습니다 (끝: {state.label})")

@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from auditflow.workflow.definition import (
     BY_TRIGGER,
+    EXTENSION_TRANSITIONS,
+    EXTENSIONS_CAPABILITIES,
     TRANSITIONS,
     TRIGGER_CAPABILITIES,
     TransitionSpec,
 )
 from auditflow.workflow.errors import ConflictError, WorkflowError
-from auditflow.workflow.machine import Action, available_actions, fire, refusal, spec
+from auditflow.workflow.machine import (
+    EXTENSIONS,
+    ITEMS,
+    Action,
+    Workflow,
+    available_actions,
+    fire,
+    refusal,
+    spec,
+)
 
 __all__ = [
     "BY_TRIGGER",
+    "EXTENSIONS",
+    "EXTENSIONS_CAPABILITIES",
+    "EXTENSION_TRANSITIONS",
+    "ITEMS",
+    "Workflow",
     "TRANSITIONS",
     "TRIGGER_CAPABILITIES",
     "Action",

@@ -9,10 +9,11 @@ this table.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from auditflow.permissions import Capability
-from auditflow.vocabulary import State
+from auditflow.vocabulary import ExtensionState, State
 from auditflow.workflow import guards as g
 from auditflow.workflow.guards import Guard
 
@@ -20,8 +21,8 @@ from auditflow.workflow.guards import Guard
 @dataclass(frozen=True)
 class TransitionSpec:
     trigger: str
-    sources: tuple[State, ...]
-    dest: State
+    sources: tuple[enum.StrEnum, ...]
+    dest: enum.StrEnum
     label: str  # the button
     guards: tuple[Guard, ...]
     reason_label: str | None = None  # the reason box, where a guard can ask for one
@@ -101,7 +102,41 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
 
 BY_TRIGGER: dict[str, TransitionSpec] = {spec.trigger: spec for spec in TRANSITIONS}
 
-# Whoever may fire any trigger at all: the routes that fire triggers admit these.
-TRIGGER_CAPABILITIES: tuple[Capability, ...] = tuple(
-    dict.fromkeys(spec.capability for spec in TRANSITIONS)
+# A team's request to move the due date (기한 연장): the audit team decides, the team may
+# withdraw it while it waits. Asking is not a transition: the request starts pending
+# (``services.extensions.request``).
+EXTENSION_TRANSITIONS: tuple[TransitionSpec, ...] = (
+    TransitionSpec(
+        trigger="approve_extension",
+        sources=(ExtensionState.PENDING,),
+        dest=ExtensionState.APPROVED,
+        label="연장 승인",
+        guards=(REVIEW, g.item_open),
+        reason_label="승인 의견(선택)",
+    ),
+    TransitionSpec(
+        trigger="decline_extension",
+        sources=(ExtensionState.PENDING,),
+        dest=ExtensionState.DECLINED,
+        label="연장 반려",
+        guards=(REVIEW, g.reason_given),
+        reason_label="반려 사유",
+        style="secondary",
+    ),
+    TransitionSpec(
+        trigger="withdraw_extension",
+        sources=(ExtensionState.PENDING,),
+        dest=ExtensionState.WITHDRAWN,
+        label="요청 취소",
+        guards=(TEAM_WORK, g.assigned_team),
+        style="tertiary",
+    ),
 )
+
+def _capabilities(transitions: tuple[TransitionSpec, ...]) -> tuple[Capability, ...]:
+    return tuple(dict.fromkeys(spec.capability for spec in transitions))
+
+
+# Whoever may fire any trigger at all: the routes that fire triggers admit these.
+TRIGGER_CAPABILITIES: tuple[Capability, ...] = _capabilities(TRANSITIONS)
+EXTENSIONS_CAPABILITIES: tuple[Capability, ...] = _capabilities(EXTENSION_TRANSITIONS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditflow.korean import particle
 from auditflow.permissions import Actor, Capability, role_names
@@ -21,13 +21,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One question to the workflow: may ``actor`` fire a trigger on ``recommendation`` now?"""
+    """One question to a workflow: may ``actor`` fire a trigger on ``subject`` now?
+
+    ``recommendation`` is the item concerned: the subject itself for the item workflow,
+    the item of the request for the extension workflow (whose team guards ask it).
+    """
 
     recommendation: Recommendation
     actor: Actor | None
     reason: str = ""  # stripped
     confirmed: bool = False
     probe: bool = False  # asking which actions to offer, before the user typed anything
+    subject: Any = None
 
 
 @dataclass(frozen=True)
@@ -96,3 +101,10 @@ def confirmed(label: str) -> Guard:
         status=400,
         input="confirm",
     )
+
+
+item_open = Guard(
+    code="item_closed",
+    message="완료되거나 미반영 처리된 요구사항의 기한은 바꿀 수 없습니다.",
+    test=lambda attempt: not attempt.recommendation.state_enum.is_closed,
+)

@@ -49,7 +49,7 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', auditflow.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('read_at', auditflow.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("kind IN ('assigned', 'returned', 'approved', 'declined', 'reopened', 'commented', 'digest')", name='ck_notification_kind'),
+    sa.CheckConstraint("kind IN ('assigned', 'returned', 'approved', 'declined', 'reopened', 'commented', 'extension_decided', 'digest')", name='ck_notification_kind'),
     sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -62,7 +62,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('email', sa.Boolean(), nullable=False),
-    sa.CheckConstraint("kind IN ('assigned', 'returned', 'approved', 'declined', 'reopened', 'commented', 'digest')", name='ck_notification_preference_kind'),
+    sa.CheckConstraint("kind IN ('assigned', 'returned', 'approved', 'declined', 'reopened', 'commented', 'extension_decided', 'digest')", name='ck_notification_preference_kind'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('user_id', 'kind')
     )

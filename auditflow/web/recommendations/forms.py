@@ -82,6 +82,12 @@ class ActionForm(VersionedForm):
     confirm = BooleanField("확인했습니다")
 
 
+class ExtensionRequestForm(VersionedForm):
+    requested_due = DateField("새 처리 기한", validators=[DataRequired("새 처리 기한을 입력하세요.")])
+    reason = TextAreaField("연장이 필요한 사유", validators=[
+        DataRequired("연장이 필요한 사유를 입력하세요."), Length(max=2000)])
+
+
 class CommentForm(KoreanForm):
     body = TextAreaField("의견", validators=[DataRequired(message="의견을 입력하세요."), Length(max=5000)])
 

@@ -18,13 +18,15 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
-from auditflow.models import Audit, Comment, History, Recommendation
+from auditflow.models import Audit, Comment, DueDateExtension, History, Recommendation
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
+from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import comments as comment_ops
+from auditflow.services import extensions
 from auditflow.services import recommendations as ops
-from auditflow.vocabulary import Category, State
+from auditflow.vocabulary import Category, ExtensionState, State
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import queries, timeline
 from auditflow.web.recommendations.forms import (
@@ -35,11 +37,14 @@ from auditflow.web.recommendations.forms import (
     CommentForm,
     DueDateForm,
     EditTextForm,
+    ExtensionRequestForm,
     FilterForm,
     RegisterForm,
     ResultForm,
     team_choices,
 )
+from auditflow.web.templating import short_date
+from auditflow.workflow import ConflictError
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 
@@ -220,7 +225,24 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         can_manage=recommendation.can_manage(user),
         returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
         if recommendation.is_returned else None,
+        extension=_extension_panel(recommendation, user),
     ), status
+
+
+def _extension_panel(recommendation: Recommendation, user: Any) -> dict[str, Any]:
+    """What the item page shows of its due-date story and requests, for this user."""
+    requests = extensions.requests_of(recommendation)
+    waiting = next((r for r in requests if r.state_enum is ExtensionState.PENDING), None)
+    may_ask = (waiting is None and recommendation.works_on(user)
+               and not recommendation.state_enum.is_closed)
+    return {
+        "history": due_histories([recommendation.id]).get(recommendation.id),
+        "requests": requests,
+        "pending": waiting,
+        "actions": workflow.EXTENSIONS.available_actions(waiting, user) if waiting else [],
+        "form": ExtensionRequestForm(formdata=None, version=recommendation.version)
+        if may_ask else None,
+    }
 
 
 def _load_for_change(recommendation_id: int) -> Recommendation:
@@ -348,3 +370,45 @@ def comment(recommendation_id: int) -> Any:
     comment_ops.add(recommendation, actor(), form.body.data)
     flash("의견을 남겼습니다.", "success")
     return redirect(_detail_url(recommendation) + "#comments", code=303)
+
+
+# ─── 기한 연장 ──────────────────────────────────────────────────────────────────
+
+
+@bp.post("/<int:recommendation_id>/extensions")
+@require(Capability.WORK_ON_ASSIGNED_ITEMS, Capability.MANAGE_ITEMS)
+def request_extension(recommendation_id: int) -> Any:
+    recommendation = _load_for_change(recommendation_id)
+    if not recommendation.works_on(actor()):
+        abort(403)
+    form = ExtensionRequestForm()
+    if not form.validate_on_submit():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        raise DomainError(message or "요청이 올바르지 않습니다.", code="invalid_form")
+    if recommendation.version != form.expected_version():
+        raise ConflictError()
+    extensions.request(recommendation, actor(), form.requested_due.data, form.reason.data)
+    flash(f"기한 연장({short_date(form.requested_due.data)})을 요청했습니다. 감사팀이 결정하면 알려 드립니다.",
+          "success")
+    return redirect(_detail_url(recommendation) + "#extension", code=303)
+
+
+@bp.post("/<int:recommendation_id>/extensions/<int:extension_id>/<trigger>")
+@require(*workflow.EXTENSIONS_CAPABILITIES)
+def decide_extension(recommendation_id: int, extension_id: int, trigger: str) -> Any:
+    recommendation = _load_for_change(recommendation_id)
+    extension = db.session.get(DueDateExtension, extension_id)
+    if extension is None or extension.recommendation_id != recommendation.id:
+        abort(404)
+    spec = workflow.EXTENSIONS.by_trigger.get(trigger)
+    if spec is None:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        raise DomainError("요청이 올바르지 않습니다. 화면을 새로 고친 뒤 다시 시도하세요.",
+                          code="invalid_form")
+    if recommendation.version != form.expected_version():
+        raise ConflictError()
+    extensions.decide(extension, trigger, actor(), reason=form.reason.data)
+    flash(f"기한 연장 요청을 '{spec.label}' 처리했습니다.", "success")
+    return redirect(_detail_url(recommendation) + "#extension", code=303)

@@ -11,7 +11,9 @@ from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import History, OrgUnit
 from auditflow.vocabulary import INITIAL, Category, HistoryKind, State
-from auditflow.workflow import BY_TRIGGER
+from auditflow.workflow import BY_TRIGGER, EXTENSIONS
+
+EXTENSION_BY_TRIGGER = EXTENSIONS.by_trigger
 
 FIELD_LABELS = {
     "action_details": "추진내용",
@@ -92,6 +94,10 @@ def describe(rows: list[History]) -> list[Entry]:
                 detail = row.new_value
         elif kind == HistoryKind.EVIDENCE:
             summary = row.new_value or row.old_value or ""
+        elif kind == HistoryKind.EXTENSION:
+            spec = EXTENSION_BY_TRIGGER.get(row.trigger or "")
+            action = spec.label if spec else "연장 요청"
+            summary = f"{action}: {_date(row.old_value)} → {_date(row.new_value)}"
         entries.append(
             Entry(at=row.at, actor=row.actor, kind=kind.value, kind_label=kind.label,
                   summary=summary, reason=row.comment, from_state=row.from_state,

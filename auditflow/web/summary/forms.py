@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
@@ -15,6 +15,9 @@ class SummaryFilterForm(KoreanForm):
 
     audit = SelectField("감사", validators=[Optional()])
     as_of = DateField("기준일", validators=[Optional()], render_kw={"type": "date"})
+    due_changes = BooleanField("인쇄용 보고서·PDF에 기한 변경 내역 포함")
+    # Sent with the form only: a link without it keeps the section on (the default).
+    chosen = HiddenField(default="1")
 
     def fill_choices(self) -> None:
         self.audit.choices = [(str(audit_id), title) for audit_id, title in audit_choices()]
@@ -23,6 +26,7 @@ class SummaryFilterForm(KoreanForm):
 class IssueForm(KoreanForm):
     as_of = DateField("기준일", widget=HiddenInput(),
                       validators=[InputRequired(message="발행할 기준일이 없습니다.")])
+    due_changes = HiddenField(default="1")  # the page's choice: "0" leaves the section out
     confirm = BooleanField(
         "발행한 보고서는 고치거나 지울 수 없음을 확인했습니다.",
         validators=[DataRequired(message="발행하려면 확인란에 표시하세요.")],

@@ -58,11 +58,15 @@ def index() -> Any:
         form.as_of.errors = ["기준일은 오늘 이후일 수 없습니다."]
         return render_template("summary/index.html", form=form, report=None), 400
     form.as_of.data = as_of
-    issue_form = IssueForm(data={"as_of": as_of})
+    # On unless the page's own form was sent with the box cleared.
+    include = bool(form.due_changes.data) if request.args.get("chosen") else True
+    form.due_changes.data = include
+    issue_form = IssueForm(data={"as_of": as_of, "due_changes": "1" if include else "0"})
     return render_template(
         "summary/index.html",
         form=form,
-        report=build_report(audit, as_of),
+        due_changes="1" if include else "0",
+        report=build_report(audit, as_of, include_due_changes=include),
         formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in available_formats()],
         missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in available_formats()],
         issued=issued_versions(audit),
@@ -79,7 +83,7 @@ def download(audit_id: int, fmt: str) -> Response:
     if as_of > dates.today():
         raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
     write = writer(fmt)  # FormatUnavailable: 404 with its Korean message
-    report = build_report(audit, as_of)
+    report = build_report(audit, as_of, include_due_changes=request.args.get("due_changes") != "0")
     with tempfile.TemporaryDirectory(prefix="auditflow-report-") as folder:
         path = Path(folder) / f"report.{fmt}"
         write(report, path)
@@ -102,7 +106,8 @@ def issue_report(audit_id: int) -> Any:
     if not form.validate_on_submit():
         message = " ".join(error for errors in form.errors.values() for error in errors)
         raise DomainError(message or "발행할 수 없습니다.", code="issue_invalid")
-    result = issue(audit, form.as_of.data, actor())
+    result = issue(audit, form.as_of.data, actor(),
+                   include_due_changes=form.due_changes.data != "0")
     issued = result.issued
     flash(f"{edition_label(issued)}을 발행했습니다 ({dates.short(issued.as_of)} 기준, "
           f"파일 {len(issued.files)}개).", "success")
