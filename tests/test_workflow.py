@@ -95,7 +95,7 @@ def test_trigger_by_state(make, spec, state):
 ACTORS = ["audit", "lead_team", "supporting_team", "other_team", "liaison", "admin", "inactive_lead", "nobody"]
 ALLOWED = {
     "start": {"lead_team", "supporting_team"},
-    "submit": {"lead_team", "supporting_team"},
+    "submit": {"lead_team"},  # supporting teams add evidence and comments; the lead submits
     "approve": {"audit"},
     "return_for_rework": {"audit"},
     "decline": {"audit"},
@@ -133,7 +133,7 @@ def test_trigger_by_role_and_team(make, spec, who):
     else:
         with pytest.raises(WorkflowError) as refused:
             ops.fire(recommendation, spec.trigger, actor, reason=REASON, confirmed=True)
-        assert refused.value.code in {"role_not_allowed", "team_not_assigned"}
+        assert refused.value.code in {"role_not_allowed", "team_not_assigned", "lead_team_only"}
         assert refused.value.status == 403
         assert refused.value.message  # a Korean sentence for the user
         assert snapshot(recommendation) == before
@@ -329,3 +329,25 @@ def test_history_is_append_only_in_the_database(make, statement):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(History)) > 0
 
+
+
+def test_a_supporting_team_adds_evidence_and_comments_but_only_the_lead_submits(make):
+    import io
+
+    from auditflow.services import comments
+    from auditflow.services import evidence as evidence_ops
+    from tests.test_storage import make_pdf
+
+    helper = make.team("협조팀")
+    recommendation = make.recommendation(supporting=[helper], state="in_progress")
+    supporter = make.user("department", team=helper)
+    stored = evidence_ops.upload(recommendation, supporter, io.BytesIO(make_pdf()), "협조 자료.pdf")
+    assert stored.uploaded_by_id == supporter.id
+    assert comments.add(recommendation, supporter, "자료를 올렸습니다.").author_id == supporter.id
+    with pytest.raises(WorkflowError) as refused:
+        ops.fire(recommendation, "submit", supporter)
+    assert (refused.value.code, refused.value.status) == ("lead_team_only", 403)
+    assert "submit" not in [a.trigger for a in workflow.available_actions(recommendation, supporter)]
+    lead = make.user("department", team=recommendation.lead_team)
+    ops.fire(recommendation, "submit", lead)
+    assert recommendation.state == State.REVIEWING

@@ -156,6 +156,10 @@ class Recommendation(Model):
         """The user belongs to the item's lead team or one of its supporting teams."""
         return user.team_id is not None and user.team_id in self.team_ids
 
+    def is_lead(self, user: Actor) -> bool:
+        """The user belongs to the item's lead team (주관 부서)."""
+        return user.team_id is not None and user.team_id == self.lead_team_id
+
     def works_on(self, user: Actor) -> bool:
         """The user works on this item: a team user of one of its teams."""
         return user.can(Capability.WORK_ON_ASSIGNED_ITEMS) and self.is_assigned(user)

@@ -60,7 +60,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         sources=(State.IN_PROGRESS,),
         dest=State.REVIEWING,
         label="검토 요청(제출)",
-        guards=(TEAM_WORK, g.assigned_team, g.has_action_details),
+        guards=(TEAM_WORK, g.assigned_team, g.lead_team, g.has_action_details),
     ),
     TransitionSpec(
         trigger="approve",

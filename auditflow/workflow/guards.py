@@ -69,6 +69,14 @@ assigned_team = Guard(
     status=403,
 )
 
+lead_team = Guard(
+    code="lead_team_only",
+    message="검토 요청(제출)은 주관 부서만 할 수 있습니다. 협조 부서는 증빙자료와 의견으로 함께합니다.",
+    test=lambda attempt: attempt.actor is not None
+    and attempt.recommendation.is_lead(attempt.actor),
+    status=403,
+)
+
 has_action_details = Guard(
     code="action_details_required",
     message="추진내용을 먼저 작성하세요.",
