@@ -183,22 +183,26 @@ def item_rows(report: Report) -> list[list[Any]]:
     return rows
 
 
-def _items_sheet(sheet: Worksheet, report: Report) -> None:
-    for col, (title, width) in enumerate(ITEM_COLUMNS, start=1):
+def _list_sheet(sheet: Worksheet, columns: Sequence[tuple[str, float]], rows: list[list[Any]], *,
+                centered: set[int], date_columns: set[int]) -> None:
+    """A header row, then one row per entry: boxed, dates as dates, filterable, printable."""
+    for col, (title, width) in enumerate(columns, start=1):
         _header_cell(sheet.cell(row=1, column=col, value=title))
         sheet.column_dimensions[get_column_letter(col)].width = width
-    centered = {1, 6, 7, 10}
-    for r, values in enumerate(item_rows(report), start=2):
+    for r, values in enumerate(rows, start=2):
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row=r, column=col, value=value)
             cell.font, cell.border = _BODY, _BOX
-            cell.alignment = _TOP_CENTER if col in centered else _TOP
-            if col == 6:
+            cell.alignment = _TOP_CENTER if col in centered | date_columns else _TOP
+            if col in date_columns:
                 cell.number_format = DATE_FORMAT
-    last = get_column_letter(len(ITEM_COLUMNS))
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{last}{max(1 + len(report.items), 1)}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1 + len(rows), 1)}"
     _print_setup(sheet, landscape=True, title_rows="1:1")
+
+
+def _items_sheet(sheet: Worksheet, report: Report) -> None:
+    _list_sheet(sheet, ITEM_COLUMNS, item_rows(report), centered={1, 7, 10}, date_columns={6})
 
 
 # ─── 기한 변경 ─────────────────────────────────────────────────────────────────
@@ -220,23 +224,10 @@ def due_rows(report: Report) -> list[list[Any]]:
 
 
 def _due_sheet(sheet: Worksheet, report: Report) -> None:
-    for col, (title, width) in enumerate(DUE_COLUMNS, start=1):
-        _header_cell(sheet.cell(row=1, column=col, value=title))
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    date_columns = {4, 5, 7, 8, 9}
     rows = due_rows(report)
-    for r, values in enumerate(rows, start=2):
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=col, value=value)
-            cell.font, cell.border = _BODY, _BOX
-            cell.alignment = _TOP_CENTER if col in date_columns | {1, 6, 10} else _TOP
-            if col in date_columns:
-                cell.number_format = DATE_FORMAT
+    _list_sheet(sheet, DUE_COLUMNS, rows, centered={1, 6, 10}, date_columns={4, 5, 7, 8, 9})
     if not rows:
         sheet.cell(row=2, column=1, value="기한이 바뀐 요구사항이 없습니다.").font = _BODY
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DUE_COLUMNS))}{max(1 + len(rows), 1)}"
-    _print_setup(sheet, landscape=True, title_rows="1:1")
 
 
 # ─── 부서별 현황 ───────────────────────────────────────────────────────────────
