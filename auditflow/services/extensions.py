@@ -21,7 +21,7 @@ from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import DueDateExtension, History, Recommendation, User, utcnow
 from auditflow.services import notifications
-from auditflow.services.recommendations import change_due_date, flush
+from auditflow.services.recommendations import change_due_date, expect_version, flush
 from auditflow.vocabulary import ExtensionState, HistoryKind, NotificationKind
 
 REQUEST_TRIGGER = "request_extension"
@@ -35,11 +35,13 @@ def pending(recommendation: Recommendation) -> DueDateExtension | None:
 
 
 def request(recommendation: Recommendation, actor: User, requested_due: date | None,
-            reason: str | None, at: datetime | None = None) -> DueDateExtension:
+            reason: str | None, *, expected_version: int | None = None,
+            at: datetime | None = None) -> DueDateExtension:
     """The team asks to move the due date to ``requested_due`` because of ``reason``."""
     if not recommendation.works_on(actor):
         raise Forbidden("기한 연장은 이 요구사항의 주관·협조 부서만 요청할 수 있습니다.",
                         code="extension_forbidden")
+    expect_version(recommendation, expected_version)
     if recommendation.state_enum.is_closed:
         raise DomainError("완료되거나 미반영 처리된 요구사항의 기한은 바꿀 수 없습니다.",
                           code="item_closed", status=409)
@@ -75,8 +77,10 @@ def request(recommendation: Recommendation, actor: User, requested_due: date | N
 
 
 def decide(extension: DueDateExtension, trigger: str, actor: User, *,
-           reason: str | None = None, at: datetime | None = None) -> None:
+           reason: str | None = None, expected_version: int | None = None,
+           at: datetime | None = None) -> None:
     """Approve, decline or withdraw; an approval moves the item's due date."""
+    expect_version(extension.recommendation, expected_version)
     when = at or utcnow()
     workflow.EXTENSIONS.fire(extension, trigger, actor, reason=reason, at=when)
     extension.decided_by = actor

@@ -30,7 +30,8 @@ def flush() -> None:
         raise ConflictError() from exc
 
 
-def _expect(recommendation: Recommendation, expected_version: int | None) -> None:
+def expect_version(recommendation: Recommendation, expected_version: int | None) -> None:
+    """Refuse a change made on a screen older than the item (``ConflictError``)."""
     if expected_version is not None and recommendation.version != expected_version:
         raise ConflictError()
 
@@ -123,7 +124,7 @@ def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
          reason: str | None = None, confirmed: bool = False,
          expected_version: int | None = None, at: datetime | None = None) -> None:
     """Fire a workflow trigger: refused with nothing changed, or done with its history row."""
-    _expect(recommendation, expected_version)
+    expect_version(recommendation, expected_version)
     workflow.fire(recommendation, trigger, actor, reason=reason, confirmed=confirmed, at=at)
     flush()
     notifications.transitioned(recommendation, trigger, actor, reason)
@@ -134,7 +135,7 @@ def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | 
            expected_version: int | None = None, at: datetime | None = None) -> None:
     if not recommendation.can_manage(actor):
         raise Forbidden(f"담당 부서 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
-    _expect(recommendation, expected_version)
+    expect_version(recommendation, expected_version)
     _check_assignable(lead_team, supporting_teams)
     if lead_team is None and recommendation.state_enum != INITIAL:
         raise DomainError("추진을 시작한 요구사항은 주관 부서를 비울 수 없습니다. 다른 부서로 바꾸어 지정하세요.",
@@ -157,7 +158,7 @@ def set_due_date(recommendation: Recommendation, actor: User, due_date: date | N
                  at: datetime | None = None) -> None:
     if not recommendation.can_manage(actor):
         raise Forbidden(f"기한 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
-    _expect(recommendation, expected_version)
+    expect_version(recommendation, expected_version)
     if recommendation.due_date == due_date:
         return
     if recommendation.due_date is not None and not (reason or "").strip():
@@ -180,7 +181,7 @@ def edit_text(recommendation: Recommendation, actor: User, *, council_text: str,
               expected_version: int | None = None, at: datetime | None = None) -> None:
     if not recommendation.can_manage(actor):
         raise Forbidden(f"요구사항 수정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
-    _expect(recommendation, expected_version)
+    expect_version(recommendation, expected_version)
     text = (council_text or "").strip()
     if not text:
         raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
@@ -201,7 +202,7 @@ def edit_result(recommendation: Recommendation, actor: User, *, action_details: 
         state = State(recommendation.state)
         raise Forbidden(f"'{state.label}' 상태에서는 조치결과를 수정할 수 없습니다.",
                         code="result_locked")
-    _expect(recommendation, expected_version)
+    expect_version(recommendation, expected_version)
     details = _clean_outline(action_details)
     plan = _clean_outline(future_plan) or None
     if not details.strip() and recommendation.state_enum in RESULT_REQUIRED:

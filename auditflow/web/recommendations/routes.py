@@ -44,7 +44,6 @@ from auditflow.web.recommendations.forms import (
     team_choices,
 )
 from auditflow.web.templating import short_date
-from auditflow.workflow import ConflictError
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 
@@ -380,14 +379,13 @@ def comment(recommendation_id: int) -> Any:
 def request_extension(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
     if not recommendation.works_on(actor()):
-        abort(403)
+        abort(403)  # before the form: a wrong form must not hide the refusal
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
         message = " ".join(error for errors in form.errors.values() for error in errors)
         raise DomainError(message or "요청이 올바르지 않습니다.", code="invalid_form")
-    if recommendation.version != form.expected_version():
-        raise ConflictError()
-    extensions.request(recommendation, actor(), form.requested_due.data, form.reason.data)
+    extensions.request(recommendation, actor(), form.requested_due.data, form.reason.data,
+                       expected_version=form.expected_version())
     flash(f"기한 연장({short_date(form.requested_due.data)})을 요청했습니다. 감사팀이 결정하면 알려 드립니다.",
           "success")
     return redirect(_detail_url(recommendation) + "#extension", code=303)
@@ -407,8 +405,7 @@ def decide_extension(recommendation_id: int, extension_id: int, trigger: str) ->
     if not form.validate_on_submit():
         raise DomainError("요청이 올바르지 않습니다. 화면을 새로 고친 뒤 다시 시도하세요.",
                           code="invalid_form")
-    if recommendation.version != form.expected_version():
-        raise ConflictError()
-    extensions.decide(extension, trigger, actor(), reason=form.reason.data)
+    extensions.decide(extension, trigger, actor(), reason=form.reason.data,
+                      expected_version=form.expected_version())
     flash(f"기한 연장 요청을 '{spec.label}' 처리했습니다.", "success")
     return redirect(_detail_url(recommendation) + "#extension", code=303)
