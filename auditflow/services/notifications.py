@@ -156,30 +156,41 @@ def notify(users: Iterable[User], kind: NotificationKind, *, title: str, body: s
     if not written:
         return []
     db.session.flush()
-    for notification in written:
-        if wants_email(notification.user, kind):
-            queue_email(notification)
-    db.session.flush()
+    wanting = _wanting_email([n.user for n in written], kind)
+    mailed = [n for n in written if n.user.id in wanting]
+    if mailed:
+        sender = organisation()
+        for notification in mailed:
+            queue_email(notification, sender)
+        db.session.flush()
     return written
 
 
-def wants_email(user: User, kind: NotificationKind) -> bool:
-    if not user.email or not current_app.config.get("SMTP_HOST"):
-        return False
-    preference = db.session.get(NotificationPreference, (user.id, kind.value))
-    return preference is None or preference.email
+def _wanting_email(users: Sequence[User], kind: NotificationKind) -> set[int]:
+    """Of ``users``, those who get ``kind`` by e-mail: an address, a mail server, not switched
+    off. One query for all of them."""
+    if not current_app.config.get("SMTP_HOST"):
+        return set()
+    addressed = {user.id for user in users if user.email}
+    if not addressed:
+        return set()
+    off = set(db.session.scalars(select(NotificationPreference.user_id).where(
+        NotificationPreference.user_id.in_(addressed),
+        NotificationPreference.kind == kind.value, NotificationPreference.email.is_(False))))
+    return addressed - off
 
 
-def queue_email(notification: Notification) -> EmailMessage:
-    """The e-mail of a notification, into the outbox (once: the key is the notification's)."""
+def queue_email(notification: Notification, sender: str) -> EmailMessage:
+    """The e-mail of a notification, into the outbox (once: the key is the notification's).
+    ``sender`` is the organisation it comes from."""
     user = notification.user
     message = EmailMessage(
         dedup_key=f"notification:{notification.id}",
         notification_id=notification.id,
         user_id=user.id,
         to_address=user.email or "",
-        subject=f"[{organisation()} 행정사무감사] {notification.title}",
-        body=_email_body(notification),
+        subject=f"[{sender} 행정사무감사] {notification.title}",
+        body=_email_body(notification, sender),
         created_at=utcnow(),
         next_attempt_at=utcnow(),
     )
@@ -253,7 +264,7 @@ def _item_body(recommendation: Recommendation, *, due: bool) -> str:
     return "\n".join(lines)
 
 
-def _email_body(notification: Notification) -> str:
+def _email_body(notification: Notification, sender: str) -> str:
     base = current_app.config["BASE_URL"].rstrip("/")
     parts = [f"{notification.user.name}님,", "", notification.title, "", notification.body]
     if notification.recommendation_id is not None:
@@ -263,7 +274,7 @@ def _email_body(notification: Notification) -> str:
     parts += [
         "",
         "—",
-        f"{organisation()} 행정사무감사 처리결과 관리 시스템에서 보낸 알림입니다.",
+        f"{sender} 행정사무감사 처리결과 관리 시스템에서 보낸 알림입니다.",
         f"알림 메일 설정: {base}/account/notifications",
     ]
     return "\n".join(parts)

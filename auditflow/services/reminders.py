@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +38,7 @@ class RunResult:
     day: date
     digests: list[Notification] = field(default_factory=list)
     skipped: int = 0  # people who had their digest of the day already
+    done: set[int] = field(default_factory=set, repr=False)  # who has it (user ids)
 
 
 def run(day: date | None = None) -> RunResult:
@@ -46,6 +47,8 @@ def run(day: date | None = None) -> RunResult:
     escalate_after = int(current_app.config["ESCALATE_AFTER_DAYS"])
     items = _open_items_with_due_dates()
     result = RunResult(day)
+    result.done = set(db.session.scalars(
+        select(Notification.user_id).where(Notification.digest_day == day)))
     by_team: dict[int, list[Recommendation]] = defaultdict(list)
     for item in items:
         for team_id in item.team_ids:
@@ -126,9 +129,7 @@ def _review_lines(overdue: list[Recommendation], day: date, escalate_after: int)
 def _digest(result: RunResult, user: User, day: date, lines: list[str]) -> None:
     if not lines:
         return
-    already = db.session.scalar(select(exists().where(
-        Notification.user_id == user.id, Notification.digest_day == day)))
-    if already:
+    if user.id in result.done:
         result.skipped += 1
         return
     count = sum(1 for line in lines if line.startswith("- "))
@@ -142,3 +143,4 @@ def _digest(result: RunResult, user: User, day: date, lines: list[str]) -> None:
         result.skipped += 1
         return
     result.digests += written
+    result.done.add(user.id)
