@@ -210,6 +210,11 @@ def _email(raw: str | None) -> str | None:
     return email
 
 
+def _manager(asked: bool, role: Role) -> bool:
+    """Managers are the team users escalations reach: only a team user can be one."""
+    return asked and needs_team(role)
+
+
 def _role(raw: str | None) -> Role:
     try:
         return Role(raw or "")
@@ -282,7 +287,7 @@ def create(*, login: str | None, name: str | None, role: str | None,
         email=email)
     user = User(login=login_, name=name_, role=role_.value, team=unit, active=True,
                 password_hash=hashed, email=_email(email),
-                is_manager=is_manager and needs_team(role_))
+                is_manager=_manager(is_manager, role_))
     db.session.add(user)
     db.session.flush()
     log.info("user created: login=%r role=%s by=%r", login_, role_.value, _who(actor))
@@ -307,8 +312,7 @@ def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | st
     user.role = role_.value
     user.team = unit
     user.email = address
-    # Managers are the team users that escalations reach: only a team user can be one.
-    user.is_manager = is_manager and needs_team(role_)
+    user.is_manager = _manager(is_manager, role_)
     db.session.flush()
     log.info("user updated: login=%r role=%s team=%s by=%r", user.login, user.role,
              unit.code if unit else None, _who(actor))
