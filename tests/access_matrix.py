@@ -235,6 +235,8 @@ MATRIX.update({
         # signing out rotates the user's session token (a copied cookie stops working)
         expect=everyone(CHANGED, anonymous=LOGIN),
     ),
+    # '로그인 유지': the request itself renews the idle limit (the cookie, not the database)
+    ("auth.keep_alive", "POST"): Case(url=lambda w: "/account/session", expect=everyone(200)),
     ("auth.change_password", "GET"): Case(url=lambda w: "/account/password",
                                           expect=everyone(200)),
     ("auth.change_password", "POST"): Case(

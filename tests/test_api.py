@@ -33,7 +33,8 @@ def test_get_item_with_allowed_actions(app, make):
         "approve", "return_for_rework", "decline"]
     approve = data["allowed_actions"][0]
     assert approve == {"trigger": "approve", "label": "승인(완료)", "reason_required": True,
-                       "reason_label": "증빙자료 없이 승인하는 사유", "confirm": False}
+                       "reason_label": "증빙자료 없이 승인하는 사유", "confirm": False,
+                       "hint": "승인하면 완료로 처리되어 처리결과 보고서의 조치완료에 들어갑니다."}
     assert data["allowed_actions"][2]["confirm"] is True  # 미반영 asks to be confirmed
 
 

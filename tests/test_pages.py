@@ -301,12 +301,21 @@ def test_item_page_shows_everything_about_the_item(app, make):
     assert "의회 요구 내용" in page and "주관팀" in page and "협조: 협조팀" in page
     assert "D+2 (기한 경과)" in page and "overdue-mark" in html
     assert 'class="krds-badge bg-light-information state-badge">추진 중<' in html
-    assert 'outline-level-0' in html and 'outline-level-1' in html and 'outline-level-2' in html
-    assert '<span class="outline-marker">※</span>' in html
     assert "조치결과 작성" in page  # the team may edit while in progress
+    # ...in the editor, which takes the place of the text it edits
+    assert 'outline-level-0' not in html and "ㅇ 첫 항목\n  - 세부 항목" in html
     assert f'action="/recommendations/{rec.id}/actions/submit"' in html
     assert "/actions/approve" not in html  # only the triggers this user may fire
     assert "등록" in page and "기한 변경" in page and "조치결과 수정" in page  # history
+    # In the order of work: the editor, the evidence, then 검토 요청 with what happens next.
+    assert (page.index("조치결과 작성") < page.index("증빙자료 파일 선택")
+            < page.index("검토 요청(제출)") < page.index("처리 이력"))
+    assert "감사팀이 검토해 승인하거나 보완을 요청합니다" in page
+
+    reader = client_for(app, auditor).get(f"/recommendations/{rec.id}").get_data(as_text=True)
+    assert 'outline-level-0' in reader and 'outline-level-1' in reader
+    assert 'outline-level-2' in reader and '<span class="outline-marker">※</span>' in reader
+    assert "조치결과 직접 고치기" in reader  # the audit team may still correct it
 
 
 def test_buttons_follow_the_workflow_for_each_user(app, make):

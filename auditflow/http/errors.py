@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from auditflow.errors import DomainError
+from auditflow.http.navigation import return_path
 
 TITLES = {
     400: "잘못된 요청",
@@ -83,7 +84,8 @@ def _message_for(status: int, exc: HTTPException | None = None) -> str:
     return MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
 
 
-def error_response(status: int, message: str, code: str) -> Any:
+def error_response(status: int, message: str, code: str, *, back: str | None = None) -> Any:
+    """The error as JSON under /api, else as a Korean page (``back``: a link to the page left)."""
     if wants_json():
         return jsonify(error={"code": code, "message": message}), status
     try:
@@ -92,6 +94,7 @@ def error_response(status: int, message: str, code: str) -> Any:
             status=status,
             title=TITLES.get(status, TITLES[500 if status >= 500 else 400]),
             message=message,
+            back=back,
         )
     except Exception:  # the error page itself failed: still no trace, still Korean
         current_app.logger.exception("error page failed to render")
@@ -102,7 +105,9 @@ def error_response(status: int, message: str, code: str) -> Any:
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
-        return error_response(400, CSRF_MESSAGE, "csrf_failed")
+        # Back to the form's page: it gets a fresh token, and the text being written
+        # there is still in the browser (app.js keeps drafts), so nothing typed is lost.
+        return error_response(400, CSRF_MESSAGE, "csrf_failed", back=return_path())
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

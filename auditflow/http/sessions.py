@@ -18,7 +18,6 @@ rotating the token.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from auditflow.extensions import db, login_manager
 from auditflow.http.errors import wants_json
+from auditflow.http.navigation import return_path
 from auditflow.models import User, utcnow
 from auditflow.permissions import Capability
 
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     # would sign people out whenever their address changes behind a proxy.
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(_to_sign_in)
     app.before_request(_enforce_limits)
 
 
@@ -113,6 +114,14 @@ def _now() -> float:
     return utcnow().timestamp()
 
 
+def seconds_left() -> int:
+    """Until this session ends if nothing more is asked: the idle or the absolute limit."""
+    now = _now()
+    idle_ends = session.get(SEEN_AT, now) + current_app.config["SESSION_IDLE_MINUTES"] * 60
+    lifetime_ends = session.get(LOGIN_AT, now) + current_app.config["SESSION_MAX_HOURS"] * 3600
+    return max(0, int(min(idle_ends, lifetime_ends) - now))
+
+
 def _is_static(endpoint: str | None) -> bool:
     return endpoint is None or endpoint == "static" or endpoint.endswith(".static")
 
@@ -143,19 +152,17 @@ def _enforce_limits() -> ResponseReturnValue | None:
     if wants_json():
         return None  # signed out now: the API answers its own 401 in JSON
     flash(IDLE_MESSAGE, "warning")
-    if request.method == "GET":
-        # Come back to the page asked for after signing in again.
-        return redirect(login_url(login_manager.login_view, next_url=request.full_path.rstrip("?")))
-    return redirect(url_for(login_manager.login_view))
+    return _sign_in_redirect()
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site: never another host (an open redirect), never back to sign-in."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
-        return default
-    if parts.path in (url_for("auth.login"), url_for("auth.logout")):
-        return default
-    return target
+def _to_sign_in() -> ResponseReturnValue:
+    """A page asked for while signed out: sign in first, then come back."""
+    flash(LOGIN_MESSAGE, "info")
+    return _sign_in_redirect()
+
+
+def _sign_in_redirect() -> ResponseReturnValue:
+    target = return_path()
+    if target is None:
+        return redirect(url_for("auth.login"))
+    return redirect(login_url("auth.login", next_url=target))

@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.i18n import get_translations
-from wtforms.validators import InputRequired
+from wtforms.validators import DataRequired, InputRequired
 
 
 def audit_choices() -> list[tuple[int, str]]:
@@ -19,6 +19,14 @@ def audit_choices() -> list[tuple[int, str]]:
     return [(audit.id, audit.title) for audit in audits]
 
 
+def required_message(field: Any) -> str | None:
+    """The Korean words a required field says when left empty: its validator's own."""
+    for validator in field.validators:
+        if isinstance(validator, DataRequired | InputRequired) and validator.message:
+            return str(validator.message)
+    return None
+
+
 class KoreanForm(FlaskForm):
     class Meta:
         locales = ("ko_KR", "ko")
@@ -26,6 +34,14 @@ class KoreanForm(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             # Flask-WTF's translations need Flask-Babel; WTForms ships a Korean catalogue.
             return get_translations(self.locales)
+
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
+            # A required field carries its own message: app.js says it before the post
+            # (forms are ``novalidate``, so no English browser bubble), the server after.
+            message = required_message(field)
+            if message and "data-required-message" not in render_kw:
+                render_kw = {**render_kw, "data-required-message": message}
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
     @property
     def form_errors_all(self) -> list[str]:

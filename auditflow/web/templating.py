@@ -8,10 +8,12 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from auditflow import dates, outline
+from auditflow.http import sessions
 from auditflow.korean import with_particle
 from auditflow.permissions import Capability
 from auditflow.services import notifications
 from auditflow.vocabulary import CLOSED, Category, HistoryKind, Role, State
+from auditflow.web import drafts
 
 
 def short_date(day: date | None) -> str:
@@ -79,18 +81,20 @@ NAV: tuple[tuple[str, str, Capability | None], ...] = (
 
 
 def nav_links() -> list[dict[str, object]]:
+    """The menu for this user; one entry is current: the page itself, else its section's."""
     user = current_user
     if not user.is_authenticated:
         return []
-    here = (request.endpoint or "").split(".")[0]
-    links = []
-    for endpoint, label, capability in NAV:
-        if capability is not None and not user.can(capability):
-            continue
-        section = endpoint.split(".")[0]
-        current = request.endpoint == endpoint or (section != "home" and here == section)
-        links.append({"url": url_for(endpoint), "label": label, "current": current})
-    return links
+    here = request.endpoint or ""
+    shown = [(endpoint, label) for endpoint, label, capability in NAV
+             if capability is None or user.can(capability)]
+    current = next((endpoint for endpoint, _ in shown if endpoint == here), None)
+    if current is None:  # a page below one of the menu's, e.g. an item under 요구사항
+        section = here.split(".")[0]
+        current = next((endpoint for endpoint, _ in shown
+                        if section != "home" and endpoint.split(".")[0] == section), None)
+    return [{"url": url_for(endpoint), "label": label, "current": endpoint == current}
+            for endpoint, label in shown]
 
 
 def unread_notifications() -> int:
@@ -118,6 +122,10 @@ def register(app: Flask) -> None:
         is_overdue=is_overdue,
         nav_links=nav_links,
         unread_notifications=unread_notifications,
+        session_seconds_left=sessions.seconds_left,
+        saved_drafts=drafts.saved_keys,
+        draft_key=drafts.key,
+        Draft=drafts.Draft,
         outline_lines=outline.parse,
         short_date=short_date,
         state_label=state_label,

@@ -27,6 +27,9 @@ class TransitionSpec:
     guards: tuple[Guard, ...]
     reason_label: str | None = None  # the reason box, where a guard can ask for one
     style: str = "primary"
+    # The box only where a guard needs the reason now (approve: only without evidence).
+    reason_only_when_required: bool = False
+    hint: str | None = None  # what happens next, next to the button
 
     @property
     def capability(self) -> Capability:
@@ -54,6 +57,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         dest=State.IN_PROGRESS,
         label="추진 시작",
         guards=(TEAM_WORK, g.assigned_team),
+        hint="추진을 시작하면 추진내용과 향후계획을 작성하고 증빙자료를 올릴 수 있습니다.",
     ),
     TransitionSpec(
         trigger="submit",
@@ -61,6 +65,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         dest=State.REVIEWING,
         label="검토 요청(제출)",
         guards=(TEAM_WORK, g.assigned_team, g.lead_team, g.has_action_details),
+        hint="저장한 추진내용·향후계획과 증빙자료를 감사팀이 검토해 승인하거나 보완을 요청합니다. "
+             "검토하는 동안에는 내용을 고치거나 증빙자료를 바꿀 수 없습니다.",
     ),
     TransitionSpec(
         trigger="approve",
@@ -69,6 +75,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         label="승인(완료)",
         guards=(REVIEW, g.has_action_details, g.evidence_or_reason),
         reason_label="증빙자료 없이 승인하는 사유",
+        reason_only_when_required=True,
+        hint="승인하면 완료로 처리되어 처리결과 보고서의 조치완료에 들어갑니다.",
     ),
     TransitionSpec(
         trigger="return_for_rework",
@@ -78,6 +86,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         guards=(REVIEW, g.reason_given),
         reason_label="보완 요청 사유",
         style="secondary",
+        hint="담당 부서에 사유와 함께 알리고, 부서가 보완해 다시 검토 요청합니다.",
     ),
     # Closing an item as not reflected, or reopening a closed one, is asked twice.
     TransitionSpec(

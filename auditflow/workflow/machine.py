@@ -49,6 +49,7 @@ class Action:
     reason_required: bool
     style: str
     confirm: bool = False
+    hint: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Action:
             "reason_required": self.reason_required,
             "reason_label": self.reason_label,
             "confirm": self.confirm,
+            "hint": self.hint,
         }
 
 
@@ -148,9 +150,11 @@ class Workflow:
                 continue
             # Confirmed but without a reason: refused only when a reason is needed.
             needs_reason = self.refusal(subject, item.trigger, actor, confirmed=True) is not None
+            asks_reason = needs_reason or not item.reason_only_when_required
             actions.append(Action(trigger=item.trigger, label=item.label,
-                                  reason_label=item.reason_label, reason_required=needs_reason,
-                                  style=item.style, confirm=item.confirm))
+                                  reason_label=item.reason_label if asks_reason else None,
+                                  reason_required=needs_reason, style=item.style,
+                                  confirm=item.confirm, hint=item.hint))
         return actions
 
     def fire(self, subject: Any, trigger: str, actor: User | None, *,

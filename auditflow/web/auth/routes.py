@@ -7,11 +7,11 @@ attempt and the failure count.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from auditflow.http import sessions
+from auditflow.http import navigation, sessions
 from auditflow.http.access import actor, require
 from auditflow.services import accounts, signin
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
@@ -29,7 +29,7 @@ def _home() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    target = sessions.safe_next(request.args.get("next"), _home())
+    target = navigation.safe_next(request.args.get("next"), _home())
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -72,3 +72,10 @@ def change_password() -> ResponseReturnValue:
                   "success")
             return redirect(url_for("auth.change_password"), code=303)
     return render_template("auth/change_password.html", form=form, rule=PASSWORD_RULE)
+
+
+@bp.post("/account/session")
+@require()
+def keep_alive() -> ResponseReturnValue:
+    """'로그인 유지': this request itself renewed the idle limit; say how long the session has now."""
+    return jsonify(seconds_left=sessions.seconds_left())

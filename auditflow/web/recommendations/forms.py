@@ -73,8 +73,8 @@ class DueDateForm(VersionedForm):
 
 
 class ResultForm(VersionedForm):
-    action_details = TextAreaField("추진내용", validators=[Optional()])
-    future_plan = TextAreaField("향후계획", validators=[Optional()])
+    action_details = TextAreaField("추진내용", validators=[Optional()], render_kw={"rows": 14})
+    future_plan = TextAreaField("향후계획", validators=[Optional()], render_kw={"rows": 6})
 
 
 class ActionForm(VersionedForm):

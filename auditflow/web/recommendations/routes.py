@@ -27,6 +27,7 @@ from auditflow.services import comments as comment_ops
 from auditflow.services import extensions
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, ExtensionState, State
+from auditflow.web import drafts
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import queries, timeline
 from auditflow.web.recommendations.forms import (
@@ -213,13 +214,16 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
                                  version=recommendation.version)
     if comment_form is None and recommendation.can_comment(user):
         comment_form = CommentForm(formdata=None)
+    editing = result_form if recommendation.can_edit_result(user) else None
     return render_template(
         "recommendations/detail.html",
         recommendation=recommendation,
+        # The item's own team writes: the editor takes the place of the text it edits.
+        writing=editing is not None and recommendation.works_on(user),
         actions=workflow.available_actions(recommendation, user),
         timeline=timeline.describe(history),
         comments=comments,
-        result_form=result_form if recommendation.can_edit_result(user) else None,
+        result_form=editing,
         comment_form=comment_form if recommendation.can_comment(user) else None,
         can_manage=recommendation.can_manage(user),
         returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
@@ -336,6 +340,7 @@ def result(recommendation_id: int) -> Any:
         return _render_detail(recommendation, result_form=form, status=400)
     ops.edit_result(recommendation, actor(), action_details=form.action_details.data or "",
                     future_plan=form.future_plan.data, expected_version=form.expected_version())
+    drafts.saved(recommendation.id, drafts.Draft.RESULT)
     flash("조치결과를 저장했습니다.", "success")
     return redirect(_detail_url(recommendation), code=303)
 
@@ -367,6 +372,7 @@ def comment(recommendation_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_detail(recommendation, comment_form=form, status=400)
     comment_ops.add(recommendation, actor(), form.body.data)
+    drafts.saved(recommendation.id, drafts.Draft.COMMENT)
     flash("의견을 남겼습니다.", "success")
     return redirect(_detail_url(recommendation) + "#comments", code=303)
 
@@ -386,6 +392,7 @@ def request_extension(recommendation_id: int) -> Any:
         raise DomainError(message or "요청이 올바르지 않습니다.", code="invalid_form")
     extensions.request(recommendation, actor(), form.requested_due.data, form.reason.data,
                        expected_version=form.expected_version())
+    drafts.saved(recommendation.id, drafts.Draft.EXTENSION)
     flash(f"기한 연장({short_date(form.requested_due.data)})을 요청했습니다. 감사팀이 결정하면 알려 드립니다.",
           "success")
     return redirect(_detail_url(recommendation) + "#extension", code=303)
