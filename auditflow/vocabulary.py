@@ -131,11 +131,13 @@ class HistoryKind(enum.StrEnum):
     TEXT = "text"
     EVIDENCE = "evidence"
     EXTENSION = "extension"
+    TRANSFER = "transfer"
 
     @property
     def label(self) -> str:
         return {
             "extension": "기한 연장 요청",
+            "transfer": "이관 요청",
             "created": "등록",
             "transition": "상태 변경",
             "assignment": "담당 부서 지정",
@@ -185,6 +187,7 @@ class NotificationKind(enum.StrEnum):
     REOPENED = "reopened"
     COMMENTED = "commented"
     EXTENSION_DECIDED = "extension_decided"
+    TRANSFER_DECIDED = "transfer_decided"
     DIGEST = "digest"
 
     @property
@@ -200,6 +203,7 @@ _NOTIFICATION_LABELS = {
     NotificationKind.REOPENED: "재추진",
     NotificationKind.COMMENTED: "새 의견",
     NotificationKind.EXTENSION_DECIDED: "기한 연장 결정",
+    NotificationKind.TRANSFER_DECIDED: "이관 요청 결정",
     NotificationKind.DIGEST: "처리 기한 알림(매일)",
 }
 
@@ -213,8 +217,9 @@ class Delivery(enum.StrEnum):
     FAILED = "failed"  # given up after the last retry
 
 
-class ExtensionState(enum.StrEnum):
-    """A request to move an item's due date (기한 연장 요청)."""
+class RequestState(enum.StrEnum):
+    """A team's request the audit team decides: a later due date (기한 연장 요청) or
+    another lead team (이관 요청)."""
 
     PENDING = "pending"
     APPROVED = "approved"

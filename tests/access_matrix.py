@@ -426,6 +426,31 @@ MATRIX.update({
 })
 
 
+# ── transfer requests (이관) ──────────────────────────────────────────────────
+def _transfer_requested(w: World) -> None:
+    """The item's lead team has asked to hand it to the other team; the audit team decides."""
+    from auditflow.services import transfers
+
+    request = transfers.request(w.rec, w.users["own_team"], w.other, "우리 팀 소관이 아님")
+    w.extra["transfer_id"] = request.id
+
+
+MATRIX.update({
+    ("recommendations.request_transfer", "POST"): Case(
+        url=_rec("/transfers"), state="in_progress",
+        data=lambda w: _version(w, to_team=str(w.other.id), reason="우리 팀 소관이 아님"),
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN)),
+    ("recommendations.decide_transfer", "POST"): Case(
+        url=lambda w: f"/recommendations/{w.rec.id}/transfers/{w.extra['transfer_id']}"
+                      "/approve_transfer",
+        state="in_progress", setup=_transfer_requested,
+        data=lambda w: _version(w, reason="타당함"),
+        expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                   anonymous=LOGIN)),
+})
+
+
 def _later(days: int) -> str:
     from datetime import timedelta
 

@@ -14,7 +14,7 @@ from auditflow.models import DueDateExtension, History, Notification
 from auditflow.reports.due_dates import due_histories
 from auditflow.services import extensions, notifications
 from auditflow.services import recommendations as ops
-from auditflow.vocabulary import ExtensionState, HistoryKind, NotificationKind
+from auditflow.vocabulary import HistoryKind, NotificationKind, RequestState
 from auditflow.workflow import EXTENSION_TRANSITIONS, WorkflowError
 from tests.pages_helpers import client_for, post, text
 
@@ -50,7 +50,7 @@ def test_asking_keeps_the_original_date_and_writes_history(world):
     before = item.due_date
     request = ask(item, people["lead"])
     db.session.commit()
-    assert request.state_enum is ExtensionState.PENDING
+    assert request.state_enum is RequestState.PENDING
     assert request.previous_due == before and item.due_date == before  # nothing moved yet
     row = db.session.scalars(select(History).where(
         History.recommendation_id == item.id, History.kind == HistoryKind.EXTENSION.value)).one()
@@ -121,7 +121,7 @@ def test_a_decision_is_final_and_a_decline_needs_its_reason(world):
         extensions.decide(request, "approve_extension", people["audit"])
     assert again.value.code == "invalid_state"
     # Declined, the team may ask again.
-    assert ask(item, people["lead"], LATER + 5).state_enum is ExtensionState.PENDING
+    assert ask(item, people["lead"], LATER + 5).state_enum is RequestState.PENDING
 
 
 def test_an_approval_tells_the_teams_and_the_story_keeps_every_change(world):
@@ -149,7 +149,7 @@ def test_an_approval_tells_the_teams_and_the_story_keeps_every_change(world):
 
 def test_the_extension_workflow_is_built_from_its_definition():
     machine = workflow.EXTENSIONS.machine
-    assert set(machine.states) == {state.value for state in ExtensionState}
+    assert set(machine.states) == {state.value for state in RequestState}
     assert machine.auto_transitions is False
     declared = {(s.trigger, src.value, s.dest.value) for s in EXTENSION_TRANSITIONS
                 for src in s.sources}

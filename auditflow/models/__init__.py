@@ -16,6 +16,7 @@ from auditflow.models.notification import (
 )
 from auditflow.models.organisation import OrgUnit
 from auditflow.models.recommendation import Recommendation, recommendation_support_team
+from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "NotificationPreference",
     "OrgUnit",
     "Recommendation",
+    "TransferRequest",
     "UTCDateTime",
     "User",
     "recommendation_support_team",

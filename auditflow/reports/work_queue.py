@@ -22,12 +22,13 @@ from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, DueDateExtension, History, Recommendation
+from auditflow.korean import with_particle
+from auditflow.models import Audit, DueDateExtension, History, Recommendation, TransferRequest
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Actor, Capability
 from auditflow.reports.summary import Summary, latest_audit, summarize
 from auditflow.reports.teams import TeamRow, team_status
-from auditflow.vocabulary import CLOSED, ExtensionState, HistoryKind, State
+from auditflow.vocabulary import CLOSED, HistoryKind, RequestState, State
 
 SOON = 7  # days: "due soon"
 LIMIT = 100
@@ -49,9 +50,12 @@ WAITING = Reason("waiting", "검토 대기", "bg-light-warning")
 NOTHING_WRITTEN = Reason("nothing_written", "기한 임박·작성 없음", "bg-warning")
 EXTENSION_ASKED = Reason("extension_requested", "기한 연장 요청", "bg-warning")
 EXTENSION_DECIDED = Reason("extension_decided", "기한 연장 결정", "bg-light-information")
-DECISIONS_SHOWN = 7  # days a team sees the decision on its extension request
+TRANSFER_ASKED = Reason("transfer_requested", "이관 요청", "bg-warning")
+TRANSFER_DECLINED = Reason("transfer_declined", "이관 반려", "bg-light-information")
+DECISIONS_SHOWN = 7  # days a team sees the decision on its request
 
-_ORDER = [RETURNED, EXTENSION_DECIDED, OVERDUE, DUE_SOON, NOT_STARTED, WRITING, WAITING]
+_ORDER = [RETURNED, TRANSFER_DECLINED, EXTENSION_DECIDED, OVERDUE, DUE_SOON, NOT_STARTED,
+          WRITING, WAITING]
 
 
 @dataclass(frozen=True)
@@ -131,13 +135,26 @@ def _team_queue(user: Actor, today: date) -> WorkQueue:
     decided = db.session.scalars(
         select(DueDateExtension).join(Recommendation)
         .where(visible, DueDateExtension.decided_at >= since,
-               DueDateExtension.state.in_([ExtensionState.APPROVED.value,
-                                           ExtensionState.DECLINED.value]))
+               DueDateExtension.state.in_([RequestState.APPROVED.value,
+                                           RequestState.DECLINED.value]))
         .options(selectinload(DueDateExtension.recommendation)
                  .selectinload(Recommendation.audit))).all()
     for extension in decided:
         rows.append(Row(extension.recommendation, EXTENSION_DECIDED,
                         f"{extension.state_enum.label}: {dates.short(extension.requested_due)}"))
+    # An approved transfer took the item away; a declined one leaves it here, with why.
+    declined = db.session.scalars(
+        select(TransferRequest).join(Recommendation)
+        .where(visible, TransferRequest.decided_at >= since,
+               TransferRequest.state == RequestState.DECLINED.value)
+        .options(selectinload(TransferRequest.to_team),
+                 selectinload(TransferRequest.recommendation)
+                 .selectinload(Recommendation.audit))).all()
+    for transfer in declined:
+        detail = f"{with_particle(transfer.to_team.name, '으로/로')} 이관 반려"
+        if transfer.decision_reason:
+            detail += f": {transfer.decision_reason}"
+        rows.append(Row(transfer.recommendation, TRANSFER_DECLINED, detail))
     queue.rows = sorted(rows, key=lambda r: (_ORDER.index(r.reason), r.item.due_date or date.max,
                                              r.item.id))
     queue.done = _items(visible, Recommendation.state.in_([s.value for s in CLOSED]),
@@ -153,7 +170,7 @@ def _review_queue(today: date) -> WorkQueue:
              for item in waiting}
     waiting.sort(key=lambda item: (since[item.id], item.id))
     asked = db.session.scalars(
-        select(DueDateExtension).where(DueDateExtension.state == ExtensionState.PENDING.value)
+        select(DueDateExtension).where(DueDateExtension.state == RequestState.PENDING.value)
         .order_by(DueDateExtension.requested_at)
         .options(selectinload(DueDateExtension.recommendation)
                  .selectinload(Recommendation.audit))).all()
@@ -161,6 +178,15 @@ def _review_queue(today: date) -> WorkQueue:
                 f"{dates.short(extension.previous_due) or '미지정'} → "
                 f"{dates.short(extension.requested_due)}: {extension.reason}")
             for extension in asked]
+    handing = db.session.scalars(
+        select(TransferRequest).where(TransferRequest.state == RequestState.PENDING.value)
+        .order_by(TransferRequest.requested_at)
+        .options(selectinload(TransferRequest.from_team), selectinload(TransferRequest.to_team),
+                 selectinload(TransferRequest.recommendation)
+                 .selectinload(Recommendation.audit))).all()
+    rows += [Row(transfer.recommendation, TRANSFER_ASKED,
+                 f"{transfer.from_team.name} → {transfer.to_team.name}: {transfer.reason}")
+             for transfer in handing]
     rows += [Row(item, WAITING, f"{_days_since(since[item.id], today)}일째 대기")
              for item in waiting]
     soon = _items(_open(), Recommendation.due_date.is_not(None),

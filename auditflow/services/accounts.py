@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
+from auditflow.korean import particle
 from auditflow.models import OrgUnit, User, utcnow
 from auditflow.permissions import Capability, grants, needs_team, roles_with
 from auditflow.services import passwords, signin
@@ -236,7 +237,7 @@ def _team(role: Role | None, team: OrgUnit | str | None) -> OrgUnit | None:
             raise TeamRequired()
         return None
     if not team.is_assignable:
-        raise TeamNotAssignable(f"'{team.name}'은(는) 본부입니다. 팀 또는 TF를 고르세요.")
+        raise TeamNotAssignable(f"'{team.name}'{particle(team.name, '은/는')} 본부입니다. 팀 또는 TF를 고르세요.")
     return team
 
 

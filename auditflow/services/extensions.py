@@ -22,16 +22,19 @@ from auditflow.extensions import db
 from auditflow.models import DueDateExtension, History, Recommendation, User, utcnow
 from auditflow.services import notifications
 from auditflow.services.recommendations import change_due_date, expect_version, flush
-from auditflow.vocabulary import ExtensionState, HistoryKind, NotificationKind
+from auditflow.services.team_requests import (
+    checked_reason,
+    decision_word,
+    stamp_decision,
+    waiting,
+)
+from auditflow.vocabulary import HistoryKind, NotificationKind, RequestState
 
 REQUEST_TRIGGER = "request_extension"
-REASON_MAX = 2000
 
 
 def pending(recommendation: Recommendation) -> DueDateExtension | None:
-    return db.session.scalar(select(DueDateExtension).where(
-        DueDateExtension.recommendation_id == recommendation.id,
-        DueDateExtension.state == ExtensionState.PENDING.value))
+    return waiting(DueDateExtension, recommendation)
 
 
 def request(recommendation: Recommendation, actor: User, requested_due: date | None,
@@ -45,11 +48,7 @@ def request(recommendation: Recommendation, actor: User, requested_due: date | N
     if recommendation.state_enum.is_closed:
         raise DomainError("완료되거나 미반영 처리된 요구사항의 기한은 바꿀 수 없습니다.",
                           code="item_closed", status=409)
-    text = (reason or "").strip()
-    if not text:
-        raise DomainError("연장이 필요한 사유를 입력하세요.", code="reason_required")
-    if len(text) > REASON_MAX:
-        raise DomainError(f"사유는 {REASON_MAX}자 이하로 입력하세요.", code="reason_too_long")
+    text = checked_reason(reason, "연장이 필요한 사유를 입력하세요.")
     if requested_due is None:
         raise DomainError("새 처리 기한을 입력하세요.", code="due_date_required")
     current = recommendation.due_date
@@ -83,17 +82,14 @@ def decide(extension: DueDateExtension, trigger: str, actor: User, *,
     expect_version(extension.recommendation, expected_version)
     when = at or utcnow()
     workflow.EXTENSIONS.fire(extension, trigger, actor, reason=reason, at=when)
-    extension.decided_by = actor
-    extension.decided_at = when
-    extension.decision_reason = (reason or "").strip() or None
+    stamp_decision(extension, actor, reason, when)
     item = extension.recommendation
-    item.updated_at = when
-    if extension.state_enum is ExtensionState.APPROVED:
+    if extension.state_enum is RequestState.APPROVED:
         # At the approval's own moment: that is how the change is known as requested.
         change_due_date(item, actor, extension.requested_due, reason=extension.reason, at=when)
     flush()
-    if extension.state_enum is not ExtensionState.WITHDRAWN:
-        label = "승인" if extension.state_enum is ExtensionState.APPROVED else "반려"
+    if extension.state_enum is not RequestState.WITHDRAWN:
+        label = decision_word(extension)
         body = (f"요청한 기한: {dates.short(extension.requested_due)} "
                 f"(이전 {dates.short(extension.previous_due) or '미지정'})")
         if extension.decision_reason:

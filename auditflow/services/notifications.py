@@ -93,9 +93,13 @@ def reviewers() -> list[User]:
 
 
 def assigned(recommendation: Recommendation, actor: User | None,
-             before: Iterable[int] = ()) -> None:
-    """Teams newly made lead or supporting team of the item."""
+             before: Iterable[int] = (), before_lead: int | None = None) -> None:
+    """Teams newly made lead or supporting team of the item (a supporting team made the
+    lead is told too: the item is now its to submit)."""
     added = recommendation.team_ids - set(before)
+    lead_id = recommendation.lead_team_id
+    if lead_id is not None and lead_id != before_lead:
+        added.add(lead_id)
     if not added:
         return
     lead = recommendation.lead_team

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from auditflow import workflow
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
+from auditflow.korean import particle
 from auditflow.models import Audit, History, OrgUnit, Recommendation, User, utcnow
 from auditflow.permissions import Capability, role_names
 from auditflow.services import notifications
@@ -68,7 +69,7 @@ def _check_assignable(lead: OrgUnit | None, supporting: Sequence[OrgUnit]) -> No
     for team in [lead, *supporting]:
         if team is not None and not team.is_assignable:
             raise DomainError(
-                f"'{team.name}'은(는) 본부입니다. 팀 또는 TF를 지정하세요.", code="team_not_assignable"
+                f"'{team.name}'{particle(team.name, '은/는')} 본부입니다. 팀 또는 TF를 지정하세요.", code="team_not_assignable"
             )
     if lead is not None and lead in supporting:
         raise DomainError("주관 부서를 협조 부서로 함께 지정할 수 없습니다.", code="team_duplicate")
@@ -144,13 +145,13 @@ def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | 
     new = _teams_value(lead_team, supporting_teams)
     if old == new:
         return
-    before = recommendation.team_ids
+    before, before_lead = recommendation.team_ids, recommendation.lead_team_id
     recommendation.lead_team = lead_team
     recommendation.supporting_teams = list(supporting_teams)
     _record(recommendation, HistoryKind.ASSIGNMENT, actor, field=Field.TEAMS, old=old, new=new,
             comment=reason, at=at)
     flush()
-    notifications.assigned(recommendation, actor, before)
+    notifications.assigned(recommendation, actor, before, before_lead)
 
 
 def set_due_date(recommendation: Recommendation, actor: User, due_date: date | None, *,

@@ -20,6 +20,7 @@ import yaml
 from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
+from auditflow.korean import particle
 from auditflow.models import Audit, OrgUnit, Recommendation, User
 from auditflow.permissions import Capability, grants, needs_team, role_names
 from auditflow.services import notifications
@@ -202,7 +203,7 @@ def _check_recommendation(file: str, where: str, item: dict[str, Any], numbers: 
         if team not in codes:
             yield Problem(file, where, f"알 수 없는 부서 '{team}'")
         elif codes[team].get("kind") == UnitKind.DIVISION:
-            yield Problem(file, where, f"'{team}'은(는) 본부라서 지정할 수 없습니다")
+            yield Problem(file, where, f"'{team}'{particle(str(team), '은/는')} 본부라서 지정할 수 없습니다")
     due = item.get("due_date")
     if due is not None and not isinstance(due, date):
         yield Problem(file, where, "due_date는 YYYY-MM-DD 날짜여야 합니다")

@@ -22,6 +22,7 @@ class Draft(StrEnum):
     RESULT = "result"  # 추진내용 and 향후계획
     COMMENT = "comment"
     EXTENSION = "extension"  # the reason of a due-date extension request
+    TRANSFER = "transfer"  # the reason of a transfer request
 
 
 def key(recommendation_id: int, draft: Draft) -> str:

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from auditflow.permissions import Capability
-from auditflow.vocabulary import ExtensionState, State
+from auditflow.vocabulary import RequestState, State
 from auditflow.workflow import guards as g
 from auditflow.workflow.guards import Guard
 
@@ -117,16 +117,16 @@ BY_TRIGGER: dict[str, TransitionSpec] = {spec.trigger: spec for spec in TRANSITI
 EXTENSION_TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec(
         trigger="approve_extension",
-        sources=(ExtensionState.PENDING,),
-        dest=ExtensionState.APPROVED,
+        sources=(RequestState.PENDING,),
+        dest=RequestState.APPROVED,
         label="연장 승인",
         guards=(REVIEW, g.item_open),
         reason_label="승인 의견(선택)",
     ),
     TransitionSpec(
         trigger="decline_extension",
-        sources=(ExtensionState.PENDING,),
-        dest=ExtensionState.DECLINED,
+        sources=(RequestState.PENDING,),
+        dest=RequestState.DECLINED,
         label="연장 반려",
         guards=(REVIEW, g.reason_given),
         reason_label="반려 사유",
@@ -134,13 +134,46 @@ EXTENSION_TRANSITIONS: tuple[TransitionSpec, ...] = (
     ),
     TransitionSpec(
         trigger="withdraw_extension",
-        sources=(ExtensionState.PENDING,),
-        dest=ExtensionState.WITHDRAWN,
+        sources=(RequestState.PENDING,),
+        dest=RequestState.WITHDRAWN,
         label="요청 취소",
         guards=(TEAM_WORK, g.assigned_team),
         style="tertiary",
     ),
 )
+
+# The lead team's request to hand the item to another team (이관): the audit team decides,
+# the lead team may withdraw it while it waits. An approval makes the requested team the
+# lead (``services.transfers.decide``); asking is not a transition either.
+TRANSFER_TRANSITIONS: tuple[TransitionSpec, ...] = (
+    TransitionSpec(
+        trigger="approve_transfer",
+        sources=(RequestState.PENDING,),
+        dest=RequestState.APPROVED,
+        label="이관 승인",
+        guards=(REVIEW, g.team_at_work, g.lead_unchanged),
+        reason_label="승인 의견(선택)",
+        hint="승인하면 요청한 부서가 주관 부서가 되고, 두 부서에 알립니다.",
+    ),
+    TransitionSpec(
+        trigger="decline_transfer",
+        sources=(RequestState.PENDING,),
+        dest=RequestState.DECLINED,
+        label="이관 반려",
+        guards=(REVIEW, g.reason_given),
+        reason_label="반려 사유",
+        style="secondary",
+    ),
+    TransitionSpec(
+        trigger="withdraw_transfer",
+        sources=(RequestState.PENDING,),
+        dest=RequestState.WITHDRAWN,
+        label="이관 요청 취소",
+        guards=(TEAM_WORK, g.lead_only("이관 요청은 주관 부서만 취소할 수 있습니다.")),
+        style="tertiary",
+    ),
+)
+
 
 def _capabilities(transitions: tuple[TransitionSpec, ...]) -> tuple[Capability, ...]:
     return tuple(dict.fromkeys(spec.capability for spec in transitions))
@@ -149,3 +182,4 @@ def _capabilities(transitions: tuple[TransitionSpec, ...]) -> tuple[Capability, 
 # Whoever may fire any trigger at all: the routes that fire triggers admit these.
 TRIGGER_CAPABILITIES: tuple[Capability, ...] = _capabilities(TRANSITIONS)
 EXTENSIONS_CAPABILITIES: tuple[Capability, ...] = _capabilities(EXTENSION_TRANSITIONS)
+TRANSFERS_CAPABILITIES: tuple[Capability, ...] = _capabilities(TRANSFER_TRANSITIONS)

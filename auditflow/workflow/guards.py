@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from auditflow.korean import particle
 from auditflow.permissions import Actor, Capability, role_names
+from auditflow.vocabulary import State
+
+# The states in which an item is its team's to work on (and so to hand on).
+TEAM_STATES = frozenset({State.RECEIVED, State.IN_PROGRESS})
 
 if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
@@ -69,13 +73,19 @@ assigned_team = Guard(
     status=403,
 )
 
-lead_team = Guard(
-    code="lead_team_only",
-    message="검토 요청(제출)은 주관 부서만 할 수 있습니다. 협조 부서는 증빙자료와 의견으로 함께합니다.",
-    test=lambda attempt: attempt.actor is not None
-    and attempt.recommendation.is_lead(attempt.actor),
-    status=403,
-)
+def lead_only(message: str) -> Guard:
+    """The actor is a user of the item's lead team (주관 부서)."""
+    return Guard(
+        code="lead_team_only",
+        message=message,
+        test=lambda attempt: attempt.actor is not None
+        and attempt.recommendation.is_lead(attempt.actor),
+        status=403,
+    )
+
+
+lead_team = lead_only(
+    "검토 요청(제출)은 주관 부서만 할 수 있습니다. 협조 부서는 증빙자료와 의견으로 함께합니다.")
 
 has_action_details = Guard(
     code="action_details_required",
@@ -115,4 +125,20 @@ item_open = Guard(
     code="item_closed",
     message="완료되거나 미반영 처리된 요구사항의 기한은 바꿀 수 없습니다.",
     test=lambda attempt: not attempt.recommendation.state_enum.is_closed,
+)
+
+
+# ─── 이관 ─────────────────────────────────────────────────────────────────────────
+
+team_at_work = Guard(
+    code="item_not_with_team",
+    message="검토 중이거나 끝난 요구사항은 이관할 수 없습니다.",
+    test=lambda attempt: attempt.recommendation.state_enum in TEAM_STATES,
+)
+
+lead_unchanged = Guard(
+    code="lead_team_changed",
+    message="요청한 뒤 주관 부서가 이미 바뀌었습니다. 이 요청은 반려하거나 요청한 부서가 취소하세요.",
+    test=lambda attempt: attempt.subject is None
+    or attempt.recommendation.lead_team_id == attempt.subject.from_team_id,
 )

@@ -1,7 +1,8 @@
 """The ``transitions`` machines of the process, and the questions callers ask them.
 
 A ``Workflow`` is one table of transitions (``definition.py``) run by one machine:
-the recommendation's (``ITEMS``) and the due-date extension request's (``EXTENSIONS``).
+the recommendation's (``ITEMS``), the due-date extension request's (``EXTENSIONS``) and
+the transfer request's (``TRANSFERS``).
 For each, ``refusal`` is the only answer to "may this user fire this trigger now, and
 if not, why not": the buttons and the API's ``allowed_actions`` (``available_actions``)
 ask it, ``fire`` asks it before firing, and it is the machine's own condition on every
@@ -28,14 +29,20 @@ from auditflow.korean import particle
 from auditflow.models.base import utcnow
 from auditflow.models.history import History
 from auditflow.permissions import Actor
-from auditflow.vocabulary import INITIAL, ExtensionState, HistoryKind, State
-from auditflow.workflow.definition import EXTENSION_TRANSITIONS, TRANSITIONS, TransitionSpec
+from auditflow.vocabulary import INITIAL, HistoryKind, RequestState, State
+from auditflow.workflow.definition import (
+    EXTENSION_TRANSITIONS,
+    TRANSFER_TRANSITIONS,
+    TRANSITIONS,
+    TransitionSpec,
+)
 from auditflow.workflow.errors import WorkflowError
 from auditflow.workflow.guards import Attempt
 
 if TYPE_CHECKING:
     from auditflow.models.extension import DueDateExtension
     from auditflow.models.recommendation import Recommendation
+    from auditflow.models.transfer import TransferRequest
     from auditflow.models.user import User
 
 
@@ -212,11 +219,35 @@ def _record_extension(event: EventData) -> None:
     )
 
 
+def _record_transfer(event: EventData) -> None:
+    """After every state change of a transfer request: a row in its item's history."""
+    transfer: TransferRequest = cast("TransferRequest", event.model)
+    session = _history_session(transfer)
+    # The teams' names may still have to be loaded: not before the decision is stamped.
+    with session.no_autoflush:
+        session.add(
+            History(
+                recommendation=transfer.recommendation,
+                at=event.kwargs.get("at") or utcnow(),
+                actor=event.kwargs.get("actor"),
+                kind=HistoryKind.TRANSFER.value,
+                trigger=event.event.name,
+                # No field: the teams change only by their own assignment row.
+                old_value=transfer.from_team.name,
+                new_value=transfer.to_team.name,
+                comment=(event.kwargs.get("reason") or "").strip() or None,
+            )
+        )
+
+
 ITEMS = Workflow(states=State, initial=INITIAL, transitions=TRANSITIONS,
                  record=_record_transition, item_of=lambda subject: subject)
-EXTENSIONS = Workflow(states=ExtensionState, initial=ExtensionState.PENDING,
+EXTENSIONS = Workflow(states=RequestState, initial=RequestState.PENDING,
                       transitions=EXTENSION_TRANSITIONS, record=_record_extension,
                       item_of=lambda extension: extension.recommendation)
+TRANSFERS = Workflow(states=RequestState, initial=RequestState.PENDING,
+                     transitions=TRANSFER_TRANSITIONS, record=_record_transfer,
+                     item_of=lambda transfer: transfer.recommendation)
 
 # The item workflow, as the rest of the application asks it.
 MACHINE = ITEMS.machine

@@ -88,6 +88,17 @@ class ExtensionRequestForm(VersionedForm):
         DataRequired("연장이 필요한 사유를 입력하세요."), Length(max=2000)])
 
 
+class TransferRequestForm(VersionedForm):
+    to_team = SelectField("이관받을 부서", coerce=int, validators=[
+        InputRequired("이관받을 부서를 고르세요.")])
+    reason = TextAreaField("이관이 필요한 사유", validators=[
+        DataRequired("이관이 필요한 사유를 입력하세요."), Length(max=2000)])
+
+    def fill_team_choices(self, lead_team_id: int | None) -> None:
+        self.to_team.choices = [(NO_TEAM, "부서를 고르세요")] + [
+            (team_id, name) for team_id, name in team_choices() if team_id != lead_team_id]
+
+
 class CommentForm(KoreanForm):
     body = TextAreaField("의견", validators=[DataRequired(message="의견을 입력하세요."), Length(max=5000)])
 

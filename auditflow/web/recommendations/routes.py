@@ -18,15 +18,24 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
-from auditflow.models import Audit, Comment, DueDateExtension, History, Recommendation
+from auditflow.korean import with_particle
+from auditflow.models import (
+    Audit,
+    Comment,
+    DueDateExtension,
+    History,
+    OrgUnit,
+    Recommendation,
+    TransferRequest,
+)
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
 from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import comments as comment_ops
-from auditflow.services import extensions
+from auditflow.services import extensions, transfers
 from auditflow.services import recommendations as ops
-from auditflow.vocabulary import Category, ExtensionState, State
+from auditflow.vocabulary import Category, RequestState, State
 from auditflow.web import drafts
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import queries, timeline
@@ -42,6 +51,7 @@ from auditflow.web.recommendations.forms import (
     FilterForm,
     RegisterForm,
     ResultForm,
+    TransferRequestForm,
     team_choices,
 )
 from auditflow.web.templating import short_date
@@ -229,13 +239,14 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
         if recommendation.is_returned else None,
         extension=_extension_panel(recommendation, user),
+        transfer=_transfer_panel(recommendation, user),
     ), status
 
 
 def _extension_panel(recommendation: Recommendation, user: Any) -> dict[str, Any]:
     """What the item page shows of its due-date story and requests, for this user."""
     requests = extensions.requests_of(recommendation)
-    waiting = next((r for r in requests if r.state_enum is ExtensionState.PENDING), None)
+    waiting = next((r for r in requests if r.state_enum is RequestState.PENDING), None)
     may_ask = (waiting is None and recommendation.works_on(user)
                and not recommendation.state_enum.is_closed)
     return {
@@ -245,6 +256,22 @@ def _extension_panel(recommendation: Recommendation, user: Any) -> dict[str, Any
         "actions": workflow.EXTENSIONS.available_actions(waiting, user) if waiting else [],
         "form": ExtensionRequestForm(formdata=None, version=recommendation.version)
         if may_ask else None,
+    }
+
+
+def _transfer_panel(recommendation: Recommendation, user: Any) -> dict[str, Any]:
+    """The item's transfer requests, and the form for its lead team."""
+    requests = transfers.requests_of(recommendation)
+    waiting = next((r for r in requests if r.state_enum is RequestState.PENDING), None)
+    form = None
+    if waiting is None and transfers.may_request(recommendation, user):
+        form = TransferRequestForm(formdata=None, version=recommendation.version)
+        form.fill_team_choices(recommendation.lead_team_id)
+    return {
+        "requests": requests,
+        "pending": waiting,
+        "actions": workflow.TRANSFERS.available_actions(waiting, user) if waiting else [],
+        "form": form,
     }
 
 
@@ -401,18 +428,55 @@ def request_extension(recommendation_id: int) -> Any:
 @bp.post("/<int:recommendation_id>/extensions/<int:extension_id>/<trigger>")
 @require(*workflow.EXTENSIONS_CAPABILITIES)
 def decide_extension(recommendation_id: int, extension_id: int, trigger: str) -> Any:
+    return _decide(recommendation_id, DueDateExtension, extension_id, workflow.EXTENSIONS,
+                   extensions.decide, trigger, "기한 연장 요청", "#extension")
+
+
+# ─── 이관 ───────────────────────────────────────────────────────────────────────
+
+
+@bp.post("/<int:recommendation_id>/transfers")
+@require(Capability.WORK_ON_ASSIGNED_ITEMS)
+def request_transfer(recommendation_id: int) -> Any:
     recommendation = _load_for_change(recommendation_id)
-    extension = db.session.get(DueDateExtension, extension_id)
-    if extension is None or extension.recommendation_id != recommendation.id:
+    if not recommendation.is_lead(actor()):
+        abort(403)  # before the form: a wrong form must not hide the refusal
+    form = TransferRequestForm()
+    form.fill_team_choices(recommendation.lead_team_id)
+    if not form.validate_on_submit():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        raise DomainError(message or "요청이 올바르지 않습니다.", code="invalid_form")
+    to_team = db.session.get(OrgUnit, form.to_team.data) if form.to_team.data else None
+    transfer = transfers.request(recommendation, actor(), to_team, form.reason.data,
+                                 expected_version=form.expected_version())
+    drafts.saved(recommendation.id, drafts.Draft.TRANSFER)
+    flash(f"{with_particle(transfer.to_team.name, '으로/로')} 이관을 요청했습니다. "
+          "감사팀이 결정하면 알려 드립니다.", "success")
+    return redirect(_detail_url(recommendation) + "#transfer", code=303)
+
+
+@bp.post("/<int:recommendation_id>/transfers/<int:transfer_id>/<trigger>")
+@require(*workflow.TRANSFERS_CAPABILITIES)
+def decide_transfer(recommendation_id: int, transfer_id: int, trigger: str) -> Any:
+    return _decide(recommendation_id, TransferRequest, transfer_id, workflow.TRANSFERS,
+                   transfers.decide, trigger, "이관 요청", "#transfer")
+
+
+def _decide(recommendation_id: int, kind: type[Any], request_id: int, machine: workflow.Workflow,
+            decide: Any, trigger: str, what: str, anchor: str) -> Any:
+    """A decision on a team's request (or its withdrawal), by the request's own workflow."""
+    recommendation = _load_for_change(recommendation_id)
+    team_request = db.session.get(kind, request_id)
+    if team_request is None or team_request.recommendation_id != recommendation.id:
         abort(404)
-    spec = workflow.EXTENSIONS.by_trigger.get(trigger)
+    spec = machine.by_trigger.get(trigger)
     if spec is None:
         abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
         raise DomainError("요청이 올바르지 않습니다. 화면을 새로 고친 뒤 다시 시도하세요.",
                           code="invalid_form")
-    extensions.decide(extension, trigger, actor(), reason=form.reason.data,
-                      expected_version=form.expected_version())
-    flash(f"기한 연장 요청을 '{spec.label}' 처리했습니다.", "success")
-    return redirect(_detail_url(recommendation) + "#extension", code=303)
+    decide(team_request, trigger, actor(), reason=form.reason.data,
+           expected_version=form.expected_version())
+    flash(f"{with_particle(what, '을/를')} '{spec.label}' 처리했습니다.", "success")
+    return redirect(_detail_url(recommendation) + anchor, code=303)

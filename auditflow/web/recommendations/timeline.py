@@ -9,9 +9,10 @@ from typing import Any
 
 from auditflow import dates
 from auditflow.extensions import db
+from auditflow.korean import with_particle
 from auditflow.models import History, OrgUnit
 from auditflow.vocabulary import INITIAL, Category, HistoryKind, State
-from auditflow.workflow import BY_TRIGGER, EXTENSIONS
+from auditflow.workflow import BY_TRIGGER, EXTENSIONS, TRANSFERS
 
 EXTENSION_BY_TRIGGER = EXTENSIONS.by_trigger
 
@@ -82,7 +83,7 @@ def describe(rows: list[History]) -> list[Entry]:
         elif kind == HistoryKind.DUE_DATE:
             summary = f"{_date(row.old_value)} → {_date(row.new_value)}"
         elif kind == HistoryKind.RESULT:
-            summary = f"{FIELD_LABELS.get(row.field or '', row.field)}을(를) 수정했습니다."
+            summary = f"{with_particle(FIELD_LABELS.get(row.field or '', row.field or ''), '을/를')} 수정했습니다."
             detail = row.new_value
         elif kind == HistoryKind.TEXT:
             if row.field == "category":
@@ -90,7 +91,7 @@ def describe(rows: list[History]) -> list[Entry]:
                 new = Category(row.new_value).label if row.new_value else ""
                 summary = f"구분: {old} → {new}"
             else:
-                summary = f"{FIELD_LABELS.get(row.field or '', row.field)}을(를) 수정했습니다."
+                summary = f"{with_particle(FIELD_LABELS.get(row.field or '', row.field or ''), '을/를')} 수정했습니다."
                 detail = row.new_value
         elif kind == HistoryKind.EVIDENCE:
             summary = row.new_value or row.old_value or ""
@@ -98,6 +99,10 @@ def describe(rows: list[History]) -> list[Entry]:
             spec = EXTENSION_BY_TRIGGER.get(row.trigger or "")
             action = spec.label if spec else "연장 요청"
             summary = f"{action}: {_date(row.old_value)} → {_date(row.new_value)}"
+        elif kind == HistoryKind.TRANSFER:
+            spec = TRANSFERS.by_trigger.get(row.trigger or "")
+            action = spec.label if spec else "이관 요청"
+            summary = f"{action}: {row.old_value or ''} → {row.new_value or ''}"
         entries.append(
             Entry(at=row.at, actor=row.actor, kind=kind.value, kind_label=kind.label,
                   summary=summary, reason=row.comment, from_state=row.from_state,
