@@ -197,6 +197,8 @@ def test_assignment_mail_return_extension_and_a_draft_that_survives(
         assert COUNCIL_TEXT[:20] in first.inner_text()
         story.goto("/notifications", "알림")
         assert RETURN_REASON in page.inner_text("main")
+        story.goto("/account/notifications", "알림 메일 설정")
+        assert "이관 요청 결정" in page.inner_text("main")  # every kind may be switched off
 
         # ---- the department asks for a later due date; the audit team approves
         story.goto(page_path, "요구사항(보완 중)")
