@@ -126,6 +126,22 @@ MATRIX: dict[tuple[str, str], Case] = {
                         "received_on": "", "reference_date": ""},
         expect=AUDIT_ONLY_POST,
     ),
+    # 가져오기: the template; the upload answers the preview (nothing written until confirmed);
+    # a confirmation whose preview token is not this user's is sent back with the message.
+    ("audits.import_template", "GET"): Case(url=lambda w: "/audits/import-template.xlsx",
+                                            expect=AUDIT_ONLY_GET),
+    ("audits.import_items", "GET"): Case(url=lambda w: f"/audits/{w.audit.id}/import",
+                                         expect=AUDIT_ONLY_GET),
+    ("audits.import_items", "POST"): Case(
+        url=lambda w: f"/audits/{w.audit.id}/import",
+        data=lambda w: {"file": (_import_file(w), "목록.xlsx")},
+        expect=row(audit=200, own_team=403, other_team=403, liaison=403, admin=403,
+                   anonymous=LOGIN)),
+    ("audits.import_confirm", "POST"): Case(
+        url=lambda w: f"/audits/{w.audit.id}/import/confirm",
+        data=lambda w: {"sealed": "forged", "confirm": "y"},
+        expect=row(audit=REDIRECT, own_team=403, other_team=403, liaison=403, admin=403,
+                   anonymous=LOGIN)),
     # ── recommendations ────────────────────────────────────────────────────────
     ("recommendations.index", "GET"): Case(url=lambda w: "/recommendations",
                                            expect=everyone(200)),
@@ -449,6 +465,22 @@ MATRIX.update({
         expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
                    anonymous=LOGIN)),
 })
+
+
+def _import_file(w: World) -> Any:
+    """A one-item list in the import template's layout."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["번호", "구분", "요구사항", "주관 부서", "협조 부서", "처리 기한"])
+    sheet.append([900, "건의사항", "가져온 요구사항", w.own.name, "", "2026-12-31"])
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return out
 
 
 def _later(days: int) -> str:

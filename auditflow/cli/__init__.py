@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from auditflow.cli.importing import import_command
 from auditflow.cli.jobs import reminders_group, worker_command
 from auditflow.cli.report import report_command
 from auditflow.cli.seed import seed_command
@@ -17,7 +18,7 @@ from auditflow.cli.summary import summary_command
 from auditflow.cli.users import user_group
 
 COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
-            worker_command, reminders_group)
+            worker_command, reminders_group, import_command)
 
 
 def register(app: Flask) -> None:

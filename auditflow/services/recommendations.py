@@ -78,7 +78,9 @@ def _check_assignable(lead: OrgUnit | None, supporting: Sequence[OrgUnit]) -> No
 def register(audit: Audit, *, number: int, category: Category, council_text: str,
              actor: User, lead_team: OrgUnit | None = None,
              supporting_teams: Sequence[OrgUnit] = (), due_date: date | None = None,
-             at: datetime | None = None) -> Recommendation:
+             at: datetime | None = None, source: str | None = None) -> Recommendation:
+    """A new item in 접수; ``source`` (where it came from, e.g. an imported file) goes into
+    the history of its registration."""
     if not actor.can(Capability.MANAGE_ITEMS):
         raise Forbidden(f"요구사항 등록은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     text = (council_text or "").strip()
@@ -106,7 +108,7 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
     )
     db.session.add(recommendation)
     _record(recommendation, HistoryKind.CREATED, actor, at=when, to_state=INITIAL.value,
-            new=text)
+            new=text, comment=source)
     # The category it was registered with, so that "as of" rebuilds it after later edits.
     _record(recommendation, HistoryKind.TEXT, actor, field=Field.CATEGORY, old=None,
             new=recommendation.category, at=when)

@@ -1,0 +1,280 @@
+"""Import the council's list of recommendations from a file: check everything, then write all.
+
+``plan`` reads the file and checks every row against the organisation and the audit,
+writing nothing: each problem names its row and cell in Korean (unknown team, with the
+closest name when one is near; unknown category; a number used twice; empty text; a
+date that is not one). ``apply`` writes the plan's new items — registered through the
+same operation as the form, so each has its history and its team is told — and only
+when the plan has no problem: all or nothing, in the caller's transaction. Importing
+the same file again changes nothing: an item whose number and text the audit already
+has is left as it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from auditflow.errors import DomainError
+from auditflow.extensions import db
+from auditflow.korean import particle
+from auditflow.models import Audit, OrgUnit, Recommendation, User
+from auditflow.permissions import Capability, role_names
+from auditflow.services import recommendations as ops
+from auditflow.services.import_readers import RawRow, UnreadableFile, as_date, read_xlsx
+from auditflow.storage.sniff import RejectedFile, sniff
+from auditflow.vocabulary import Category
+
+TEXT_MAX = 5000
+_DOTS = str.maketrans({"․": "·", "‧": "·", "・": "·", "ㆍ": "·", ".": "·"})
+_SPLIT = re.compile(r"[,，、;\n/]+")
+
+
+class ImportRefused(DomainError):
+    code = "import_invalid"
+    status = 400
+
+    def __init__(self, plan: ImportPlan) -> None:
+        super().__init__(f"가져올 파일에 문제가 {len(plan.problems)}건 있어 아무것도 저장하지 않았습니다. "
+                         "고친 뒤 다시 가져오세요.")
+        self.plan = plan
+        self.problems = plan.problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "요구사항 3행 D3(주관 부서)"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class PlannedItem:
+    where: str
+    number: int
+    category: Category
+    council_text: str
+    lead_team: OrgUnit | None
+    supporting_teams: list[OrgUnit]
+    due_date: date | None
+    existing: Recommendation | None = None  # the same item, already in the audit
+
+    @property
+    def is_new(self) -> bool:
+        return self.existing is None
+
+
+@dataclass
+class ImportPlan:
+    file_name: str
+    sha256: str
+    items: list[PlannedItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.items)
+
+    @property
+    def new_items(self) -> list[PlannedItem]:
+        return [item for item in self.items if item.is_new]
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.items) - len(self.new_items)
+
+
+def _category(value: Any) -> Category | None:
+    text = re.sub(r"\s+", "", str(value or "")).translate(_DOTS)
+    if not text:
+        return None
+    for category in Category:
+        names = {category.value, category.label, category.heading}
+        if text in {re.sub(r"\s+", "", name).translate(_DOTS) for name in names}:
+            return category
+    if text.startswith(("시정", "처리요구")):
+        return Category.CORRECTIVE
+    if text.startswith("건의"):
+        return Category.SUGGESTION
+    if text.startswith(("기타", "자료제출")):
+        return Category.OTHER
+    return None
+
+
+class _Teams:
+    """The organisation's units by code and by name (spaces ignored), for matching cells."""
+
+    def __init__(self) -> None:
+        units = list(db.session.scalars(select(OrgUnit)))
+        self.by_key: dict[str, OrgUnit] = {}
+        for unit in units:
+            self.by_key[self._key(unit.code)] = unit
+            self.by_key[self._key(unit.name)] = unit
+        self.names = [unit.name for unit in units if unit.is_assignable]
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return re.sub(r"\s+", "", text).lower()
+
+    def find(self, name: str) -> tuple[OrgUnit | None, str]:
+        unit = self.by_key.get(self._key(name))
+        if unit is None:
+            close = difflib.get_close_matches(name, self.names, n=1, cutoff=0.5)
+            hint = f" '{close[0]}'{particle(close[0], '을/를')} 뜻하나요?" if close else ""
+            return None, f"'{name}' 부서를 찾을 수 없습니다.{hint}"
+        if not unit.is_assignable:
+            return None, f"'{unit.name}'{particle(unit.name, '은/는')} 본부입니다. 팀 또는 TF를 적으세요."
+        return unit, ""
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value or "").strip().rstrip(".")
+    return int(text) if text.isdigit() and len(text) <= 6 else None
+
+
+def _text(value: Any) -> str:
+    return re.sub(r"[ \t]+\n", "\n", str(value or "")).strip()
+
+
+def _same_text(a: str, b: str) -> bool:
+    return re.sub(r"\s+", " ", a).strip() == re.sub(r"\s+", " ", b).strip()
+
+
+def plan(audit: Audit | None, data: bytes, file_name: str) -> ImportPlan:
+    """What importing ``data`` into ``audit`` (None: a new audit) would write, and every problem."""
+    result = ImportPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
+    _check_kind(data)
+    rows = read_xlsx(data)
+    if not rows:
+        raise UnreadableFile("머리글 아래에 요구사항이 한 줄도 없습니다.", code="import_empty")
+    teams = _Teams()
+    existing = {} if audit is None else {
+        item.number: item for item in db.session.scalars(
+            select(Recommendation).where(Recommendation.audit_id == audit.id))}
+    seen: dict[int, str] = {}
+    for row in rows:
+        item = _check_row(row, teams, result.problems)
+        if item is None:
+            continue
+        if item.number in seen:
+            result.problems.append(Problem(
+                _cell(row, "number"), f"번호 {item.number}{particle(str(item.number), '이/가')} "
+                f"{seen[item.number]}에도 있습니다. 번호는 겹칠 수 없습니다."))
+            continue
+        seen[item.number] = row.where
+        have = existing.get(item.number)
+        if have is not None:
+            if not _same_text(have.council_text, item.council_text):
+                result.problems.append(Problem(
+                    _cell(row, "number"), f"이 감사에는 {item.number}번 요구사항이 이미 다른 내용으로 "
+                    "있습니다. 번호를 바꾸거나 이미 있는 요구사항을 확인하세요."))
+                continue
+            item.existing = have
+        result.items.append(item)
+    return result
+
+
+def _cell(row: RawRow, name: str) -> str:
+    from auditflow.services.import_readers import HEADERS
+
+    label = dict(zip(("number", "category", "council_text", "lead_team", "supporting_teams",
+                      "due_date"), HEADERS, strict=True))[name]
+    cell = row.cells.get(name)
+    return f"{row.where} {cell}({label})" if cell else f"{row.where} ({label})"
+
+
+def _check_row(row: RawRow, teams: _Teams, problems: list[Problem]) -> PlannedItem | None:
+    before = len(problems)
+    values = row.values
+    number = _number(values.get("number"))
+    if number is None or number < 1:
+        problems.append(Problem(_cell(row, "number"), "번호는 1 이상의 정수여야 합니다."))
+    category = _category(values.get("category"))
+    if category is None:
+        names = ", ".join(c.label for c in Category)
+        problems.append(Problem(_cell(row, "category"),
+                                f"구분 '{_text(values.get('category'))}'"
+                                f"{particle(_text(values.get('category')), '을/를')} 알 수 없습니다. "
+                                f"{names} 중 하나를 적으세요."
+                                if _text(values.get("category")) else f"구분을 적으세요 ({names})."))
+    council_text = _text(values.get("council_text"))
+    if not council_text:
+        problems.append(Problem(_cell(row, "council_text"), "요구사항 내용이 비어 있습니다."))
+    elif len(council_text) > TEXT_MAX:
+        problems.append(Problem(_cell(row, "council_text"),
+                                f"요구사항 내용은 {TEXT_MAX}자 이하여야 합니다."))
+    lead = None
+    lead_name = _text(values.get("lead_team"))
+    if lead_name:
+        lead, why = teams.find(lead_name)
+        if why:
+            problems.append(Problem(_cell(row, "lead_team"), why))
+    supporting: list[OrgUnit] = []
+    for name in (part.strip() for part in _SPLIT.split(_text(values.get("supporting_teams")))):
+        if not name:
+            continue
+        unit, why = teams.find(name)
+        if why:
+            problems.append(Problem(_cell(row, "supporting_teams"), why))
+        elif unit is not None and unit is not lead and unit not in supporting:
+            supporting.append(unit)
+    due = None
+    raw_due = values.get("due_date")
+    if raw_due not in (None, "") and str(raw_due).strip():
+        due = as_date(raw_due)
+        if due is None:
+            problems.append(Problem(_cell(row, "due_date"),
+                                    f"'{_text(raw_due)}'{particle(_text(raw_due), '은/는')} 날짜로 "
+                                    "읽을 수 없습니다. 2026-06-30처럼 적으세요."))
+    if len(problems) > before or number is None or category is None:
+        return None
+    return PlannedItem(where=row.where, number=number, category=category,
+                       council_text=council_text, lead_team=lead, supporting_teams=supporting,
+                       due_date=due)
+
+
+def _check_kind(data: bytes) -> None:
+    """An XLSX, and a sound one (no zip bomb, no macro): the evidence upload's own check."""
+    with tempfile.NamedTemporaryFile(suffix=".upload") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            kind = sniff(Path(handle.name))
+        except RejectedFile as rejected:
+            raise UnreadableFile(rejected.message, code=rejected.code) from None
+    if kind.key != "xlsx":
+        raise UnreadableFile(f"{kind.label} 파일은 가져올 수 없습니다. 서식에 맞춘 엑셀(XLSX) 파일을 올리세요.",
+                             code="import_wrong_type")
+
+
+def apply(import_plan: ImportPlan, audit: Audit, actor: User) -> list[Recommendation]:
+    """Write the plan's new items into ``audit``; refuse the whole plan if any row has a problem."""
+    if not actor.can(Capability.MANAGE_ITEMS):
+        raise DomainError(f"가져오기는 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.",
+                          code="forbidden", status=403)
+    if import_plan.problems:
+        raise ImportRefused(import_plan)
+    written = []
+    for item in sorted(import_plan.new_items, key=lambda planned: planned.number):
+        written.append(ops.register(
+            audit, number=item.number, category=item.category, council_text=item.council_text,
+            actor=actor, lead_team=item.lead_team, supporting_teams=item.supporting_teams,
+            due_date=item.due_date,
+            source=f"'{import_plan.file_name}'에서 가져옴 (SHA-256 {import_plan.sha256[:16]}…)"))
+    return written
