@@ -143,6 +143,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         expect=row(audit=REDIRECT, own_team=403, other_team=403, liaison=403, admin=403,
                    anonymous=LOGIN)),
     # ── recommendations ────────────────────────────────────────────────────────
+    ("recommendations.bulk", "POST"): Case(
+        url=lambda w: f"/recommendations/bulk?audit={w.audit.id}",
+        data=lambda w: {"ids": [str(w.rec.id)], f"v{w.rec.id}": str(w.rec.version),
+                        "action": "due_date", "due_date": _later(30), "confirm": "y"},
+        expect=row(audit=CHANGED, own_team=403, other_team=403, liaison=403, admin=403,
+                   anonymous=LOGIN)),
     ("recommendations.index", "GET"): Case(url=lambda w: "/recommendations",
                                            expect=everyone(200)),
     ("recommendations.new", "GET"): Case(url=lambda w: "/recommendations/new",

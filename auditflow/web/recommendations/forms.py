@@ -99,6 +99,21 @@ class TransferRequestForm(VersionedForm):
             (team_id, name) for team_id, name in team_choices() if team_id != lead_team_id]
 
 
+class BulkForm(TeamsMixin, KoreanForm):
+    """One change for the chosen items of the list (the items are the ``ids`` checkboxes)."""
+
+    action = SelectField("일괄 작업", choices=[("assign", "담당 부서 지정"), ("due_date", "처리 기한 지정"),
+                                          ("approve", "승인(완료): 검토 중인 요구사항")],
+                         validators=[InputRequired("일괄 작업을 고르세요.")])
+    lead_team = SelectField("주관 부서", coerce=int, validators=[Optional()])
+    supporting_teams = MultiCheckboxField("협조 부서", coerce=int, validators=[Optional()])
+    due_date = DateField("처리 기한", validators=[Optional()])
+    reason = TextAreaField("사유(모든 요구사항의 이력에 남습니다)", validators=[Optional(), Length(max=2000)])
+    all_matching = BooleanField("검색 조건에 맞는 요구사항 전체에 적용")
+    confirm = BooleanField("고른 요구사항 모두에 적용하는 것을 확인했습니다.",
+                           validators=[DataRequired("일괄 처리하려면 확인란에 표시하세요.")])
+
+
 class CommentForm(KoreanForm):
     body = TextAreaField("의견", validators=[DataRequired(message="의견을 입력하세요."), Length(max=5000)])
 

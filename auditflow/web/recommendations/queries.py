@@ -84,3 +84,24 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
         total = db.session.scalar(select(func.count(Recommendation.id)).where(*conditions))
     return Page(items=rows[:per_page], number=number, per_page=per_page,
                 has_next=len(rows) > per_page, total=total)
+
+
+def matching(user: Actor, filters: Filters, limit: int) -> list[Recommendation]:
+    """Every item the filters select for this user, in the list's order (at most ``limit``)."""
+    return list(db.session.scalars(
+        select(Recommendation).where(*filters.conditions(user))
+        .order_by(Recommendation.audit_id.desc(), Recommendation.number).limit(limit)
+        .options(selectinload(Recommendation.audit), selectinload(Recommendation.lead_team),
+                 selectinload(Recommendation.supporting_teams),
+                 undefer(Recommendation.last_trigger))))
+
+
+def visible_items(user: Actor, ids: list[int]) -> list[Recommendation]:
+    """The items of ``ids`` this user may see (the others are simply not there)."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(ids), Recommendation.visible_to(user))
+        .options(selectinload(Recommendation.audit), selectinload(Recommendation.lead_team),
+                 selectinload(Recommendation.supporting_teams),
+                 undefer(Recommendation.last_trigger))))

@@ -32,6 +32,7 @@ from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
 from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
+from auditflow.services import bulk as bulk_ops
 from auditflow.services import comments as comment_ops
 from auditflow.services import extensions, transfers
 from auditflow.services import recommendations as ops
@@ -44,6 +45,7 @@ from auditflow.web.recommendations.forms import (
     STATE_CHOICES,
     ActionForm,
     AssignForm,
+    BulkForm,
     CommentForm,
     DueDateForm,
     EditTextForm,
@@ -73,12 +75,11 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@bp.get("")
-@require()
-def index() -> Any:
-    audits = audit_choices()
+def _filters() -> queries.Filters:
+    """The list's filters from the query string (the list page's, and the bulk form's)."""
     audit_arg = request.args.get("audit")
     if audit_arg is None:  # first visit: the latest audit
+        audits = audit_choices()
         audit_id = audits[0][0] if audits else None
     else:
         audit_id = int(audit_arg) if audit_arg.isdigit() else None
@@ -88,7 +89,7 @@ def index() -> Any:
         category = None
     if state not in {s.value for s in State}:
         state = None
-    filters = queries.Filters(
+    return queries.Filters(
         audit_id=audit_id,
         category=category,
         state=state,
@@ -96,31 +97,100 @@ def index() -> Any:
         overdue=request.args.get("overdue") in {"1", "y", "on", "true"},
         q=(request.args.get("q") or "")[:200],
     )
+
+
+def _filter_args(filters: queries.Filters) -> dict[str, Any]:
+    """The filters as the list's query string keeps them (empty ones left out, but audit)."""
+    args = {
+        "audit": str(filters.audit_id) if filters.audit_id else "",
+        "category": filters.category or "", "state": filters.state or "",
+        "team": str(filters.team_id) if filters.team_id else "",
+        "overdue": "1" if filters.overdue else "", "q": filters.q,
+    }
+    return {key: value for key, value in args.items() if value or key == "audit"}
+
+
+@bp.get("")
+@require()
+def index() -> Any:
+    audits = audit_choices()
+    filters = _filters()
     page = queries.search(actor(), filters, number=_int_arg("page") or 1)
 
     form = FilterForm(formdata=None)
     form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audits]
-    form.audit.data = str(audit_id) if audit_id else ""
+    form.audit.data = str(filters.audit_id) if filters.audit_id else ""
     form.category.choices = [("", "전체")] + [(c.value, c.label) for c in Category]
-    form.category.data = category or ""
+    form.category.data = filters.category or ""
     form.state.choices = [("", "전체")] + STATE_CHOICES
-    form.state.data = state or ""
+    form.state.data = filters.state or ""
     form.team.choices = [("", "전체 부서")] + [(str(i), n) for i, n in team_choices()]
     form.team.data = str(filters.team_id) if filters.team_id else ""
     form.overdue.data = filters.overdue
     form.q.data = filters.q
 
-    args = {
-        "audit": form.audit.data, "category": form.category.data, "state": form.state.data,
-        "team": form.team.data, "overdue": "1" if filters.overdue else "", "q": filters.q,
-    }
+    args = _filter_args(filters)
 
     def page_url(number: int) -> str:
-        return url_for("recommendations.index", page=number,
-                       **{k: v for k, v in args.items() if v or k == "audit"})
+        return url_for("recommendations.index", page=number, **args)
 
+    bulk_form = None
+    if actor().can(Capability.MANAGE_ITEMS) and page.items:
+        bulk_form = BulkForm(formdata=None)
+        bulk_form.fill_team_choices()
     return render_template("recommendations/index.html", page=page, form=form,
-                           filters=filters, page_url=page_url)
+                           filters=filters, page_url=page_url, bulk_form=bulk_form,
+                           bulk_url=url_for("recommendations.bulk", **args))
+
+
+@bp.post("/bulk")
+@require(Capability.MANAGE_ITEMS)
+def bulk() -> Any:
+    filters = _filters()
+    back = url_for("recommendations.index", **_filter_args(filters))
+    return_to(back)
+    form = BulkForm()
+    form.fill_team_choices()
+    if not form.validate_on_submit():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        raise DomainError(message or "요청이 올바르지 않습니다.", code="invalid_form")
+    user = actor()
+    if form.all_matching.data:
+        items = queries.matching(user, filters, limit=bulk_ops.LIMIT + 1)
+        targets = [bulk_ops.Target(item, None) for item in items]
+    else:
+        ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+        found = {item.id: item for item in queries.visible_items(user, ids)}
+        targets = []
+        for item_id in dict.fromkeys(ids):
+            item = found.get(item_id)
+            if item is None:
+                abort(404)  # not there, or not this user's to see
+            seen = request.form.get(f"v{item_id}", "")
+            targets.append(bulk_ops.Target(item, int(seen) if seen.isdigit() else -1))
+    action = bulk_ops.BulkAction(form.action.data)
+    lead, supporting = form.selected_teams()
+    outcome = bulk_ops.run(action, targets, user, lead_team=lead, supporting_teams=supporting,
+                           due_date=form.due_date.data, reason=form.reason.data)
+    _bulk_flashes(action, outcome)
+    return redirect(back, code=303)
+
+
+def _bulk_flashes(action: bulk_ops.BulkAction, outcome: bulk_ops.Outcome) -> None:
+    def numbers(items: list[Recommendation]) -> str:
+        return ", ".join(f"{item.number}번" for item in items)
+
+    if outcome.done:
+        flash(f"{len(outcome.done)}건을 '{action.label}' 처리했습니다: {numbers(outcome.done)}",
+              "success")
+    if outcome.conflicts:
+        flash(f"다른 사용자가 먼저 바꾸어 그대로 둔 요구사항 {len(outcome.conflicts)}건: "
+              f"{numbers(outcome.conflicts)}. 목록을 새로 본 뒤 다시 하세요.", "warning")
+    by_reason: dict[str, list[Recommendation]] = {}
+    for item, why in outcome.refused:
+        by_reason.setdefault(why, []).append(item)
+    for why, items in by_reason.items():
+        flash(f"처리하지 못한 요구사항 {len(items)}건({numbers(items)}): {why}", "error")
 
 
 @bp.route("/new", methods=["GET", "POST"])

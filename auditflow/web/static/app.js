@@ -302,6 +302,18 @@
       keepDrafts(store);
     }
     watchSession(store);
+    // "전체" ticks every box of this page (a script nicety: each box works on its own).
+    document.querySelectorAll("[data-select-all]").forEach(function (all) {
+      var holder = all.closest("[hidden]");
+      if (holder) {
+        holder.hidden = false;
+      }
+      var form = all.closest("form");
+      all.addEventListener("change", function () {
+        form.querySelectorAll("input[type=checkbox][name='" + all.dataset.selectAll + "']")
+          .forEach(function (box) { box.checked = all.checked; });
+      });
+    });
     document.querySelectorAll("[data-print]").forEach(function (button) {
       var holder = button.closest("[hidden]");
       if (holder) {
