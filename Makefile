@@ -25,7 +25,15 @@ $(NPM_STAMP): package.json $(wildcard package-lock.json)
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	touch $@
 
-install: $(BIN)/.installed $(NPM_STAMP)
+# hwpx-kit-cli, one of the independent readers the HWPX tests run, pins python-hwpx below 3
+# while the application needs 6: it gets a virtual environment of its own.
+HWPX_KIT := $(VENV)/hwpx-kit
+$(HWPX_KIT)/.installed: Makefile
+	test -x $(HWPX_KIT)/bin/python || $(PYTHON) -m venv $(HWPX_KIT)
+	$(HWPX_KIT)/bin/pip install --quiet 'hwpx-kit-cli==0.13.1'
+	touch $@
+
+install: $(BIN)/.installed $(NPM_STAMP) $(HWPX_KIT)/.installed
 
 migrate: install
 	$(FLASK) db upgrade

@@ -255,3 +255,20 @@ def test_every_format_differs_by_the_transition_only(make, tmp_path):
     assert pdf_before.right.count(norm("□ 추진상황 : 접수")) == 2
     assert pdf_after.right.count(norm("□ 추진상황 : 접수")) == 1
     assert pdf_after.right.count(norm("□ 추진상황 : 추진중")) == 1
+
+
+def test_the_stylesheet_is_rendered_from_the_page_set_up(report):
+    from auditflow.reports.page import PAGE
+
+    text = html.render(report)
+    assert PAGE.margins.css == "30mm 15mm 15mm 20mm"  # 공문서 작성 기준
+    for rule in (f"size: {PAGE.paper};", f"margin: {PAGE.margins.css};",
+                 f"html {{ font-size: {PAGE.sizes.body}pt; }}",
+                 f"line-height: {PAGE.line_height};",
+                 f".doc-head h1 {{ font-size: {PAGE.sizes.title}pt;",
+                 f"h2 {{ font-size: {PAGE.sizes.heading}pt;",
+                 f"padding: {PAGE.cell_padding_css};",
+                 f"col.council-col {{ width: {PAGE.item_columns[0]}%; }}",
+                 f'font-family: "{PAGE.font.family}", "{PAGE.font.fallback}"'):
+        assert rule in text, rule
+    assert "{{" not in text and "{#" not in text

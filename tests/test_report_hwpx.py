@@ -5,17 +5,22 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 from hwpx import HwpxDocument, TextExtractor, validate_package
+from lxml import etree
 
 from auditflow.extensions import db
 from auditflow.models import Audit
 from auditflow.outline import to_plain
-from auditflow.reports import writer
+from auditflow.reports import hwpx as hwpx_writer
+from auditflow.reports import typeset, writer
 from auditflow.reports.content import build_report
 from auditflow.reports.hwpx import to_bytes, write
+from auditflow.reports.page import PAGE, hwpunit, pt_hwpunit
 from auditflow.storage.sniff import sniff
 from auditflow.vocabulary import Category, State
 from tests.conftest import rendered
@@ -197,3 +202,179 @@ def test_the_writer_refuses_a_document_the_library_rejects(seed_hwpx):
     with pytest.raises(HwpxInvalid):
         check(broken.getvalue())
     check(seed_hwpx)  # the real one passes
+
+
+# --- the page set-up, the stored layout, the footer, the properties ----------------------------
+
+_HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+_HH = "{http://www.hancom.co.kr/hwpml/2011/head}"
+_HC = "{http://www.hancom.co.kr/hwpml/2011/core}"
+
+
+def parts(data: bytes) -> tuple[Any, Any]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return (etree.fromstring(archive.read("Contents/header.xml")),
+                etree.fromstring(archive.read("Contents/section0.xml")))
+
+
+def para_margins(header: Any) -> dict[str, dict[str, int]]:
+    shapes = {}
+    for para_pr in header.iter(f"{_HH}paraPr"):
+        margin = next(para_pr.iter(f"{_HH}margin"))
+        shapes[para_pr.get("id")] = {child.tag.removeprefix(_HC): int(child.get("value"))
+                                     for child in margin}
+    return shapes
+
+
+def test_the_page_is_the_pdfs(seed_hwpx):
+    header, section = parts(seed_hwpx)
+    page = section.find(f".//{_HP}pagePr")
+    assert (int(page.get("width")), int(page.get("height"))) == (hwpunit(PAGE.width_mm),
+                                                                 hwpunit(PAGE.height_mm))
+    margin = {name: int(value) for name, value in page.find(f"{_HP}margin").attrib.items()}
+    assert margin["top"] + margin["header"] == hwpunit(PAGE.margins.top)
+    assert margin["bottom"] + margin["footer"] == hwpunit(PAGE.margins.bottom)
+    assert margin["left"] == hwpunit(PAGE.margins.left)
+    assert margin["right"] == hwpunit(PAGE.margins.right)
+    faces = {font.get("face"): font for font in header.iter(f"{_HH}font")}
+    assert faces[PAGE.font.family].find(f"{_HH}substFont").get("face") == PAGE.font.substitute
+    family_id = {font.get("id") for font in header.iter(f"{_HH}font")
+                 if font.get("face") == PAGE.font.family}
+    used = {run.get("charPrIDRef") for run in section.iter(f"{_HP}run")}
+    shapes = {shape.get("id"): shape for shape in header.iter(f"{_HH}charPr")}
+    for ref in used - {None}:
+        assert shapes[ref].find(f"{_HH}fontRef").get("hangul") in family_id
+    sizes = {int(shapes[ref].get("height")) for ref in used - {None}}
+    expected = PAGE.sizes
+    assert sizes == {pt_hwpunit(size) for size in (expected.title, expected.organisation,
+                                                    expected.reference, expected.heading,
+                                                    expected.body, expected.page_number)}
+    spacing = {int(line.get("value")) for line in header.iter(f"{_HH}lineSpacing")
+               if any(para.get("paraPrIDRef") for para in section.iter(f"{_HP}p"))}
+    assert PAGE.line_spacing_percent in spacing
+
+
+def test_item_columns_and_cell_padding_are_the_pdfs(seed_hwpx):
+    _header, section = parts(seed_hwpx)
+    tables = list(section.iter(f"{_HP}tbl"))
+    vertical, horizontal = (hwpunit(mm) for mm in PAGE.cell_padding_mm)
+    for table in tables:
+        margin = table.find(f"{_HP}inMargin")
+        assert [int(margin.get(side)) for side in ("left", "right", "top", "bottom")] == [
+            horizontal, horizontal, vertical, vertical]
+        assert all(cell.get("hasMargin") == "0" for cell in table.iter(f"{_HP}tc"))
+    for table in tables[1:]:
+        first_row = table.find(f"{_HP}tr")
+        widths = [int(cell.find(f"{_HP}cellSz").get("width")) for cell in first_row]
+        assert [round(100 * width / sum(widths)) for width in widths] == list(PAGE.item_columns)
+
+
+def test_every_cell_is_as_tall_as_its_lines(seed_hwpx):
+    """Each row as tall as its tallest cell's lines and padding; each cell's lines one under
+    the other from its top; the table as tall as its rows. Nothing is a placeholder."""
+    _header, section = parts(seed_hwpx)
+    vertical = hwpunit(PAGE.cell_padding_mm[0])
+    heights = []
+    for table in section.iter(f"{_HP}tbl"):
+        total = 0
+        for row in table.findall(f"{_HP}tr"):
+            needed = []
+            for cell in row.findall(f"{_HP}tc"):
+                lines = [line for paragraph in cell.iter(f"{_HP}p")
+                         for line in paragraph.iter(f"{_HP}lineseg")]
+                assert len(lines) >= len(list(cell.iter(f"{_HP}p"))), "a paragraph without a cache"
+                tops = [int(line.get("vertpos")) for line in lines]
+                assert tops == sorted(tops) and len(set(tops)) == len(tops), "lines over one another"
+                for upper, lower in zip(lines, lines[1:], strict=False):
+                    assert int(lower.get("vertpos")) >= int(upper.get("vertpos")) + int(
+                        upper.get("vertsize")) + int(upper.get("spacing"))
+                last = lines[-1]
+                needed.append(int(last.get("vertpos")) + int(last.get("vertsize")) + 2 * vertical)
+            stored = {int(cell.find(f"{_HP}cellSz").get("height")) for cell in row}
+            assert stored == {max(needed)}
+            heights.append(max(needed))
+            total += max(needed)
+        assert int(table.find(f"{_HP}sz").get("height")) == total
+    assert min(heights) >= pt_hwpunit(PAGE.sizes.body) + 2 * vertical
+    assert len(set(heights)) > 5  # computed per row, not one height for all
+
+
+def test_outline_lines_hang_once(seed_report, seed_hwpx):
+    """A wrapped outline line starts under its text: no left margin, a hanging indent
+    (intent < 0) as wide as the line's spaces, marker and one space."""
+    header, section = parts(seed_hwpx)
+    shapes = para_margins(header)
+    item_tables = list(section.iter(f"{_HP}tbl"))[1:]
+    hanging = 0
+    for table in item_tables:
+        for row in table.findall(f"{_HP}tr")[1:]:
+            for cell in row.findall(f"{_HP}tc"):
+                for paragraph in cell.iter(f"{_HP}p"):
+                    text = "".join(t.text or "" for t in paragraph.iter(f"{_HP}t"))
+                    margins = shapes[paragraph.get("paraPrIDRef")]
+                    assert margins["left"] == 0, text
+                    lead = hwpx_writer._lead(text)
+                    if lead.strip():
+                        assert margins["intent"] == -hwpunit(
+                            round(typeset.drawn_width(lead, pt_hwpunit(PAGE.sizes.body))
+                                  * 25.4 / 7200, 2)), text
+                        assert margins["intent"] < 0
+                        hanging += 1
+                    lines = list(paragraph.iter(f"{_HP}lineseg"))
+                    assert [int(line.get("flags")) & typeset.INDENTED for line in lines] == [
+                        0, *([typeset.INDENTED if margins["intent"] < 0 else 0] * (len(lines) - 1))]
+    assert hanging >= len(seed_report.items)
+
+
+def test_the_page_number_is_written_once_in_the_footer(seed_hwpx):
+    _header, section = parts(seed_hwpx)
+    footers = list(section.iter(f"{_HP}footer"))
+    assert len(footers) == 1
+    assert footers[0].getparent().tag == f"{_HP}ctrl"  # a control in the text, not in secPr
+    assert not list(section.find(f".//{_HP}secPr").iter(f"{_HP}footer", f"{_HP}footerApply"))
+    assert not list(section.iter(f"{_HP}pageNum"))  # no 쪽 번호 control drawing a second one
+    numbers = [auto for auto in section.iter(f"{_HP}autoNum") if auto.get("numType") == "PAGE"]
+    assert len(numbers) == 1 and footers[0] in numbers[0].iterancestors()
+    texts = [t.text for t in footers[0].iter(f"{_HP}t")]
+    assert texts == [PAGE.page_number_prefix, PAGE.page_number_suffix]
+
+
+def test_properties_name_the_report_not_the_moment(seed_report, make):
+    with HwpxDocument.open(to_bytes(seed_report)) as doc:
+        metadata = doc.parts.metadata
+    assert metadata.title == f"{seed_report.title}({seed_report.reference_label})"
+    assert metadata.creator == metadata.lastsaveby == seed_report.organisation
+    assert metadata.created_date == metadata.modified_date == "2026-01-31T00:00:00Z"
+    issued = replace(seed_report, issued_on=date(2026, 2, 3))
+    with HwpxDocument.open(to_bytes(issued)) as doc:
+        assert doc.parts.metadata.created_date == "2026-02-03T00:00:00Z"
+
+
+def test_the_preview_text_is_the_reports(seed_report, seed_hwpx):
+    with zipfile.ZipFile(io.BytesIO(seed_hwpx)) as archive:
+        preview = archive.read("Preview/PrvText.txt").decode("utf-8")
+    lines = preview.split("\r\n")
+    assert lines[:6] == [seed_report.title, seed_report.organisation, seed_report.reference_label,
+                         "□ 총  괄", seed_report.items_line, "ㅇ 조치내역"]
+    assert lines[6] == "".join(f"<{cell}>" for cell in seed_report.table()[0])
+    assert seed_report.sections[0].heading in lines
+    assert 0 < len(preview) <= 1024
+
+
+def test_the_same_report_gives_the_same_bytes(seed_report):
+    assert to_bytes(seed_report) == to_bytes(seed_report)
+
+
+def test_missing_fonts_are_refused_in_korean(seed_report, monkeypatch, tmp_path):
+    from auditflow.reports import page
+
+    monkeypatch.setattr(page, "KRDS_FONTS", tmp_path)
+    typeset.face.cache_clear()
+    try:
+        with pytest.raises(typeset.FontsMissing) as refused:
+            to_bytes(seed_report)
+    finally:
+        monkeypatch.undo()
+        typeset.face.cache_clear()
+    assert "Pretendard GOV 글꼴이 없습니다" in refused.value.message
+    assert "make install" in refused.value.message

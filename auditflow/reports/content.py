@@ -146,6 +146,9 @@ class Report:
     # 기한 변경 내역: the items whose due date moved, with every change (by the day).
     due_changes: tuple[DueChangeItem, ...] = ()
     include_due_changes: bool = True  # the printable report and the PDF show them
+    # The day an edition is issued (발행일); None for a report that is not issued. The files
+    # date themselves by it (else by the reference date), never by the moment of writing.
+    issued_on: date | None = None
 
     @property
     def items(self) -> tuple[ReportItem, ...]:
@@ -189,7 +192,7 @@ class DueChangeItem:
 
 
 def build_report(audit: Audit, as_of: date | None = None, *,
-                 include_due_changes: bool = True) -> Report:
+                 include_due_changes: bool = True, issued_on: date | None = None) -> Report:
     """Everything every writer shows, loaded in a fixed number of queries; writers only render."""
     day, current = reference_day(as_of)
     items = _items_now(audit) if current else _items_as_of(audit, day)
@@ -223,6 +226,7 @@ def build_report(audit: Audit, as_of: date | None = None, *,
         carried_over=team_status(None, as_of),
         due_changes=due_changes,
         include_due_changes=include_due_changes,
+        issued_on=issued_on,
     )
 
 

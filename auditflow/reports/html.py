@@ -2,9 +2,10 @@
 
 The document carries its own stylesheet (templates/reports/document.css) so it
 prints the same from a browser after download, without the application. The
-page follows the Korean public-document layout (see that stylesheet): A4,
-margins 30 mm top, 15 mm bottom, 20 mm left, 15 mm right, the page number at
-the bottom centre, table headers repeated on every page, rows kept whole.
+stylesheet is rendered from ``reports.page.PAGE``, the page set-up the HWPX writer
+uses too (A4, the public-document margins, Pretendard GOV in the same sizes, the
+page number at the bottom centre); table headers repeat on every page and rows
+are kept whole.
 
 It is rendered with a Jinja environment of its own, not the web application's,
 so the CLI and the issuing service produce the same bytes as a download.
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from auditflow import dates
 from auditflow.reports.content import LEADER_DOTS, Report
+from auditflow.reports.page import PAGE
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -39,7 +41,7 @@ def _environment() -> Environment:
 def render(report: Report, extra_css: str = "") -> str:
     """The document; ``extra_css`` is appended to its stylesheet (the PDF adds its fonts)."""
     template = _environment().get_template("reports/document.html")
-    return template.render(report=report, extra_css=extra_css, leader=LEADER_DOTS)
+    return template.render(report=report, extra_css=extra_css, leader=LEADER_DOTS, page=PAGE)
 
 
 def write(report: Report, path: Path) -> None:

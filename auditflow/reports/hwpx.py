@@ -3,14 +3,24 @@
 The layout follows section 5 of the work report: the title, the body's name and
 the reference date; "□ 총  괄" with the item count and the 조치내역 table; then
 one two-column table per category (the council's text | the action result),
-whose header row repeats on every page. Text is set in 휴먼명조 (with
-함초롬바탕, which every Hancom installation has, as its substitute), headings
-bold, tables ruled with thin black lines and a grey header row, A4 with the
-margins and the "- n -" page number of public documents.
+whose header row repeats on every page. The page is the PDF's (``reports.page``):
+A4 with the public-document margins, Pretendard GOV (맑은 고딕 where it is not
+installed) in the PDF's sizes, lines 1.5 times the type size, the PDF's cell
+padding and column widths, grey header rows, and "- n -" once, in the footer,
+centred in the bottom margin.
 
-Outline lines keep the indentation ``outline.to_plain`` gives them, and each
-gets a hanging indent so that a wrapped line starts under the text, not under
-the marker, as the document types them.
+Every cell carries its layout: each paragraph's lines (the ``hp:linesegarray``
+cache) and a height that holds them, both computed from the text and the column
+width (``reports.typeset``), so readers that draw from the stored layout (rhwp,
+hwpforge) draw what Hancom does. Outline lines keep the indentation
+``outline.to_plain`` gives them and hang once (Hancom's 내어쓰기, ``intent`` < 0 with
+no left margin): a wrapped line starts under the text, not under the marker.
+
+The document properties name the report (title), the organisation (author) and
+the edition's day (``Report.issued_on``, else the reference date): nothing in the
+file depends on when it was written, and its ids are numbered in document order, so
+the same report gives the same bytes. The preview text (``Preview/PrvText.txt``) is
+the report's text, as Hancom writes it.
 
 Before the bytes leave this module the library's own checks run: the package
 structure (``validate_package``), the XML against the OWPML schemas
@@ -20,14 +30,14 @@ fails them is a bug here, so it raises instead of being handed to the liaison.
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from hwpx import HwpxDocument, validate_editor_open_safety
 
 from auditflow.outline import to_plain
+from auditflow.reports import typeset
 from auditflow.reports.content import (
     DETAILS_HEADING,
     OVERVIEW_HEADING,
@@ -37,52 +47,84 @@ from auditflow.reports.content import (
     ReportItem,
     ReportSection,
 )
+from auditflow.reports.page import PAGE, hwpunit, pt_hwpunit
 
-FONT = "휴먼명조"
-FALLBACK_FONT = "함초롬바탕"
 BLACK = "#000000"
-HEADER_FILL = "#E5E5E5"
-
-TITLE_PT = 18
-HEADING_PT = 15
-BODY_PT = 13
-TABLE_PT = 12
+RULE = "0.12 mm"
 SUMMARY_COLUMN_WEIGHTS = (3,)  # 구분 column; the count columns share the rest equally
-ITEM_COLUMN_WEIGHTS = (32, 68)  # council text | action result
-_PT_TO_MM = 25.4 / 72
+PREVIEW_CHARS = 1024  # Hancom keeps about this much of the text as the preview
+# Spacing between blocks (mm), as document.css spaces them once its margins collapse.
+SPACE_AFTER_TITLE = 2
+SPACE_BEFORE_REFERENCE = 1
+SPACE_BEFORE_OVERVIEW = 8  # .doc-head's 8 mm; h2's own 6 mm collapses into it
+SPACE_BEFORE_HEADING = 6
+SPACE_AFTER_HEADING = 3
+SPACE_AROUND_OVERVIEW_LINE = 1.5
+OVERVIEW_LINE_INDENT = 4
+SPACE_BEFORE_SUMMARY = 2
+SPACE_BEFORE_RESULT_BLOCK = 1  # .result-block's top margin inside a result cell
+
+_HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+_HH = "{http://www.hancom.co.kr/hwpml/2011/head}"
+_HC = "{http://www.hancom.co.kr/hwpml/2011/core}"
 
 
 class HwpxInvalid(RuntimeError):
     """The library's validation refused the document we generated."""
 
 
+@dataclass
+class _Cell:
+    """A cell as written: its element and, per paragraph, the element and how it is set."""
+
+    element: Any
+    paragraphs: list[tuple[Any, typeset.Paragraph]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A paragraph shape the document needs, applied to its paragraphs at the end."""
+
+    alignment: str
+    hang_mm: float = 0
+    left_mm: float = 0
+    before_mm: float = 0
+    after_mm: float = 0
+
+
 class _Styles:
-    """The few character and paragraph shapes the report uses, minted once per document."""
+    """The character and paragraph shapes the report uses, minted once per document."""
 
     def __init__(self, doc: HwpxDocument) -> None:
         self.doc = doc
         styles = doc.styles
-        styles.ensure_font(FONT, subst_face=FALLBACK_FONT, subst_type="TTF")
-        self.title = styles.ensure_run(font=FONT, size=TITLE_PT, bold=True)
-        self.heading = styles.ensure_run(font=FONT, size=HEADING_PT, bold=True)
-        self.body = styles.ensure_run(font=FONT, size=BODY_PT)
-        self.cell = styles.ensure_run(font=FONT, size=TABLE_PT)
-        self.cell_bold = styles.ensure_run(font=FONT, size=TABLE_PT, bold=True)
-        self.border = styles.ensure_border_fill(border_color=BLACK, border_width="0.12 mm")
+        font = PAGE.font.family
+        styles.ensure_font(font, subst_face=PAGE.font.substitute, subst_type="TTF")
+        sizes = PAGE.sizes
+        self.title = styles.ensure_run(font=font, size=sizes.title, bold=True)
+        self.organisation = styles.ensure_run(font=font, size=sizes.organisation)
+        self.reference = styles.ensure_run(font=font, size=sizes.reference)
+        self.heading = styles.ensure_run(font=font, size=sizes.heading, bold=True)
+        self.body = styles.ensure_run(font=font, size=sizes.body)
+        self.cell = styles.ensure_run(font=font, size=sizes.body)
+        self.cell_bold = styles.ensure_run(font=font, size=sizes.body, bold=True)
+        self.page_number = styles.ensure_run(font=font, size=sizes.page_number)
+        self.border = styles.ensure_border_fill(border_color=BLACK, border_width=RULE)
         self.header_border = styles.ensure_border_fill(
-            border_color=BLACK, border_width="0.12 mm", fill_color=HEADER_FILL
-        )
-        # Paragraph formats are applied at the end, one call per group of paragraphs.
-        self.centered: list[Any] = []
-        self.right: list[Any] = []
-        self.hanging: dict[float, list[Any]] = {}
+            border_color=BLACK, border_width=RULE, fill_color=PAGE.header_fill)
+        self.total_border = styles.ensure_border_fill(
+            border_color=BLACK, border_width=RULE, fill_color=PAGE.total_fill)
+        self.shapes: dict[_Shape, list[Any]] = {}
+
+    def shape(self, paragraph: Any, shape: _Shape) -> None:
+        self.shapes.setdefault(shape, []).append(paragraph)
 
     def apply_paragraph_formats(self) -> None:
-        self._apply(self.centered, alignment="CENTER")
-        self._apply(self.right, alignment="RIGHT")
-        for indent_mm, paragraphs in sorted(self.hanging.items()):
-            self._apply(paragraphs, alignment="JUSTIFY", indent_left_mm=indent_mm,
-                        first_line_indent_mm=-indent_mm)
+        for shape, paragraphs in self.shapes.items():
+            self._apply(paragraphs, alignment=shape.alignment,
+                        line_spacing_percent=PAGE.line_spacing_percent,
+                        indent_left_mm=shape.left_mm, first_line_indent_mm=-shape.hang_mm,
+                        spacing_before_pt=_pt(shape.before_mm), spacing_after_pt=_pt(shape.after_mm))
 
     def _apply(self, paragraphs: list[Any], **paragraph_format: Any) -> None:
         """Format one paragraph per starting shape with the library, then point the others
@@ -108,7 +150,9 @@ def to_bytes(report: Report) -> bytes:
     return data
 
 
-def write(report: Report, path: Path) -> None:
+def write(report: Report, path: Any) -> None:
+    from pathlib import Path
+
     Path(path).write_bytes(to_bytes(report))
 
 
@@ -132,113 +176,311 @@ def check(data: bytes) -> None:
 
 
 def _build(doc: HwpxDocument, report: Report) -> None:
-    doc.page.setup(paper_size="A4", margin_top_mm=20, margin_bottom_mm=15,
-                   margin_left_mm=20, margin_right_mm=20, header_margin_mm=10,
-                   footer_margin_mm=10)
-    doc.page.set_page_number(prefix="- ", suffix=" -")
+    margins = PAGE.margins
+    # The body starts 30 mm down and ends 15 mm up, as in the PDF; Hancom counts the footer
+    # inside that bottom margin, so the footer takes all of it and the number sits in its
+    # middle, where the PDF puts it.
+    doc.page.setup(paper_size=PAGE.paper, margin_top_mm=margins.top, margin_bottom_mm=0,
+                   margin_left_mm=margins.left, margin_right_mm=margins.right,
+                   header_margin_mm=0, footer_margin_mm=margins.bottom)
     styles = _Styles(doc)
+    tables: list[list[list[_Cell]]] = []
 
     # The new document's first paragraph holds the section settings; it takes the title.
     first = doc.paragraphs[0]
     first.text = report.title
     first.char_pr_id_ref = styles.title
-    styles.centered.append(first)
-    styles.centered.append(doc.add_paragraph(report.organisation, char_pr_id_ref=styles.heading))
-    styles.right.append(doc.add_paragraph(report.reference_label, char_pr_id_ref=styles.body))
-
-    doc.add_paragraph("", char_pr_id_ref=styles.body)
-    doc.add_paragraph(OVERVIEW_HEADING, char_pr_id_ref=styles.heading)
-    doc.add_paragraph(f"  {report.items_line}", char_pr_id_ref=styles.body)
-    doc.add_paragraph(f"  {TABLE_LINE_LABEL}", char_pr_id_ref=styles.body)
-    _summary_table(doc, styles, report.table())
+    styles.shape(first, _Shape("CENTER", after_mm=SPACE_AFTER_TITLE))
+    styles.shape(doc.add_paragraph(report.organisation, char_pr_id_ref=styles.organisation),
+                 _Shape("CENTER"))
+    styles.shape(doc.add_paragraph(report.reference_label, char_pr_id_ref=styles.reference),
+                 _Shape("RIGHT", before_mm=SPACE_BEFORE_REFERENCE))
+    styles.shape(doc.add_paragraph(OVERVIEW_HEADING, char_pr_id_ref=styles.heading),
+                 _Shape("LEFT", before_mm=SPACE_BEFORE_OVERVIEW, after_mm=SPACE_AFTER_HEADING))
+    line = _Shape("LEFT", left_mm=OVERVIEW_LINE_INDENT, after_mm=SPACE_AROUND_OVERVIEW_LINE)
+    styles.shape(doc.add_paragraph(report.items_line, char_pr_id_ref=styles.body), line)
+    styles.shape(doc.add_paragraph(TABLE_LINE_LABEL, char_pr_id_ref=styles.body), line)
+    tables.append(_summary_table(doc, styles, report.table()))
 
     for section in report.sections:
-        doc.add_paragraph("", char_pr_id_ref=styles.body)
         heading = doc.add_paragraph(section.heading, char_pr_id_ref=styles.heading)
-        styles.centered.append(heading)
-        _section_table(doc, styles, section)
+        styles.shape(heading, _Shape("CENTER", before_mm=SPACE_BEFORE_HEADING,
+                                     after_mm=SPACE_AFTER_HEADING))
+        tables.append(_section_table(doc, styles, section))
 
     styles.apply_paragraph_formats()
+    header = doc.oxml.headers[0]
+    _keep_words_together(header.element)
+    shapes = _paragraph_margins(header.element)
+    for cells in tables:
+        _lay_out(cells, shapes)
+    _footer(first, styles)
+    _properties(doc, report)
+    section = doc.oxml.sections[0]
+    _number_ids(section.element)
+    section.mark_dirty()
+    header.mark_dirty()
 
 
-def _table(doc: HwpxDocument, styles: _Styles, rows: int, weights: Sequence[int]) -> Any:
+def _pt(mm: float) -> float:
+    return mm * 72 / 25.4
+
+
+def _table(doc: HwpxDocument, styles: _Styles, rows: int, weights: Sequence[int],
+           spacing_before_mm: float = 0) -> tuple[Any, list[list[_Cell]]]:
     table = doc.add_table(rows, len(weights), border_fill_id_ref=styles.border,
                           char_pr_id_ref=styles.cell)
     table.set_column_widths(list(weights))
-    # The library has no call for these two OWPML attributes: the first row is the
-    # table's header (hp:tc@header) and Hancom repeats it after a page break.
+    anchor = doc.paragraphs[-1]  # the paragraph the library made to hold the table
+    assert anchor.element is table.element.getparent().getparent()
+    styles.shape(anchor, _Shape("LEFT", before_mm=spacing_before_mm))
+    vertical, horizontal = (hwpunit(mm) for mm in PAGE.cell_padding_mm)
+    padding = {"left": horizontal, "right": horizontal, "top": vertical, "bottom": vertical}
+    for side, value in padding.items():
+        table.element.find(f"{_HP}inMargin").set(side, str(value))
+    # The library has no call for these OWPML attributes. The table flows with the text
+    # rather than standing as one character, so that it can go on over a page end, between
+    # rows (pageBreak CELL: rows are kept whole, as in the PDF); its first row is its
+    # header (hp:tc@header), which Hancom repeats after the page break.
     table.element.set("repeatHeader", "1")
-    for col in range(len(weights)):
-        table.cell(0, col).element.set("header", "1")
+    table.element.set("pageBreak", "CELL")
+    table.element.find(f"{_HP}pos").set("treatAsChar", "0")
+    cells = [[_Cell(cell.element) for cell in row.cells] for row in table.rows]
+    for row in cells:
+        for cell in row:
+            cell.element.set("hasMargin", "0")
+            for side, value in padding.items():
+                cell.element.find(f"{_HP}cellMargin").set(side, str(value))
+    for col, cell in enumerate(cells[0]):
+        cell.element.set("header", "1")
         table.set_cell_border_fill(0, col, styles.header_border)
-    return table
+    return table, cells
 
 
-def _fill(cell: Any, lines: Iterable[str], char_pr: str) -> list[Any]:
-    """One paragraph per line in ``cell`` (its blank first paragraph takes the first line)."""
-    paragraphs = []
-    lines = list(lines) or [""]
-    first = cell.paragraphs[0]
-    first.text = lines[0]
-    first.char_pr_id_ref = char_pr
-    paragraphs.append(first)
-    for line in lines[1:]:
-        paragraphs.append(cell.add_paragraph(line, char_pr_id_ref=char_pr))
-    return paragraphs
-
-
-def _cells(table: Any) -> list[list[Any]]:
-    """The cells by row. Our tables merge nothing, so each row holds one cell per column;
-    ``table.cell(r, c)`` would rebuild the whole grid on every call."""
-    return [row.cells for row in table.rows]
-
-
-def _summary_table(doc: HwpxDocument, styles: _Styles, rows: list[list[str]]) -> None:
+def _summary_table(doc: HwpxDocument, styles: _Styles, rows: list[list[str]]) -> list[list[_Cell]]:
     header = rows[0]
     weights = [*SUMMARY_COLUMN_WEIGHTS, *([2] * (len(header) - 1))]
-    cells = _cells(_table(doc, styles, len(rows), weights))
+    table, cells = _table(doc, styles, len(rows), weights, SPACE_BEFORE_SUMMARY)
+    for col in range(len(header)):
+        if len(rows) > 1:
+            table.set_cell_border_fill(1, col, styles.total_border)
+    centred = _Shape("CENTER")
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
-            bold = r == 0 or (r == 1 and c == 0)
-            styles.centered += _fill(cells[r][c], [text], styles.cell_bold if bold else styles.cell)
+            bold = r <= 1  # the header and the 계 row, as the PDF sets them
+            _write_cell(table, r, c, cells[r][c], [text], styles, centred, bold=bold)
+    return cells
 
 
-def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -> None:
-    cells = _cells(_table(doc, styles, 1 + len(section.items), ITEM_COLUMN_WEIGHTS))
-    styles.centered += _fill(cells[0][0], [section.left_header], styles.cell_bold)
-    styles.centered += _fill(cells[0][1], [section.right_header], styles.cell_bold)
-    for (left_cell, right_cell), item in zip(cells[1:], section.items, strict=True):
-        for cell in (left_cell, right_cell):
+def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -> list[list[_Cell]]:
+    table, cells = _table(doc, styles, 1 + len(section.items), PAGE.item_columns)
+    centred = _Shape("CENTER")
+    _write_cell(table, 0, 0, cells[0][0], [section.left_header], styles, centred, bold=True)
+    _write_cell(table, 0, 1, cells[0][1], [section.right_header], styles, centred, bold=True)
+    for r, item in enumerate(section.items, start=1):
+        for cell in cells[r]:
             cell.element.find(f"{_HP}subList").set("vertAlign", "TOP")
-        left = _fill(left_cell, [item.council_line], styles.cell)
-        _hang(styles, left, [item.council_line])
-        _result_cell(styles, right_cell, item)
+        _write_cell(table, r, 0, cells[r][0], [item.council_line], styles, None)
+        _write_cell(table, r, 1, cells[r][1], _result_lines(item), styles, None, blocks=True)
+    return cells
 
 
-def _result_cell(styles: _Styles, cell: Any, item: ReportItem) -> None:
+def _result_lines(item: ReportItem) -> list[str]:
     lines = [item.status_line, DETAILS_HEADING, *to_plain(item.action_details)]
     if item.has_plan:
         lines += [PLAN_HEADING, *to_plain(item.future_plan)]
-    paragraphs = _fill(cell, lines, styles.cell)
-    _hang(styles, paragraphs, lines)
+    return lines
 
 
-def _hang(styles: _Styles, paragraphs: list[Any], lines: list[str]) -> None:
-    """A hanging indent as wide as the line's leading spaces and marker, in the cell's font."""
-    for paragraph, line in zip(paragraphs, lines, strict=True):
-        indent = round(_lead_width_em(line) * TABLE_PT * _PT_TO_MM, 1)
-        styles.hanging.setdefault(indent, []).append(paragraph)
+_BLOCK_HEADINGS = (DETAILS_HEADING, PLAN_HEADING)
 
 
-def _lead_width_em(line: str) -> float:
-    """Width of "   - " (the spaces, the marker and one space) in em: Hangul full, the rest half."""
+def _write_cell(table: Any, row: int, col: int, cell: _Cell, lines: list[str], styles: _Styles,
+                shape: _Shape | None, *, bold: bool = False, blocks: bool = False) -> None:
+    """Write ``lines`` into the cell, one paragraph each, and note how each is set. Without a
+    ``shape`` each line hangs on its leading spaces and marker (an outline line); with
+    ``blocks`` the result's headings get the PDF's space above them."""
+    char_pr = styles.cell_bold if bold else styles.cell
+    size = pt_hwpunit(PAGE.sizes.body)
+    lines = lines or [""]
+    target = _cell_object(table, row, col)
+    first = target.paragraphs[0]
+    first.text = lines[0]
+    first.char_pr_id_ref = char_pr
+    paragraphs = [first, *(target.add_paragraph(line, char_pr_id_ref=char_pr) for line in lines[1:])]
+    for number, (paragraph, line) in enumerate(zip(paragraphs, lines, strict=True)):
+        before = SPACE_BEFORE_RESULT_BLOCK if blocks and number and line in _BLOCK_HEADINGS else 0
+        if shape is None:
+            hang = typeset.drawn_width(_lead(line), size, bold) * 25.4 / 7200
+            used = _Shape("LEFT", hang_mm=round(hang, 2), before_mm=before)
+        else:
+            used = _Shape(shape.alignment, before_mm=before)
+        styles.shape(paragraph, used)
+        cell.paragraphs.append((paragraph, typeset.Paragraph(line, size, bold=bold)))
+
+
+def _cell_object(table: Any, row: int, col: int) -> Any:
+    return table.rows[row].cells[col]
+
+
+def _lead(line: str) -> str:
+    """The part of an outline line a wrapped line hangs under: "   - " (the spaces, the
+    marker and one space); nothing for a line without a marker."""
     stripped = line.lstrip(" ")
-    width = (len(line) - len(stripped)) * 0.5
+    spaces = line[: len(line) - len(stripped)]
     marker, _, rest = stripped.partition(" ")
     if not rest or len(marker) > 3:
-        return width  # no marker: the line hangs on its spaces alone
-    width += sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in marker)
-    return width + 0.5
+        return spaces  # no marker: the line hangs on its spaces alone
+    return f"{spaces}{marker} "
 
 
-_HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+# ─── the stored layout ────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class _Margins:
+    left: int
+    intent: int
+    prev: int
+
+
+def _paragraph_margins(header: Any) -> dict[str, _Margins]:
+    """Each paragraph shape's left margin, first-line indent and spacing above (HWPUNIT), as
+    the header holds them (the HwpUnitChar case of its switch, which Hancom reads)."""
+    shapes = {}
+    for para_pr in header.iter(f"{_HH}paraPr"):
+        margin = next(para_pr.iter(f"{_HH}margin"))
+        values = {child.tag.removeprefix(_HC): int(child.get("value", 0)) for child in margin}
+        shapes[para_pr.get("id")] = _Margins(values.get("left", 0), values.get("intent", 0),
+                                             values.get("prev", 0))
+    return shapes
+
+
+def _keep_words_together(header: Any) -> None:
+    """Lines break between words (어절) in every script, as the PDF's ``keep-all`` does."""
+    for setting in header.iter(f"{_HH}breakSetting"):
+        setting.set("breakLatinWord", "KEEP_WORD")
+        setting.set("breakNonLatinWord", "KEEP_WORD")
+
+
+def _lay_out(cells: list[list[_Cell]], shapes: dict[str, _Margins]) -> None:
+    """Each cell's lines and each row's height, from the cells' text and widths."""
+    vertical, horizontal = (hwpunit(mm) for mm in PAGE.cell_padding_mm)
+    table = cells[0][0].element.getparent().getparent()
+    total = 0
+    for row in cells:
+        heights = []
+        for cell in row:
+            size = cell.element.find(f"{_HP}cellSz")
+            width = int(size.get("width")) - 2 * horizontal
+            specs = []
+            for paragraph, spec in cell.paragraphs:
+                margins = shapes[paragraph.para_pr_id_ref]
+                specs.append(typeset.Paragraph(spec.text, spec.size, spec.bold, left=margins.left,
+                                               indent=margins.intent, before=margins.prev))
+            layout = typeset.lay_out_cell(specs, width)
+            for (paragraph, _spec), segments in zip(cell.paragraphs, layout.paragraphs,
+                                                    strict=True):
+                _write_cache(paragraph.element, segments)
+            heights.append(layout.height + 2 * vertical)
+        height = max(heights)
+        for cell in row:
+            cell.element.find(f"{_HP}cellSz").set("height", str(height))
+        total += height
+    table.find(f"{_HP}sz").set("height", str(total))
+
+
+def _write_cache(paragraph: Any, segments: Sequence[typeset.Segment]) -> None:
+    for old in paragraph.findall(f"{_HP}linesegarray"):
+        paragraph.remove(old)
+    array = _child(paragraph, "linesegarray")
+    for segment in segments:
+        _child(array, "lineseg", segment.attributes())
+
+
+def _child(parent: Any, name: str, attributes: dict[str, str] | None = None) -> Any:
+    """A new ``hp:`` element at the end of ``parent`` (lxml, as the library's elements are)."""
+    element = parent.makeelement(f"{_HP}{name}", attributes or {})
+    parent.append(element)
+    return element
+
+
+# ─── footer, properties, ids ──────────────────────────────────────────────────
+
+
+def _footer(first: Any, styles: _Styles) -> None:
+    """The page number, once: "- n -" in a footer on every page, centred in the bottom margin.
+
+    The footer is a control in the first paragraph's text, as OWPML places it (not inside
+    ``hp:secPr``), and the number is the footer's own page-number field; no 쪽 번호 control
+    (``hp:pageNum``) draws a second one."""
+    run = first.element.find(f"{_HP}run")
+    ctrl = run.makeelement(f"{_HP}ctrl", {})
+    footer = _child(ctrl, "footer", {"id": "0", "applyPageType": "BOTH"})
+    sub_list = _child(footer, "subList", {
+        "id": "", "textDirection": "HORIZONTAL", "lineWrap": "BREAK", "vertAlign": "CENTER",
+        "linkListIDRef": "0", "linkListNextIDRef": "0",
+        "textWidth": str(hwpunit(PAGE.body_width_mm)),
+        "textHeight": str(hwpunit(PAGE.margins.bottom)), "hasTextRef": "0", "hasNumRef": "0"})
+    centred = styles.shapes[_Shape("CENTER")][0].para_pr_id_ref
+    paragraph = _child(sub_list, "p", {
+        "id": "0", "paraPrIDRef": str(centred), "styleIDRef": "0", "pageBreak": "0",
+        "columnBreak": "0", "merged": "0"})
+
+    # One run, as Hancom writes it: "- ", the page-number field, " -".
+    holder = _child(paragraph, "run", {"charPrIDRef": str(styles.page_number)})
+    _child(holder, "t").text = PAGE.page_number_prefix
+    auto = _child(_child(holder, "ctrl"), "autoNum", {"num": "1", "numType": "PAGE"})
+    _child(auto, "autoNumFormat", {"type": "DIGIT", "userChar": "", "prefixChar": "",
+                                   "suffixChar": "", "supscript": "0"})
+    _child(holder, "t").text = PAGE.page_number_suffix
+    # After the section's settings and its column control, before the title's text.
+    controls = [child for child in run if child.tag in (f"{_HP}secPr", f"{_HP}ctrl")]
+    run.insert(run.index(controls[-1]) + 1 if controls else 0, ctrl)
+
+
+def _properties(doc: HwpxDocument, report: Report) -> None:
+    """Title, author and dates of the document: the report's, never the moment of writing."""
+    # The day alone, at 00:00 UTC: the same calendar day in Seoul and wherever it is read.
+    day = report.issued_on or report.as_of
+    stamp = f"{day.isoformat()}T00:00:00Z"
+    parts = doc.parts
+    parts.clear_document_metadata(keep=("title", "language"), timestamp=stamp)
+    parts.set_document_metadata(title=document_title(report), creator=report.organisation,
+                                created_date=stamp, modified_date=stamp)
+    package = doc.package
+    manifest = package.main_content.full_path
+    root = package.get_xml(manifest)
+    for meta in root.iter("{http://www.idpf.org/2007/opf/}meta"):
+        if meta.get("name") == "lastsaveby":
+            meta.text = report.organisation
+    package.set_xml(manifest, root)
+    package.set_part("Preview/PrvText.txt", preview_text(report).encode("utf-8"))
+
+
+def document_title(report: Report) -> str:
+    """As the HTML document's title: "2025 행정사무감사 처리결과('26.1.31. 기준)"."""
+    return f"{report.title}({report.reference_label})"
+
+
+def preview_text(report: Report) -> str:
+    """The report's text as Hancom keeps it for previews: a line per paragraph, a table row
+    as its cells in angle brackets, lines ended by CR LF, the first 1024 characters."""
+    lines = [report.title, report.organisation, report.reference_label, OVERVIEW_HEADING,
+             report.items_line, TABLE_LINE_LABEL]
+    lines += ["".join(f"<{cell}>" for cell in row) for row in report.table()]
+    for section in report.sections:
+        lines += [section.heading, f"<{section.left_header}><{section.right_header}>"]
+        for item in section.items:
+            result = " ".join(line.strip() for line in _result_lines(item))
+            lines.append(f"<{item.council_line}><{result}>")
+    return "\r\n".join(lines)[:PREVIEW_CHARS]
+
+
+def _number_ids(section: Any) -> None:
+    """Number the paragraphs', tables' and footers' ids in document order (the library draws
+    them at random), so the same report always gives the same bytes."""
+    for number, element in enumerate(
+            (element for element in section.iter(f"{_HP}p", f"{_HP}tbl", f"{_HP}footer")
+             if element.get("id", "").isdigit()), start=1):
+        element.set("id", str(number))

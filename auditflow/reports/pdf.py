@@ -13,19 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditflow.errors import DomainError
-from auditflow.reports import html
+from auditflow.reports import html, page
 from auditflow.reports.content import Report
+from auditflow.reports.page import PAGE
 
-REPO = Path(__file__).resolve().parents[2]
-KRDS_FONTS = REPO / "node_modules" / "krds-uiux" / "resources" / "fonts"
-PRIMARY_FAMILY = "Pretendard GOV"
-FALLBACK_FAMILY = "Noto Sans CJK KR"  # Debian: fonts-noto-cjk
-# CSS weight -> file of the KRDS package.
-PRIMARY_FACES = {
-    400: "PretendardGOV-Regular.subset.woff",
-    500: "PretendardGOV-Medium.subset.woff",
-    700: "PretendardGOV-Bold.subset.woff",
-}
+REPO = page.REPO
+PRIMARY_FAMILY = PAGE.font.family
+FALLBACK_FAMILY = PAGE.font.fallback  # Debian: fonts-noto-cjk
 
 
 class FontsMissing(DomainError):
@@ -34,7 +28,7 @@ class FontsMissing(DomainError):
 
 
 def primary_font_files() -> dict[int, Path]:
-    files = {weight: KRDS_FONTS / name for weight, name in PRIMARY_FACES.items()}
+    files = {weight: PAGE.font.file(weight) for weight, _name in PAGE.font.files}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise FontsMissing(
