@@ -64,7 +64,9 @@ def issue(audit: Audit, as_of: date | None, user: User, *,
     if as_of > dates.today():
         raise DomainError("기준일이 오늘보다 늦을 수 없습니다. 오늘 또는 지난 날짜로 발행하세요.",
                           code="as_of_in_future")
-    report = build_report(audit, as_of, include_due_changes=include_due_changes)
+    # The edition is dated the day it is issued (document properties of the files).
+    report = build_report(audit, as_of, include_due_changes=include_due_changes,
+                          issued_on=dates.today())
     store = file_store()
     staged: list[tuple[str, Any, Path]] = []
     missing = []
