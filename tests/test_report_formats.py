@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTCollection, TTFont
+from openpyxl import load_workbook
 
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit
 from auditflow.reports import csv_items, html, pdf
+from auditflow.reports.cells import looks_like_formula
 from auditflow.reports.content import build_report
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
-from tests.conftest import rendered
-from tests.test_report_readback import in_order, read_csv, read_html, read_pdf
+from tests.conftest import HOSTILE, OUTLINE_WITH_DASH_FIRST, OUTLINE_WITH_DASH_INSIDE, rendered
+from tests.test_report_readback import CALC_CSV, convert, in_order, read_csv, read_html, read_pdf
 from tests.test_seed_document import norm
 
 REFERENCE = date(2026, 1, 31)
@@ -216,6 +218,35 @@ def test_csv_file_has_bom_and_crlf(report, tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\r\n") >= report.total + 1
     assert read_csv(data)[1][0] == "1"
+
+
+def test_csv_cells_that_start_like_a_formula_get_an_apostrophe(hostile_report):
+    rows = read_csv(csv_items.render(hostile_report).encode("utf-8"))[1:]
+    for row, item in zip(rows, hostile_report.items, strict=True):
+        raw = csv_items._values(item, hostile_report.reference_label)
+        for cell, value in zip(row, raw, strict=True):
+            expected = f"'{value}" if looks_like_formula(value) else str(value)
+            assert cell == expected, (item.number, value)
+    by_number = {int(row[0]): row for row in rows}
+    assert by_number[1][2].startswith("'=HYPERLINK(") and by_number[1][3] == "'=팀"
+    # Only the start of a cell counts: "- " lines inside a 추진내용 read as written.
+    first, inside = by_number[len(HOSTILE) + 1], by_number[len(HOSTILE) + 2]
+    assert first[7] == "'" + OUTLINE_WITH_DASH_FIRST
+    assert inside[7] == OUTLINE_WITH_DASH_INSIDE
+    assert rows[0][10] == hostile_report.reference_label  # its apostrophe is no trigger: untouched
+
+
+def test_libreoffice_evaluates_no_cell_of_the_csv(hostile_report, tmp_path):
+    source = tmp_path / "items.csv"
+    csv_items.write(hostile_report, source)
+    [converted] = [path for path in convert([source], "xlsx", tmp_path / "calc", infilter=CALC_CSV)
+                   if path.suffix == ".xlsx"]
+    sheet = load_workbook(converted).active
+    assert [cell.coordinate for row in sheet.iter_rows() for cell in row
+            if cell.data_type == "f"] == []
+    texts = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert texts == [f"'{i.council_text}" if looks_like_formula(i.council_text) else i.council_text
+                     for i in hostile_report.items]
 
 
 # --- as of a day, in every format ---------------------------------------------------------------

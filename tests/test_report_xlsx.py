@@ -34,7 +34,7 @@ from auditflow.reports.xlsx import (
 )
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
-from tests.conftest import rendered
+from tests.conftest import HOSTILE, OUTLINE_WITH_DASH_FIRST, OUTLINE_WITH_DASH_INSIDE, rendered
 from tests.test_report_readback import calc_sheets, convert
 from tests.test_seed_document import norm
 
@@ -270,27 +270,6 @@ def test_items_sheet_prints_one_page_wide_on_a4_landscape(workbook):
 
 # --- text that looks like a formula ----------------------------------------------------------------
 
-HOSTILE = ["=HYPERLINK(\"http://example.org\",\"열기\")", "+1+2", "-3+4", "@SUM(1,2)",
-           "\t=1+1", "\r=1+1"]
-
-
-@pytest.fixture
-def hostile_report(make):
-    """Items whose every text starts like a formula; one 추진내용 is an outline that starts with "- "."""
-    audit = make.audit(2025)
-    team = make.team(name="=팀")
-    worker = make.user("department", team=team)
-    for number, text in enumerate(HOSTILE, start=1):
-        rec = make.recommendation(audit=audit, number=number, state="in_progress", text=text,
-                                  lead=team)
-        ops.edit_result(rec, worker, action_details=text, future_plan=text)
-    outline = make.recommendation(audit=audit, number=len(HOSTILE) + 1, state="in_progress",
-                                  lead=team)
-    ops.edit_result(outline, worker, action_details="- 첫째 줄\n  - 둘째 줄", future_plan=None)
-    db.session.commit()
-    return build_report(audit)
-
-
 def test_text_that_looks_like_a_formula_is_written_as_text(hostile_report, tmp_path):
     path = tmp_path / "hostile.xlsx"
     write(hostile_report, path)
@@ -306,9 +285,10 @@ def test_text_that_looks_like_a_formula_is_written_as_text(hostile_report, tmp_p
         assert (council.value, council.data_type) == (item.council_text, "s")
         assert council.quotePrefix and lead.quotePrefix  # still text after an edit in Excel
         assert lead.value == "=팀"
-    outline = rows[len(HOSTILE)]
-    assert outline[7].value.split("\n") == to_plain("- 첫째 줄\n  - 둘째 줄")  # as written
-    assert not outline[2].quotePrefix  # ordinary text gets no prefix
+    for outline, text in zip(rows[len(HOSTILE):], (OUTLINE_WITH_DASH_FIRST,
+                                                   OUTLINE_WITH_DASH_INSIDE), strict=True):
+        assert outline[7].value.split("\n") == to_plain(text)  # "- " lines as written
+        assert not outline[2].quotePrefix  # ordinary text gets no prefix
 
 
 def test_libreoffice_reads_those_texts_as_text(hostile_report, tmp_path):

@@ -5,6 +5,11 @@ then one row per recommendation in report order; the outline texts keep their
 lines (and indentation) inside the quoted cell. The last column, 기준일, repeats
 the reference date ("'26.1.31. 기준") so a copy on its own still says what day
 it shows.
+
+A cell that starts like a formula (``=``, ``+``, ``-``, ``@``, a tab, a carriage
+return) gets one apostrophe before it, so a spreadsheet opening the file reads
+it as text instead of evaluating it (``cells.as_text``, the OWASP rule). Only the
+start of a cell counts: the "- " lines inside a 추진내용 stay as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import csv
 import io
 from pathlib import Path
 
+from auditflow.reports.cells import as_text
 from auditflow.reports.content import Report, ReportItem
 
 COLUMNS = (
@@ -23,6 +29,10 @@ BOM = "\ufeff"
 
 
 def row(item: ReportItem, reference: str) -> list[str | int]:
+    return [as_text(value) for value in _values(item, reference)]
+
+
+def _values(item: ReportItem, reference: str) -> list[str | int]:
     return [
         item.number,
         item.category.label,
