@@ -188,7 +188,7 @@ def test_csv_rows_are_the_items(report):
     data = csv_items.render(report).encode("utf-8")
     rows = read_csv(data)
     assert rows[0] == ["번호", "분류", "요구사항", "주관부서", "협조부서", "처리기한", "추진상황",
-                       "추진내용", "향후계획", "증빙자료 수", "기준일"]
+                       "추진내용", "향후계획", "미반영 사유", "증빙자료 수", "기준일"]
     body = rows[1:]
     assert len(body) == report.summary.total.total == report.total
     for row, item in zip(body, report.items, strict=True):
@@ -201,8 +201,9 @@ def test_csv_rows_are_the_items(report):
         assert row[6] == item.state.report_label
         assert row[7] == item.action_details
         assert row[8] == (item.future_plan or "")
-        assert row[9] == str(item.evidence_count)
-        assert row[10] == "'26.1.31. 기준"
+        assert row[9] == ""  # 미반영 사유: no item of the seed is 미반영
+        assert row[10] == str(item.evidence_count)
+        assert row[11] == "'26.1.31. 기준"
     # The summary engine's counts, recounted from the rows.
     for summary_row in report.summary.rows[1:]:
         listed = [row for row in body if row[1] == summary_row.category.label]
@@ -233,7 +234,7 @@ def test_csv_cells_that_start_like_a_formula_get_an_apostrophe(hostile_report):
     first, inside = by_number[len(HOSTILE) + 1], by_number[len(HOSTILE) + 2]
     assert first[7] == "'" + OUTLINE_WITH_DASH_FIRST
     assert inside[7] == OUTLINE_WITH_DASH_INSIDE
-    assert rows[0][10] == hostile_report.reference_label  # its apostrophe is no trigger: untouched
+    assert rows[0][11] == hostile_report.reference_label  # its apostrophe is no trigger: untouched
 
 
 def test_libreoffice_evaluates_no_cell_of_the_csv(hostile_report, tmp_path):
@@ -279,7 +280,7 @@ def test_every_format_differs_by_the_transition_only(make, tmp_path):
     csv_after = read_csv(csv_items.render(after).encode())
     assert csv_before[1][:10] == csv_after[1][:10]
     assert (csv_before[2][6], csv_after[2][6]) == ("접수", "추진중")
-    assert [i for i, (a, b) in enumerate(zip(csv_before[2], csv_after[2], strict=True)) if a != b] == [6, 10]
+    assert [i for i, (a, b) in enumerate(zip(csv_before[2], csv_after[2], strict=True)) if a != b] == [6, 11]
 
     pdf_before, pdf_after = read_pdf(pdf.render(before)), read_pdf(pdf.render(after))
     assert norm("□ 추진상황 : 접수") in pdf_before.right

@@ -120,13 +120,13 @@ def test_items_sheet_one_row_per_recommendation(workbook, seed_report):
     header = [cell.value for cell in sheet[1]]
     assert header == [title for title, _ in ITEM_COLUMNS]
     assert header == ["번호", "분류", "요구사항", "주관부서", "협조부서", "처리기한", "추진상황",
-                      "추진내용", "향후계획", "증빙자료 수"]
+                      "추진내용", "향후계획", "미반영 사유", "증빙자료 수"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:J13"
+    assert sheet.auto_filter.ref == "A1:K13"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(seed_report.items) == 12
     for row, item in zip(rows, seed_report.items, strict=True):
-        number, category, text, lead, support, due, state, details, plan, evidence = row
+        number, category, text, lead, support, due, state, details, plan, declined, evidence = row
         assert number == item.number
         assert category == item.category.label
         assert text == item.council_text
@@ -136,13 +136,14 @@ def test_items_sheet_one_row_per_recommendation(workbook, seed_report):
         assert state == item.state.label
         assert details.split("\n") == to_plain(item.action_details)
         assert (plan or "") == "\n".join(to_plain(item.future_plan))
+        assert declined is None  # no item of the seed is 미반영
         assert evidence == item.evidence_count
     states = [row[6] for row in rows]
     assert states.count("완료") == 11 and states.count("추진 중") == 1
     assert sheet["F2"].number_format == "yyyy-mm-dd"
     assert sheet["H2"].alignment.wrap_text
     # The texts get the wide columns: 추진내용 the widest, then 요구사항.
-    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJ"}
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJK"}
     assert sorted(widths, key=widths.get)[-2:] == ["C", "H"]
 
 

@@ -27,11 +27,8 @@ from typing import Any
 
 from hwpx import HwpxDocument, validate_editor_open_safety
 
-from auditflow.outline import to_plain
 from auditflow.reports.content import (
-    DETAILS_HEADING,
     OVERVIEW_HEADING,
-    PLAN_HEADING,
     TABLE_LINE_LABEL,
     Report,
     ReportItem,
@@ -216,9 +213,8 @@ def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -
 
 
 def _result_cell(styles: _Styles, cell: Any, item: ReportItem) -> None:
-    lines = [item.status_line, DETAILS_HEADING, *to_plain(item.action_details)]
-    if item.has_plan:
-        lines += [PLAN_HEADING, *to_plain(item.future_plan)]
+    # The wording (추진상황, 미반영 사유, 추진내용 or "작성 전", 향후계획) is the content model's.
+    lines = item.result_lines()
     paragraphs = _fill(cell, lines, styles.cell)
     _hang(styles, paragraphs, lines)
 

@@ -12,9 +12,10 @@ Four sheets:
   (and to the tests). Zeros are kept as numbers and shown blank, as the
   document prints them.
 * 요구사항 — one row per recommendation: number, category, text, teams, due
-  date (a real date), state, 추진내용, 향후계획, evidence count; frozen header,
-  filters, wrapped text in rows tall enough for it, printed on A4 landscape one
-  page wide with the header row on every page.
+  date (a real date), state, 추진내용 (or "작성 전"), 향후계획, the 미반영 사유 of a
+  미반영 item, evidence count; frozen header, filters, wrapped text in rows tall
+  enough for it, printed on A4 landscape one page wide with the header row on
+  every page.
 * 부서별 현황 — the per-team table of ``reports.teams`` for the same audit and day.
 * 기한 변경 — one row per change of a due date.
 
@@ -66,13 +67,14 @@ A4 = 9  # Excel's paper code
 ITEM_COLUMNS: tuple[tuple[str, float], ...] = (
     ("번호", 5),
     ("분류", 10),
-    ("요구사항", 32),
+    ("요구사항", 30),
     ("주관부서", 10),
     ("협조부서", 10),
     ("처리기한", 11),
     ("추진상황", 8),
-    ("추진내용", 45),
-    ("향후계획", 24),
+    ("추진내용", 43),
+    ("향후계획", 22),
+    ("미반영 사유", 14),
     ("증빙자료 수", 8),
 )
 DUE_COLUMNS: tuple[tuple[str, float], ...] = (
@@ -246,8 +248,9 @@ def item_rows(report: Report) -> list[list[Any]]:
             ", ".join(item.supporting_teams),
             item.due_date,
             item.state.label,
-            "\n".join(to_plain(item.action_details)),
+            item.details_cell,
             "\n".join(to_plain(item.future_plan)),
+            item.decline_cell,
             item.evidence_count,
         ])
     return rows
@@ -288,7 +291,7 @@ def _list_sheet(sheets: _Sheets, sheet: Any, report: Report, columns: Sequence[t
 
 
 def _items_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
-    _list_sheet(sheets, sheet, report, ITEM_COLUMNS, item_rows(report), centered={1, 7, 10})
+    _list_sheet(sheets, sheet, report, ITEM_COLUMNS, item_rows(report), centered={1, 7, 11})
 
 
 def _due_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
