@@ -252,8 +252,9 @@ def test_item_rows_are_tall_enough_for_their_lines(workbook):
     assert len(set(heights)) > 1  # rows follow their text, not one height for all
 
 
-def test_items_sheet_prints_one_page_wide_on_a4_landscape(workbook):
-    sheet = workbook[ITEMS_SHEET]
+@pytest.mark.parametrize("name", [ITEMS_SHEET, DUE_SHEET])
+def test_list_sheets_print_one_page_wide_on_a4_landscape(workbook, name):
+    sheet = workbook[name]
     setup = sheet.page_setup
     assert (setup.paperSize, setup.orientation) == (9, "landscape")
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
