@@ -50,4 +50,9 @@ def parse(text: str | None) -> list[OutlineLine]:
 
 def to_plain(text: str | None) -> list[str]:
     """Lines as the report prints them: one space before a top entry, two more per level."""
-    return [" " * (1 + 2 * line.level) + line.display for line in parse(text)]
+    return plain(parse(text))
+
+
+def plain(lines: list[OutlineLine]) -> list[str]:
+    """Parsed lines as ``to_plain`` prints them."""
+    return [" " * (1 + 2 * line.level) + line.display for line in lines]

@@ -478,3 +478,34 @@ def make(app_context):
     from tests.factories import Factory
 
     return Factory()
+
+
+# Texts that start like a formula, as people could type them (the services strip some of it).
+HOSTILE = ["=HYPERLINK(\"http://example.org\",\"열기\")", "+1+2", "-3+4", "@SUM(1,2)",
+           "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture
+def hostile_report(make):
+    """A report whose every text starts like a formula (the team is "=팀"); after them one
+    item whose 추진내용 is an outline that starts with "- " and one with "- " lines inside."""
+    from auditflow.reports.content import build_report
+    from auditflow.services import recommendations as ops
+
+    audit = make.audit(2025)
+    team = make.team(name="=팀")
+    worker = make.user("department", team=team)
+    for number, typed in enumerate(HOSTILE, start=1):
+        rec = make.recommendation(audit=audit, number=number, state="in_progress", text=typed,
+                                  lead=team)
+        ops.edit_result(rec, worker, action_details=typed, future_plan=typed)
+    for number, details in ((len(HOSTILE) + 1, OUTLINE_WITH_DASH_FIRST),
+                            (len(HOSTILE) + 2, OUTLINE_WITH_DASH_INSIDE)):
+        rec = make.recommendation(audit=audit, number=number, state="in_progress", lead=team)
+        ops.edit_result(rec, worker, action_details=details, future_plan=None)
+    db.session.commit()
+    return build_report(audit)
+
+
+OUTLINE_WITH_DASH_FIRST = "- 첫째 줄\n  - 둘째 줄"
+OUTLINE_WITH_DASH_INSIDE = "ㅇ 첫째 줄\n- 둘째 줄\n  - 셋째 줄"

@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTCollection, TTFont
+from openpyxl import load_workbook
 
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit
 from auditflow.reports import csv_items, html, pdf
+from auditflow.reports.cells import looks_like_formula
 from auditflow.reports.content import build_report
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
-from tests.conftest import rendered
-from tests.test_report_readback import in_order, read_csv, read_html, read_pdf
+from tests.conftest import HOSTILE, OUTLINE_WITH_DASH_FIRST, OUTLINE_WITH_DASH_INSIDE, rendered
+from tests.test_report_readback import CALC_CSV, convert, in_order, read_csv, read_html, read_pdf
 from tests.test_seed_document import norm
 
 REFERENCE = date(2026, 1, 31)
@@ -186,7 +188,7 @@ def test_csv_rows_are_the_items(report):
     data = csv_items.render(report).encode("utf-8")
     rows = read_csv(data)
     assert rows[0] == ["번호", "분류", "요구사항", "주관부서", "협조부서", "처리기한", "추진상황",
-                       "추진내용", "향후계획", "증빙자료 수", "기준일"]
+                       "추진내용", "향후계획", "미반영 사유", "증빙자료 수", "기준일"]
     body = rows[1:]
     assert len(body) == report.summary.total.total == report.total
     for row, item in zip(body, report.items, strict=True):
@@ -199,8 +201,9 @@ def test_csv_rows_are_the_items(report):
         assert row[6] == item.state.report_label
         assert row[7] == item.action_details
         assert row[8] == (item.future_plan or "")
-        assert row[9] == str(item.evidence_count)
-        assert row[10] == "'26.1.31. 기준"
+        assert row[9] == ""  # 미반영 사유: no item of the seed is 미반영
+        assert row[10] == str(item.evidence_count)
+        assert row[11] == "'26.1.31. 기준"
     # The summary engine's counts, recounted from the rows.
     for summary_row in report.summary.rows[1:]:
         listed = [row for row in body if row[1] == summary_row.category.label]
@@ -216,6 +219,35 @@ def test_csv_file_has_bom_and_crlf(report, tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.count(b"\r\n") >= report.total + 1
     assert read_csv(data)[1][0] == "1"
+
+
+def test_csv_cells_that_start_like_a_formula_get_an_apostrophe(hostile_report):
+    rows = read_csv(csv_items.render(hostile_report).encode("utf-8"))[1:]
+    for row, item in zip(rows, hostile_report.items, strict=True):
+        raw = csv_items._values(item, hostile_report.reference_label)
+        for cell, value in zip(row, raw, strict=True):
+            expected = f"'{value}" if looks_like_formula(value) else str(value)
+            assert cell == expected, (item.number, value)
+    by_number = {int(row[0]): row for row in rows}
+    assert by_number[1][2].startswith("'=HYPERLINK(") and by_number[1][3] == "'=팀"
+    # Only the start of a cell counts: "- " lines inside a 추진내용 read as written.
+    first, inside = by_number[len(HOSTILE) + 1], by_number[len(HOSTILE) + 2]
+    assert first[7] == "'" + OUTLINE_WITH_DASH_FIRST
+    assert inside[7] == OUTLINE_WITH_DASH_INSIDE
+    assert rows[0][11] == hostile_report.reference_label  # its apostrophe is no trigger: untouched
+
+
+def test_libreoffice_evaluates_no_cell_of_the_csv(hostile_report, tmp_path):
+    source = tmp_path / "items.csv"
+    csv_items.write(hostile_report, source)
+    [converted] = [path for path in convert([source], "xlsx", tmp_path / "calc", infilter=CALC_CSV)
+                   if path.suffix == ".xlsx"]
+    sheet = load_workbook(converted).active
+    assert [cell.coordinate for row in sheet.iter_rows() for cell in row
+            if cell.data_type == "f"] == []
+    texts = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert texts == [f"'{i.council_text}" if looks_like_formula(i.council_text) else i.council_text
+                     for i in hostile_report.items]
 
 
 # --- as of a day, in every format ---------------------------------------------------------------
@@ -248,7 +280,7 @@ def test_every_format_differs_by_the_transition_only(make, tmp_path):
     csv_after = read_csv(csv_items.render(after).encode())
     assert csv_before[1][:10] == csv_after[1][:10]
     assert (csv_before[2][6], csv_after[2][6]) == ("접수", "추진중")
-    assert [i for i, (a, b) in enumerate(zip(csv_before[2], csv_after[2], strict=True)) if a != b] == [6, 10]
+    assert [i for i, (a, b) in enumerate(zip(csv_before[2], csv_after[2], strict=True)) if a != b] == [6, 11]
 
     pdf_before, pdf_after = read_pdf(pdf.render(before)), read_pdf(pdf.render(after))
     assert norm("□ 추진상황 : 접수") in pdf_before.right

@@ -1,4 +1,5 @@
-"""Reading the report files back (no tests here): HTML (html.parser), PDF (pdfplumber), CSV (csv).
+"""Reading the report files back (no tests here): HTML (html.parser), PDF (pdfplumber), CSV (csv),
+and any spreadsheet through LibreOffice, a reader independent of the library that wrote it.
 
 Each reader returns plain data (texts and table cells) so a test can compare a
 file with the report model and with the summary engine.
@@ -8,10 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pdfplumber
+import pytest
 
 from tests.test_seed_document import norm
 
@@ -185,3 +192,61 @@ def in_order(haystack: str, needles: list[str]) -> list[int]:
         if found >= 0:
             start = found + len(needle)
     return positions
+
+
+# --- LibreOffice ---------------------------------------------------------------------------------
+
+# Calc's CSV filter: comma, double quote, UTF-8, from line 1, standard cells, default language;
+# on import quoted fields as text no, special numbers yes; on export the cells as shown,
+# no formulas, no trimming, every sheet (-1, into <name>-<sheet>.csv); on import formulas
+# evaluated (so a cell read as a formula would show).
+CALC_CSV = "Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1,true"
+LIBREOFFICE_MISSING = (
+    "LibreOffice Calc with the Carlito font (Calibri's metrics) is needed: "
+    "apt-get install libreoffice-calc fonts-crosextra-carlito"
+)
+
+
+def libreoffice() -> str:
+    """The soffice binary, or skip the test (fail it under CI=true) when it is absent.
+
+    Carlito is asked for too: without it LibreOffice measures Excel's column widths
+    with another font and prints the sheets smaller than Excel would.
+    """
+    binary = shutil.which("soffice")
+    carlito = shutil.which("fc-match") and "Carlito" in subprocess.run(
+        ["fc-match", "Calibri"], capture_output=True, text=True, check=False).stdout
+    if binary and carlito:
+        return binary
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"CI=true but {LIBREOFFICE_MISSING}")
+    pytest.skip(LIBREOFFICE_MISSING)
+
+
+def convert(sources: list[Path], target: str, outdir: Path, *, infilter: str | None = None
+            ) -> list[Path]:
+    """``sources`` converted by LibreOffice (one run, a profile of its own) into ``outdir``."""
+    binary = libreoffice()
+    profile = outdir / f"profile-{uuid.uuid4().hex}"
+    command = [binary, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}"]
+    if infilter:
+        command.append(f"--infilter={infilter}")
+    command += ["--convert-to", target, "--outdir", str(outdir), *map(str, sources)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    shutil.rmtree(profile, ignore_errors=True)
+    assert done.returncode == 0, done.stderr
+    made = sorted(path for path in outdir.iterdir() if path.is_file())
+    assert made, f"LibreOffice wrote nothing: {done.stdout} {done.stderr}"
+    return made
+
+
+def calc_sheets(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of a workbook as LibreOffice shows its cells: sheet name -> rows."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    sheets = {}
+    for path in convert([xlsx], f"csv:{CALC_CSV}", outdir):
+        if path.suffix == ".csv":
+            name = path.stem.removeprefix(f"{xlsx.stem}-")
+            sheets[name] = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"),
+                                                       newline="")))
+    return sheets

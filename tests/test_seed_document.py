@@ -12,8 +12,10 @@ Nothing else is folded.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -368,3 +370,67 @@ def test_timeline(item):
     assert due >= dates[0]
     if item["state"] == "completed":
         assert due == reference
+
+
+# ─── the timeline against the dates each item's own text cites ──────────────
+
+# '25. 11. 12. / ’26.1.2. / ’26.1.~ (two-digit year), 2026.1. (four digits), ’25년 12월 (words).
+_CITED = (
+    re.compile(r"[’'‘](?P<yy>\d{2})\.\s*(?P<m>\d{1,2})\.(?:\s*(?P<d>\d{1,2})\.)?"),
+    re.compile(r"(?<!\d)(?P<yyyy>20\d{2})\.\s*(?P<m>\d{1,2})\.(?:\s*(?P<d>\d{1,2})\.)?"),
+    re.compile(r"[’'‘](?P<yy>\d{2})년\s*(?P<m>\d{1,2})월"),
+)
+# Completed items whose 추진내용 cites a month after the reference date: the work report
+# itself has them so (item -> the months it cites beyond it); the seed keeps them as written.
+CITED_AFTER_REFERENCE = {2: [(2026, 2)]}
+
+
+def cited_dates(text: str | None) -> list[tuple[date, date]]:
+    """(earliest, latest) day of every date the text cites; a month alone spans its days."""
+    found = []
+    for pattern in _CITED:
+        for match in pattern.finditer(text or ""):
+            parts = match.groupdict()
+            year = int(parts["yyyy"]) if parts.get("yyyy") else 2000 + int(parts["yy"])
+            month = int(parts["m"])
+            if parts.get("d"):
+                day = date(year, month, int(parts["d"]))
+                found.append((day, day))
+            else:
+                last = calendar.monthrange(year, month)[1]
+                found.append((date(year, month, 1), date(year, month, last)))
+    return sorted(found)
+
+
+def test_cited_dates_reads_every_form_the_report_uses():
+    assert cited_dates("완료 ('25. 11. 12.) 및 채용(’26.1.2.), 운영(’26.1.~)") == [
+        (date(2025, 11, 12), date(2025, 11, 12)),
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 1, 2), date(2026, 1, 2)),
+    ]
+    assert cited_dates("계획 반영(2026.1.), ’25년 12월 증원") == [
+        (date(2025, 12, 1), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 1, 31))]
+    assert cited_dates("2022-2024년도 종합감사, 2026년 1차 채용") == []  # years alone date nothing
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=_item_id)
+def test_timeline_agrees_with_the_dates_its_text_cites(item):
+    """The work was started by the earliest day the 추진내용 cites and handed in no earlier
+    than the latest one (a month alone may be any of its days)."""
+    reference = AUDIT["audit"]["reference_date"]
+    on = {entry["trigger"]: entry["on"] for entry in item["timeline"]}
+    cited = cited_dates(item["action_details"])
+    beyond = sorted({(first.year, first.month) for first, _ in cited if first > reference})
+    assert beyond == CITED_AFTER_REFERENCE.get(item["number"], []), beyond
+    within = [(first, last) for first, last in cited if first <= reference]
+    if within:
+        assert on["start"] <= min(last for _, last in within), (on["start"], within)
+    if "submit" in on and within:
+        assert on["submit"] >= max(first for first, _ in within), (on["submit"], within)
+
+
+@pytest.mark.parametrize("item", [i for i in ITEMS if i["state"] == "in_progress"], ids=_item_id)
+def test_an_open_items_due_date_is_the_end_of_the_month_its_plan_names(item):
+    cited = cited_dates(item["future_plan"])
+    assert cited, "the plan of an open item names the month it is due"
+    assert item["due_date"] == max(last for _, last in cited)

@@ -23,15 +23,15 @@ from sqlalchemy.orm import selectinload
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import Audit, Evidence, OrgUnit, Recommendation
-from auditflow.outline import OutlineLine, parse, to_plain
+from auditflow.models import Audit, Evidence, History, OrgUnit, Recommendation
+from auditflow.outline import OutlineLine, parse, plain
 from auditflow.reports import as_of as as_of_rule
 from auditflow.reports import summary_formats
 from auditflow.reports.as_of import reference_day
 from auditflow.reports.due_dates import DueHistory, due_histories
 from auditflow.reports.summary import Summary, summarize
 from auditflow.reports.teams import TeamStatus, team_status
-from auditflow.vocabulary import Category, State
+from auditflow.vocabulary import Category, HistoryKind, State
 
 # Report order of the categories: the order the enum declares them.
 CATEGORY_ORDER = tuple(Category)
@@ -50,6 +50,9 @@ TABLE_LINE_LABEL = "ㅇ 조치내역"
 STATUS_HEADING = "□ 추진상황"
 DETAILS_HEADING = "□ 추진내용"
 PLAN_HEADING = "□ 향후계획"
+DECLINE_HEADING = "□ 미반영 사유"
+NOT_WRITTEN = "작성 전"  # "□ 추진내용 : 작성 전": nothing written by the report's day
+NOT_RECORDED = "기록 없음"  # a 미반영 item whose decline left no reason (none the workflow makes)
 LEADER_DOTS = "·" * 20  # the dotted leader between "처리요구사항 등" and "총 N건"
 
 CONTENT_TYPES = {
@@ -59,6 +62,14 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+
+
+@dataclass(frozen=True)
+class ResultBlock:
+    """One part of the right cell: its "□" heading, then its outline (maybe none)."""
+
+    heading: str
+    lines: tuple[OutlineLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class ReportItem:
     action_details: str
     future_plan: str | None
     evidence_count: int
+    # 미반영 사유: the reason of the decline that closed the item (its history row); only
+    # for an item that is 미반영 on the report's day.
+    decline_reason: str | None = None
 
     @property
     def council_line(self) -> str:
@@ -98,6 +112,28 @@ class ReportItem:
         return bool(self.plan_outline)
 
     @property
+    def details_written(self) -> bool:
+        return bool(self.details_outline)
+
+    @property
+    def details_heading(self) -> str:
+        """"□ 추진내용", or "□ 추진내용 : 작성 전" when nothing is written yet."""
+        return DETAILS_HEADING if self.details_written else f"{DETAILS_HEADING} : {NOT_WRITTEN}"
+
+    @property
+    def declined(self) -> bool:
+        return self.state is State.NOT_REFLECTED
+
+    @property
+    def decline_outline(self) -> list[OutlineLine]:
+        return parse(self.decline_reason) if self.declined else []
+
+    @property
+    def decline_heading(self) -> str:
+        """"□ 미반영 사유" (its reason below it)."""
+        return DECLINE_HEADING if self.decline_outline else f"{DECLINE_HEADING} : {NOT_RECORDED}"
+
+    @property
     def teams_label(self) -> str:
         """"주관팀 (협조: 가팀, 나팀)" for tables that show the teams in one cell."""
         lead = self.lead_team or ""
@@ -106,12 +142,39 @@ class ReportItem:
             return f"{lead} (협조: {support})" if lead else f"(협조: {support})"
         return lead
 
-    def result_lines(self) -> list[str]:
-        """The right cell as plain lines: 추진상황, 추진내용 with its outline, 향후계획 if any."""
-        lines = [self.status_line, DETAILS_HEADING, *to_plain(self.action_details)]
+    def blocks(self) -> tuple[ResultBlock, ...]:
+        """The right cell, as every format prints it: 추진상황; for a 미반영 item its 미반영
+        사유; 추진내용 (or "작성 전"); 향후계획 if there is one."""
+        blocks = [ResultBlock(self.status_line)]
+        if self.declined:
+            blocks.append(ResultBlock(self.decline_heading, tuple(self.decline_outline)))
+        blocks.append(ResultBlock(self.details_heading, tuple(self.details_outline)))
         if self.has_plan:
-            lines += [PLAN_HEADING, *to_plain(self.future_plan)]
-        return lines
+            blocks.append(ResultBlock(PLAN_HEADING, tuple(self.plan_outline)))
+        return tuple(blocks)
+
+    def result_lines(self) -> list[str]:
+        """The right cell as plain lines: each block's heading, then its outline."""
+        return [line for block in self.blocks() for line in (block.heading, *plain(list(block.lines)))]
+
+    # The cells of the spreadsheets (XLSX, CSV), in the same words.
+
+    @property
+    def details_cell(self) -> str:
+        """추진내용 in one cell as the report prints its lines, or "작성 전"."""
+        return "\n".join(plain(self.details_outline)) if self.details_written else NOT_WRITTEN
+
+    @property
+    def details_as_written(self) -> str:
+        """추진내용 as typed (indentation and all), or "작성 전"."""
+        return self.action_details if self.details_written else NOT_WRITTEN
+
+    @property
+    def decline_cell(self) -> str:
+        """The 미반영 사유 of a 미반영 item as recorded, else blank."""
+        if not self.declined:
+            return ""
+        return (self.decline_reason or "").strip() or NOT_RECORDED
 
     def text(self) -> str:
         """The item as the document prints it: left cell, then right cell."""
@@ -242,6 +305,7 @@ def _items_now(audit: Audit) -> list[ReportItem]:
         .order_by(Recommendation.number)
     ).all()
     evidence = _evidence_counts(audit, None)
+    reasons = _decline_reasons(audit, None)
     return [
         ReportItem(
             id=rec.id,
@@ -255,6 +319,7 @@ def _items_now(audit: Audit) -> list[ReportItem]:
             action_details=rec.action_details or "",
             future_plan=rec.future_plan or None,
             evidence_count=evidence.get(rec.id, 0),
+            decline_reason=reasons.get(rec.id) if rec.state == State.NOT_REFLECTED else None,
         )
         for rec in recommendations
     ]
@@ -285,22 +350,25 @@ def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
             query = query.outerjoin(sub, sub.c.recommendation_id == Recommendation.id)
     units = _unit_names()
     evidence = _evidence_counts(audit, dates.end_of_day(as_of))
+    reasons = _decline_reasons(audit, dates.end_of_day(as_of))
     items = []
     for row in db.session.execute(query):
         lead, supporting = _teams(row.teams, units)
+        state = State(row.state)
         items.append(
             ReportItem(
                 id=row.id,
                 number=row.number,
                 category=Category(row.category or row.first_category or row.stored_category),
                 council_text=row.council_text or "",
-                state=State(row.state),
+                state=state,
                 lead_team=lead,
                 supporting_teams=supporting,
                 due_date=date.fromisoformat(row.due_date) if row.due_date else None,
                 action_details=row.action_details or "",
                 future_plan=row.future_plan or None,
                 evidence_count=evidence.get(row.id, 0),
+                decline_reason=reasons.get(row.id) if state is State.NOT_REFLECTED else None,
             )
         )
     return items
@@ -327,6 +395,28 @@ def _teams(raw: str | None, units: dict[int, tuple[int, str]]) -> tuple[str | No
     )
     lead = units[lead_id][1] if lead_id in units else None
     return lead, tuple(units[team_id][1] for team_id in support_ids)
+
+
+def _decline_reasons(audit: Audit, cutoff: datetime | None) -> dict[int, str]:
+    """The reason of each item's latest 미반영 처리 (the comment of its latest transition row
+    into 미반영) before ``cutoff``, in the as-of rule's order (at, id): one query."""
+    conditions = [History.recommendation_id == Recommendation.id,
+                  History.kind == HistoryKind.TRANSITION.value,
+                  History.to_state == State.NOT_REFLECTED.value]
+    if cutoff is not None:
+        conditions.append(History.at < cutoff)
+    reason = (
+        select(History.comment)
+        .where(*conditions)
+        .order_by(History.at.desc(), History.id.desc())
+        .limit(1)
+        .correlate(Recommendation)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Recommendation.id, reason).where(Recommendation.audit_id == audit.id)
+    )
+    return {item_id: text for item_id, text in rows if text}
 
 
 def _evidence_counts(audit: Audit, cutoff: datetime | None) -> dict[int, int]:

@@ -36,12 +36,9 @@ from typing import Any
 
 from hwpx import HwpxDocument, validate_editor_open_safety
 
-from auditflow.outline import to_plain
 from auditflow.reports import typeset
 from auditflow.reports.content import (
-    DETAILS_HEADING,
     OVERVIEW_HEADING,
-    PLAN_HEADING,
     TABLE_LINE_LABEL,
     Report,
     ReportItem,
@@ -281,25 +278,22 @@ def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -
         for cell in cells[r]:
             cell.element.find(f"{_HP}subList").set("vertAlign", "TOP")
         _write_cell(table, r, 0, cells[r][0], [item.council_line], styles, None)
-        _write_cell(table, r, 1, cells[r][1], _result_lines(item), styles, None, blocks=True)
+        _write_cell(table, r, 1, cells[r][1], _result_lines(item), styles, None,
+                    headings={block.heading for block in item.blocks()})
     return cells
 
 
 def _result_lines(item: ReportItem) -> list[str]:
-    lines = [item.status_line, DETAILS_HEADING, *to_plain(item.action_details)]
-    if item.has_plan:
-        lines += [PLAN_HEADING, *to_plain(item.future_plan)]
-    return lines
-
-
-_BLOCK_HEADINGS = (DETAILS_HEADING, PLAN_HEADING)
+    # The wording (추진상황, 미반영 사유, 추진내용 or "작성 전", 향후계획) is the content model's.
+    return item.result_lines()
 
 
 def _write_cell(table: Any, row: int, col: int, cell: _Cell, lines: list[str], styles: _Styles,
-                shape: _Shape | None, *, bold: bool = False, blocks: bool = False) -> None:
+                shape: _Shape | None, *, bold: bool = False,
+                headings: set[str] | None = None) -> None:
     """Write ``lines`` into the cell, one paragraph each, and note how each is set. Without a
     ``shape`` each line hangs on its leading spaces and marker (an outline line); with
-    ``blocks`` the result's headings get the PDF's space above them."""
+    ``headings`` those lines (the result's block headings) get the PDF's space above them."""
     char_pr = styles.cell_bold if bold else styles.cell
     size = pt_hwpunit(PAGE.sizes.body)
     lines = lines or [""]
@@ -309,7 +303,7 @@ def _write_cell(table: Any, row: int, col: int, cell: _Cell, lines: list[str], s
     first.char_pr_id_ref = char_pr
     paragraphs = [first, *(target.add_paragraph(line, char_pr_id_ref=char_pr) for line in lines[1:])]
     for number, (paragraph, line) in enumerate(zip(paragraphs, lines, strict=True)):
-        before = SPACE_BEFORE_RESULT_BLOCK if blocks and number and line in _BLOCK_HEADINGS else 0
+        before = SPACE_BEFORE_RESULT_BLOCK if headings and number and line in headings else 0
         if shape is None:
             hang = typeset.drawn_width(_lead(line), size, bold) * 25.4 / 7200
             used = _Shape("LEFT", hang_mm=round(hang, 2), before_mm=before)
