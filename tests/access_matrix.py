@@ -149,6 +149,9 @@ MATRIX: dict[tuple[str, str], Case] = {
                         "action": "due_date", "due_date": _later(30), "confirm": "y"},
         expect=row(audit=CHANGED, own_team=403, other_team=403, liaison=403, admin=403,
                    anonymous=LOGIN)),
+    # The filtered list as a file: whoever may read the list, each seeing only their items.
+    ("recommendations.export", "GET"): Case(url=lambda w: "/recommendations/export.xlsx",
+                                            expect=everyone(200)),
     ("recommendations.index", "GET"): Case(url=lambda w: "/recommendations",
                                            expect=everyone(200)),
     ("recommendations.new", "GET"): Case(url=lambda w: "/recommendations/new",

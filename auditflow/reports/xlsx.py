@@ -122,7 +122,7 @@ def to_bytes(report: Report) -> bytes:
     created = datetime.combine(report.as_of, time())
     book.set_properties({"title": f"{report.title} ({report.reference_label})",
                          "author": report.organisation, "created": created})
-    sheets = _Sheets(book)
+    sheets = Sheets(book)
     _summary_sheet(sheets, book.add_worksheet(SUMMARY_SHEET), report)
     _items_sheet(sheets, book.add_worksheet(ITEMS_SHEET), report)
     _teams_sheet(sheets, book.add_worksheet(TEAMS_SHEET), report)
@@ -131,7 +131,7 @@ def to_bytes(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-class _Sheets:
+class Sheets:
     """The workbook's formats, made once per set of properties, and the one way to put a value."""
 
     def __init__(self, book: Any) -> None:
@@ -191,7 +191,7 @@ def _print_setup(sheet: Any, report: Report, *, landscape: bool, title_row: int 
 # ─── 총괄 ──────────────────────────────────────────────────────────────────────
 
 
-def _summary_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
+def _summary_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:
     summary = report.summary
     states = summary.columns
     width = 2 + len(states)  # 구분, 계, the states
@@ -272,7 +272,7 @@ def due_rows(report: Report) -> list[list[Any]]:
     return rows
 
 
-def _list_sheet(sheets: _Sheets, sheet: Any, report: Report, columns: Sequence[tuple[str, float]],
+def _list_sheet(sheets: Sheets, sheet: Any, report: Report, columns: Sequence[tuple[str, float]],
                 rows: list[list[Any]], *, centered: set[int]) -> None:
     """A header row, then one row per entry: boxed, dates as dates, rows as tall as their
     text, the header frozen and filterable, printed A4 landscape one page wide."""
@@ -291,11 +291,11 @@ def _list_sheet(sheets: _Sheets, sheet: Any, report: Report, columns: Sequence[t
     _print_setup(sheet, report, landscape=True, title_row=0)
 
 
-def _items_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
+def _items_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:
     _list_sheet(sheets, sheet, report, ITEM_COLUMNS, item_rows(report), centered={1, 7, 11})
 
 
-def _due_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
+def _due_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:
     rows = due_rows(report)
     _list_sheet(sheets, sheet, report, DUE_COLUMNS, rows, centered={1, 6, 10})
     if not rows:
@@ -305,7 +305,7 @@ def _due_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
 # ─── 부서별 현황 ───────────────────────────────────────────────────────────────
 
 
-def _teams_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
+def _teams_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:
     status = report.teams
     table = status.table()
     width = len(table[0])
@@ -328,7 +328,7 @@ def _teams_sheet(sheets: _Sheets, sheet: Any, report: Report) -> None:
     _print_setup(sheet, report, landscape=False, title_row=top)
 
 
-def _table(sheets: _Sheets, sheet: Any, top: int, table: Sequence[Sequence[Any]]) -> None:
+def _table(sheets: Sheets, sheet: Any, top: int, table: Sequence[Sequence[Any]]) -> None:
     for col, title in enumerate(table[0]):
         sheets.put(sheet, top, col, title, _HEADER)
     for offset, row in enumerate(table[1:], start=1):

@@ -8,12 +8,22 @@ capability a view names gets 403 (``require``) before any work is done.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy.orm import selectinload, undefer
 
-from auditflow import workflow
+from auditflow import dates, workflow
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
@@ -30,6 +40,7 @@ from auditflow.models import (
 )
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
+from auditflow.reports import item_list
 from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import bulk as bulk_ops
@@ -140,7 +151,49 @@ def index() -> Any:
         bulk_form.fill_team_choices()
     return render_template("recommendations/index.html", page=page, form=form,
                            filters=filters, page_url=page_url, bulk_form=bulk_form,
-                           bulk_url=url_for("recommendations.bulk", **args))
+                           bulk_url=url_for("recommendations.bulk", **args),
+                           export_urls=[(fmt.upper(), url_for("recommendations.export", fmt=fmt, **args))
+                                        for fmt in ("xlsx", "csv")])
+
+
+@bp.get("/export.<fmt>")
+@require()
+def export(fmt: str) -> Any:
+    """The list as filtered, every page of it, as XLSX or CSV (what this user may see)."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    filters = _filters()
+    items = queries.matching(actor(), filters, limit=item_list.LIMIT)
+    listing = item_list.ItemList(items, _conditions_text(filters), dates.today())
+    stamp = dates.today().strftime("%Y%m%d")
+    if fmt == "csv":
+        body: bytes = item_list.to_csv(listing).encode("utf-8")
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = item_list.to_xlsx(listing)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(io.BytesIO(body), as_attachment=True, mimetype=mimetype,
+                     download_name=f"요구사항_목록_{stamp}.{fmt}")
+
+
+def _conditions_text(filters: queries.Filters) -> str:
+    """The filters in words, for the first line of an exported list."""
+    parts = []
+    if filters.audit_id:
+        audit = db.session.get(Audit, filters.audit_id)
+        parts.append(f"감사: {audit.title if audit else filters.audit_id}")
+    if filters.category:
+        parts.append(f"구분: {Category(filters.category).label}")
+    if filters.state:
+        parts.append(f"상태: {State(filters.state).label}")
+    if filters.team_id:
+        team = db.session.get(OrgUnit, filters.team_id)
+        parts.append(f"부서: {team.name if team else filters.team_id}")
+    if filters.overdue:
+        parts.append("기한 경과만")
+    if filters.q.strip():
+        parts.append(f"검색어: '{filters.q.strip()}'")
+    return " · ".join(parts)
 
 
 @bp.post("/bulk")
