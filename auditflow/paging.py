@@ -16,6 +16,10 @@ class Page(Generic[T]):
     has_next: bool
     total: int | None = None  # None: not counted (a count would cost as much as the search)
     window_size: int = field(default=2, repr=False)
+    # Keyset paging: where the next page starts and the previous one ends (opaque to the
+    # page), so any page costs what the first does, however deep. None: numbered pages.
+    next_after: str | None = None
+    prev_before: str | None = None
 
     @property
     def has_prev(self) -> bool:

@@ -150,6 +150,46 @@ def test_list_pages_through_items(app, make):
     assert "page=3" in searched.get_data(as_text=True)  # but there is a next page
 
 
+def test_the_pager_moves_by_key_and_never_skips_rows(app, make):
+    import re as regex
+
+    from sqlalchemy import event
+
+    audit = make.audit()
+    team = make.team()
+    for number in range(1, 46):
+        make.recommendation(audit=audit, lead=team, number=number, text=f"항목 {number:02d}번")
+    client = client_for(app, make.user("audit"))
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    def link(response, label):
+        html = response.get_data(as_text=True)
+        found = regex.search(rf'<a class="page-navi [a-z]+" href="([^"]+)">{label}</a>', html)
+        return found.group(1).replace("&amp;", "&") if found else None
+
+    first = client.get(f"/recommendations?audit={audit.id}")
+    assert "1 / 3" in text(first) and link(first, "이전") is None
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        second = client.get(link(first, "다음"))
+        third = client.get(link(second, "다음"))
+        last = client.get(link(first, "마지막"))
+        back = client.get(link(third, "이전"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert "항목 21번" in text(second) and "항목 40번" in text(second) and "2 / 3" in text(second)
+    assert "항목 20번" not in text(second) and "항목 41번" not in text(second)
+    assert "항목 41번" in text(third) and "항목 45번" in text(third) and link(third, "다음") is None
+    assert text(last).count("항목 4") == 5 and "3 / 3" in text(last)  # 41–45: the pages align
+    assert "항목 21번" in text(back) and "항목 40번" in text(back) and "2 / 3" in text(back)
+    listing = [(s, p) for s, p in statements if "FROM recommendation" in s and "LIMIT" in s]
+    # No row is skipped to reach a page (SQLite writes "OFFSET 0" after every LIMIT).
+    assert listing and all("OFFSET" not in s or list(p)[-1] == 0 for s, p in listing)
+
+
 # ── forms of the audit team ──────────────────────────────────────────────────
 
 def test_audit_team_registers_a_recommendation(app, make):

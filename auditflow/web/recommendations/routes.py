@@ -126,7 +126,9 @@ def _filter_args(filters: queries.Filters) -> dict[str, Any]:
 def index() -> Any:
     audits = audit_choices()
     filters = _filters()
-    page = queries.search(actor(), filters, number=_int_arg("page") or 1)
+    page = queries.search(actor(), filters, number=_int_arg("page") or 1,
+                          after=request.args.get("after"), before=request.args.get("before"),
+                          last=request.args.get("last") == "1")
 
     form = FilterForm(formdata=None)
     form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audits]
@@ -145,12 +147,22 @@ def index() -> Any:
     def page_url(number: int) -> str:
         return url_for("recommendations.index", page=number, **args)
 
+    pager = {  # by key: the deepest page answers as fast as the first
+        "first": url_for("recommendations.index", **args),
+        "prev": url_for("recommendations.index", page=page.number - 1, before=page.prev_before,
+                        **args) if page.prev_before else None,
+        "next": url_for("recommendations.index", page=page.number + 1, after=page.next_after,
+                        **args) if page.next_after else None,
+        "last": url_for("recommendations.index", page=page.pages, last="1", **args)
+        if page.pages and page.number < page.pages else None,
+    }
+
     bulk_form = None
     if actor().can(Capability.MANAGE_ITEMS) and page.items:
         bulk_form = BulkForm(formdata=None)
         bulk_form.fill_team_choices()
     return render_template("recommendations/index.html", page=page, form=form,
-                           filters=filters, page_url=page_url, bulk_form=bulk_form,
+                           filters=filters, page_url=page_url, pager=pager, bulk_form=bulk_form,
                            bulk_url=url_for("recommendations.bulk", **args),
                            export_urls=[(fmt.upper(), url_for("recommendations.export", fmt=fmt, **args))
                                         for fmt in ("xlsx", "csv")])
