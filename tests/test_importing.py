@@ -240,3 +240,59 @@ def test_the_command_checks_previews_and_imports_into_a_new_audit(app, org, tmp_
     assert created is not None and created.year == 2027
     again = runner.invoke(args=["import", str(good), "--audit", str(created.id)])
     assert again.exit_code == 0 and "요구사항 0건을 더했습니다 (이미 있어 그대로 둔 것 1건)" in again.output
+
+
+def test_the_seed_report_exported_as_xlsx_imports_with_the_same_table_and_texts(seeded):
+    from auditflow.models import User
+    from auditflow.reports import xlsx
+    from auditflow.reports.content import build_report
+    from auditflow.reports.summary import latest_audit, summarize
+    from auditflow.reports.summary_formats import table
+    from auditflow.services import audits
+
+    original = latest_audit()
+    as_reported = build_report(original, original.reference_date)
+    data = xlsx.to_bytes(as_reported)
+    auditor = db.session.scalar(select(User).where(User.login == "audit"))
+    plan = importing.plan(None, data, "2025 처리결과.xlsx")
+    assert plan.ok and plan.is_report and plan.reported_on == original.reference_date
+    copy = audits.create(auditor, year=original.year, title="2025 행정사무감사 (사본)",
+                         body=original.body, organisation=original.organisation,
+                         reference_date=plan.reported_on)
+    before = db.session.scalar(select(func.count(Notification.id)))
+    importing.apply(plan, copy, auditor)
+    db.session.commit()
+
+    assert table(summarize(copy)) == table(summarize(original, original.reference_date))
+    again = build_report(copy)
+    for old, new in zip(as_reported.items, again.items, strict=True):
+        assert (new.number, new.category, new.council_text, new.lead_team, new.supporting_teams,
+                new.due_date, new.state) == (old.number, old.category, old.council_text,
+                                             old.lead_team, old.supporting_teams, old.due_date,
+                                             old.state)
+        assert new.result_lines() == old.result_lines(), new.number
+    # The history says where each came from and as of when; nobody was told of old work.
+    ids = select(Recommendation.id).where(Recommendation.audit_id == copy.id)
+    started = db.session.scalars(select(History).where(
+        History.trigger == "start", History.recommendation_id.in_(ids))).all()
+    assert started and all("'2025 처리결과.xlsx'에서 가져옴" in row.comment
+                           and "'26.1.31. 기준 보고 내용" in row.comment for row in started)
+    assert db.session.scalar(select(func.count(Notification.id))) == before
+    # And once more: nothing new.
+    assert importing.plan(copy, data, "2025 처리결과.xlsx").new_items == []
+
+
+def test_a_report_row_must_be_reachable(org):
+    data = workbook_bytes([
+        [1, "건의사항", "담당 없는 완료", "", "", None, "추진완료", "ㅇ 했음", "", ""],
+        [2, "건의사항", "내용 없는 완료", "AI동행팀", "", None, "추진완료", "작성 전", "", ""],
+        [3, "건의사항", "사유 없는 미반영", "AI동행팀", "", None, "미반영", "ㅇ 검토", "", ""],
+        [4, "건의사항", "모르는 상황", "AI동행팀", "", None, "보류", "", "", ""],
+        [5, "건의사항", "담당자 없는 팀", "창의경영팀", "", None, "추진중", "", "", ""],
+    ], header=[*HEADER, "추진상황", "추진내용", "향후계획", "미반영 사유"])
+    reasons = {p.where.split(" ")[1]: p.reason for p in importing.plan(org["audit"], data, "r.xlsx").problems}
+    assert reasons["2행"] == "'추진완료'인 요구사항은 주관 부서가 있어야 합니다."
+    assert reasons["3행"] == "'추진완료'인 요구사항의 추진내용이 비어 있습니다."
+    assert reasons["4행"] == "미반영인 요구사항은 미반영 사유가 있어야 합니다."
+    assert reasons["5행"].startswith("추진상황 '보류'를 알 수 없습니다.")
+    assert reasons["6행"].startswith("'창의경영팀'에 부서 담당자가 없어")

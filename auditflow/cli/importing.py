@@ -56,7 +56,8 @@ def import_command(file: Path, audit_id: int | None, year: int | None, title: st
             like = latest_audit()
             audit = audits.create(actor, year=year, title=title,
                                   body=like.body if like else "",
-                                  organisation=like.organisation if like else "")
+                                  organisation=like.organisation if like else "",
+                                  reference_date=plan.reported_on)
             click.echo(f"새 감사를 만들었습니다: {audit.title} (번호 {audit.id})")
         written = importing.apply(plan, audit, actor)
         click.echo(f"'{audit.title}'에 요구사항 {len(written)}건을 더했습니다"
@@ -85,6 +86,6 @@ def _preview(plan: importing.ImportPlan) -> None:
         if item.supporting_teams:
             teams += " (협조: " + ", ".join(t.name for t in item.supporting_teams) + ")"
         mark = "새로" if item.is_new else "있음"
-        click.echo(f"  [{mark}] {item.number}번 {item.category.label} · {teams} · "
+        click.echo(f"  [{mark}] {item.number}번 {item.category.label} · {item.state.label} · {teams} · "
                    f"기한 {item.due_date.isoformat() if item.due_date else '미지정'} · "
                    f"{item.council_text[:40]}")

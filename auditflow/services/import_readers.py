@@ -20,12 +20,19 @@ from auditflow.errors import DomainError
 # Column → the header spellings it is known by (compared without spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("번호", "연번", "순번", "no", "no."),
-    "category": ("구분", "유형"),
+    "category": ("구분", "유형", "분류"),
     "council_text": ("요구사항", "요구사항내용", "내용", "지적사항", "처리요구사항"),
     "lead_team": ("주관부서", "주관팀", "담당부서", "처리부서"),
     "supporting_teams": ("협조부서", "협조팀", "관련부서"),
     "due_date": ("처리기한", "기한", "조치기한"),
+    # A 처리결과 report (this product's XLSX, or one laid out like it) also says where each
+    # item stands and what was done.
+    "state": ("추진상황", "처리상황", "상태"),
+    "action_details": ("추진내용", "조치내용"),
+    "future_plan": ("향후계획", "향후추진계획"),
+    "decline_reason": ("미반영사유",),
 }
+_REPORTED_ON = re.compile(r"['’]?(\d{2}|\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?\s*기준")
 REQUIRED = ("number", "category", "council_text")
 HEADERS = ("번호", "구분", "요구사항", "주관 부서", "협조 부서", "처리 기한")
 HEADER_SEARCH_ROWS = 10
@@ -59,8 +66,15 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def read_xlsx(data: bytes) -> list[RawRow]:
-    """The rows under the header row of the first sheet that has one."""
+@dataclass
+class Listing:
+    rows: list[RawRow]
+    reported_on: date | None = None  # a report's "'26.1.31. 기준", when the file says it
+
+
+def read_xlsx(data: bytes) -> Listing:
+    """The rows under the header row of the first sheet that has one, and the day a
+    report says it shows (the first "… 기준" near the top of any sheet)."""
     from openpyxl import load_workbook
 
     try:
@@ -69,15 +83,26 @@ def read_xlsx(data: bytes) -> list[RawRow]:
         raise UnreadableFile("엑셀(XLSX) 파일을 읽을 수 없습니다. 파일이 손상되지 않았는지 확인하세요.") \
             from exc
     try:
+        reported_on = _reported_on(workbook)
         for sheet in workbook.worksheets:
             rows = _sheet_rows(sheet)
             if rows is not None:
-                return rows
+                return Listing(rows, reported_on)
     finally:
         workbook.close()
     names = ", ".join(HEADERS)
     raise UnreadableFile(f"머리글 줄을 찾지 못했습니다. 첫 줄 가까이에 {names} 머리글이 있어야 합니다. "
                          "서식 파일을 내려받아 그 형식대로 작성하세요.", code="import_no_header")
+
+
+def _reported_on(workbook: Any) -> date | None:
+    for sheet in workbook.worksheets:
+        for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+            for value in values:
+                found = _REPORTED_ON.search(str(value or ""))
+                if found:
+                    return as_date(".".join(found.groups()))
+    return None
 
 
 def _sheet_rows(sheet: Any) -> list[RawRow] | None:

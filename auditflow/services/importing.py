@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import re
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,15 +24,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.korean import particle
 from auditflow.models import Audit, OrgUnit, Recommendation, User
-from auditflow.permissions import Capability, role_names
+from auditflow.permissions import Capability, role_names, roles_with
+from auditflow.reports.content import NOT_WRITTEN
+from auditflow.services import notifications
 from auditflow.services import recommendations as ops
 from auditflow.services.import_readers import RawRow, UnreadableFile, as_date, read_xlsx
 from auditflow.storage.sniff import RejectedFile, sniff
-from auditflow.vocabulary import Category
+from auditflow.vocabulary import INITIAL, Category, State
 
 TEXT_MAX = 5000
 _DOTS = str.maketrans({"․": "·", "‧": "·", "・": "·", "ㆍ": "·", ".": "·"})
@@ -68,6 +72,12 @@ class PlannedItem:
     supporting_teams: list[OrgUnit]
     due_date: date | None
     existing: Recommendation | None = None  # the same item, already in the audit
+    # From a 처리결과 report: where the item stood and what was written, as reported.
+    state: State = INITIAL
+    action_details: str = ""
+    future_plan: str = ""
+    decline_reason: str = ""
+    worker: User | None = None  # a user of the lead team, who started and submitted it
 
     @property
     def is_new(self) -> bool:
@@ -80,6 +90,20 @@ class ImportPlan:
     sha256: str
     items: list[PlannedItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    reported_on: date | None = None  # a report's reference date
+
+    @property
+    def is_report(self) -> bool:
+        """Some item comes with where it stood: the file is a 처리결과 report."""
+        return any(item.state is not INITIAL for item in self.items)
+
+    @property
+    def source(self) -> str:
+        """What each imported item's history says of where it came from."""
+        text = f"'{self.file_name}'에서 가져옴 (SHA-256 {self.sha256[:16]}…)"
+        if self.reported_on and self.is_report:
+            text += f", {dates.short(self.reported_on)} 기준 보고 내용"
+        return text
 
     @property
     def ok(self) -> bool:
@@ -160,7 +184,9 @@ def plan(audit: Audit | None, data: bytes, file_name: str) -> ImportPlan:
     """What importing ``data`` into ``audit`` (None: a new audit) would write, and every problem."""
     result = ImportPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
     _check_kind(data)
-    rows = read_xlsx(data)
+    listing = read_xlsx(data)
+    result.reported_on = listing.reported_on
+    rows = listing.rows
     if not rows:
         raise UnreadableFile("머리글 아래에 요구사항이 한 줄도 없습니다.", code="import_empty")
     teams = _Teams()
@@ -190,13 +216,14 @@ def plan(audit: Audit | None, data: bytes, file_name: str) -> ImportPlan:
     return result
 
 
-def _cell(row: RawRow, name: str) -> str:
-    from auditflow.services.import_readers import HEADERS
+LABELS = {"number": "번호", "category": "구분", "council_text": "요구사항", "lead_team": "주관 부서",
+          "supporting_teams": "협조 부서", "due_date": "처리 기한", "state": "추진상황",
+          "action_details": "추진내용", "future_plan": "향후계획", "decline_reason": "미반영 사유"}
 
-    label = dict(zip(("number", "category", "council_text", "lead_team", "supporting_teams",
-                      "due_date"), HEADERS, strict=True))[name]
+
+def _cell(row: RawRow, name: str) -> str:
     cell = row.cells.get(name)
-    return f"{row.where} {cell}({label})" if cell else f"{row.where} ({label})"
+    return f"{row.where} {cell}({LABELS[name]})" if cell else f"{row.where} ({LABELS[name]})"
 
 
 def _check_row(row: RawRow, teams: _Teams, problems: list[Problem]) -> PlannedItem | None:
@@ -242,11 +269,67 @@ def _check_row(row: RawRow, teams: _Teams, problems: list[Problem]) -> PlannedIt
             problems.append(Problem(_cell(row, "due_date"),
                                     f"'{_text(raw_due)}'{particle(_text(raw_due), '은/는')} 날짜로 "
                                     "읽을 수 없습니다. 2026-06-30처럼 적으세요."))
+    state, details, plan_text, decline, worker = _reported(row, lead, problems)
     if len(problems) > before or number is None or category is None:
         return None
     return PlannedItem(where=row.where, number=number, category=category,
                        council_text=council_text, lead_team=lead, supporting_teams=supporting,
-                       due_date=due)
+                       due_date=due, state=state, action_details=details,
+                       future_plan=plan_text, decline_reason=decline, worker=worker)
+
+
+def _state(value: Any) -> State | None:
+    text = re.sub(r"\s+", "", str(value or ""))
+    if not text:
+        return INITIAL
+    for state in State:
+        if text in {re.sub(r"\s+", "", state.label), re.sub(r"\s+", "", state.report_label)}:
+            return state
+    return None
+
+
+def _reported(row: RawRow, lead: OrgUnit | None, problems: list[Problem]
+              ) -> tuple[State, str, str, str, User | None]:
+    """Where a reported item stood, what it says was done, and who of its team did it."""
+    values = row.values
+    state = _state(values.get("state"))
+    if state is None:
+        names = ", ".join(s.report_label for s in State)
+        problems.append(Problem(_cell(row, "state"), f"추진상황 '{_text(values.get('state'))}'"
+                                f"{particle(_text(values.get('state')), '을/를')} 알 수 없습니다. "
+                                f"{names} 중 하나를 적으세요."))
+        return INITIAL, "", "", "", None
+    details = _text(values.get("action_details"))
+    if details == NOT_WRITTEN:
+        details = ""
+    plan_text = _text(values.get("future_plan"))
+    decline = _text(values.get("decline_reason"))
+    if state is INITIAL:
+        return state, details, plan_text, decline, None
+    worker = None
+    if lead is None:
+        problems.append(Problem(_cell(row, "lead_team"),
+                                f"'{state.report_label}'인 요구사항은 주관 부서가 있어야 합니다."))
+    else:
+        worker = _team_worker(lead)
+        if worker is None:
+            problems.append(Problem(_cell(row, "lead_team"),
+                                    f"'{lead.name}'에 부서 담당자가 없어 추진 과정을 기록할 수 없습니다. "
+                                    "먼저 사용자를 등록하세요."))
+    if state in (State.REVIEWING, State.COMPLETED, State.NOT_REFLECTED) and not details:
+        problems.append(Problem(_cell(row, "action_details"),
+                                f"'{state.report_label}'인 요구사항의 추진내용이 비어 있습니다."))
+    if state is State.NOT_REFLECTED and not decline:
+        problems.append(Problem(_cell(row, "decline_reason"),
+                                "미반영인 요구사항은 미반영 사유가 있어야 합니다."))
+    return state, details, plan_text, decline, worker
+
+
+def _team_worker(team: OrgUnit) -> User | None:
+    return db.session.scalars(
+        select(User).where(User.team_id == team.id, User.active.is_(True),
+                           User.role.in_(roles_with(Capability.WORK_ON_ASSIGNED_ITEMS)))
+        .order_by(User.id)).first()
 
 
 def _check_kind(data: bytes) -> None:
@@ -271,10 +354,34 @@ def apply(import_plan: ImportPlan, audit: Audit, actor: User) -> list[Recommenda
     if import_plan.problems:
         raise ImportRefused(import_plan)
     written = []
-    for item in sorted(import_plan.new_items, key=lambda planned: planned.number):
-        written.append(ops.register(
-            audit, number=item.number, category=item.category, council_text=item.council_text,
-            actor=actor, lead_team=item.lead_team, supporting_teams=item.supporting_teams,
-            due_date=item.due_date,
-            source=f"'{import_plan.file_name}'에서 가져옴 (SHA-256 {import_plan.sha256[:16]}…)"))
+    # A report tells of work already done: nobody is told of it again.
+    telling = notifications.quiet() if import_plan.is_report else nullcontext()
+    with telling:
+        for item in sorted(import_plan.new_items, key=lambda planned: planned.number):
+            recommendation = ops.register(
+                audit, number=item.number, category=item.category,
+                council_text=item.council_text, actor=actor, lead_team=item.lead_team,
+                supporting_teams=item.supporting_teams, due_date=item.due_date,
+                source=import_plan.source)
+            _reach(recommendation, item, actor, import_plan.source)
+            written.append(recommendation)
     return written
+
+
+def _reach(recommendation: Recommendation, item: PlannedItem, actor: User, source: str) -> None:
+    """The reported state, through the workflow's own triggers (each with its history row)."""
+    if item.state is INITIAL:
+        return
+    assert item.worker is not None
+    ops.fire(recommendation, "start", item.worker, reason=source)
+    if item.action_details or item.future_plan:
+        ops.edit_result(recommendation, item.worker, action_details=item.action_details,
+                        future_plan=item.future_plan or None)
+    if item.state is State.IN_PROGRESS:
+        return
+    ops.fire(recommendation, "submit", item.worker, reason=source)
+    if item.state is State.COMPLETED:
+        # As reported: the evidence, if any, stayed with the body that reported it.
+        ops.fire(recommendation, "approve", actor, reason=source)
+    elif item.state is State.NOT_REFLECTED:
+        ops.fire(recommendation, "decline", actor, reason=item.decline_reason, confirmed=True)
