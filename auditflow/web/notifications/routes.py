@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from auditflow.extensions import db
 from auditflow.http.access import actor, require
+from auditflow.http.params import MAX_PAGE, small_int
 from auditflow.models import Notification
 from auditflow.paging import Page, clamp
 from auditflow.services import notifications
@@ -29,7 +30,7 @@ def index() -> ResponseReturnValue:
     total = db.session.scalar(select(func.count()).select_from(Notification)
                               .where(Notification.user_id == user.id)) or 0
     raw = request.args.get("page", "")
-    number = clamp(int(raw) if raw.isdigit() else 1, total, PER_PAGE)
+    number = clamp(small_int(raw, maximum=MAX_PAGE) or 1, total, PER_PAGE)
     rows = list(db.session.scalars(
         select(Notification).where(Notification.user_id == user.id)
         .order_by(Notification.id.desc()).limit(PER_PAGE).offset((number - 1) * PER_PAGE)))

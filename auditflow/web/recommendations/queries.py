@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
+from auditflow.http.params import small_int
 from auditflow.models import Recommendation
 from auditflow.paging import Page
 from auditflow.permissions import Actor
@@ -74,9 +75,10 @@ def cursor_of(item: Recommendation) -> str:
 def parse_cursor(text: str | None) -> tuple[int, int] | None:
     """``"12.34"`` → (audit 12, number 34); anything else → None (the first page)."""
     audit, _, number = (text or "").partition(".")
-    if audit.isdigit() and number.isdigit() and len(audit) < 10 and len(number) < 10:
-        return int(audit), int(number)
-    return None
+    audit_id, item_number = small_int(audit), small_int(number)
+    if audit_id is None or item_number is None:
+        return None
+    return audit_id, item_number
 
 
 def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_PAGE,

@@ -28,6 +28,7 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
+from auditflow.http.params import MAX_PAGE, search_text, small_int
 from auditflow.korean import with_particle
 from auditflow.models import (
     Audit,
@@ -83,7 +84,7 @@ def _detail_url(recommendation: Recommendation) -> str:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return small_int(value)
 
 
 def _filters() -> queries.Filters:
@@ -93,7 +94,7 @@ def _filters() -> queries.Filters:
         audits = audit_choices()
         audit_id = audits[0][0] if audits else None
     else:
-        audit_id = int(audit_arg) if audit_arg.isdigit() else None
+        audit_id = small_int(audit_arg)
     category = request.args.get("category") or None
     state = request.args.get("state") or None
     if category not in {c.value for c in Category}:
@@ -106,7 +107,7 @@ def _filters() -> queries.Filters:
         state=state,
         team_id=_int_arg("team"),
         overdue=request.args.get("overdue") in {"1", "y", "on", "true"},
-        q=(request.args.get("q") or "")[:200],
+        q=search_text(request.args.get("q")),
     )
 
 
@@ -126,7 +127,8 @@ def _filter_args(filters: queries.Filters) -> dict[str, Any]:
 def index() -> Any:
     audits = audit_choices()
     filters = _filters()
-    page = queries.search(actor(), filters, number=_int_arg("page") or 1,
+    page = queries.search(actor(), filters,
+                          number=small_int(request.args.get("page"), maximum=MAX_PAGE) or 1,
                           after=request.args.get("after"), before=request.args.get("before"),
                           last=request.args.get("last") == "1")
 
@@ -224,7 +226,7 @@ def bulk() -> Any:
         items = queries.matching(user, filters, limit=bulk_ops.LIMIT + 1)
         targets = [bulk_ops.Target(item, None) for item in items]
     else:
-        ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+        ids = [n for n in (small_int(v) for v in request.form.getlist("ids")) if n is not None]
         found = {item.id: item for item in queries.visible_items(user, ids)}
         targets = []
         for item_id in dict.fromkeys(ids):
@@ -232,7 +234,8 @@ def bulk() -> Any:
             if item is None:
                 abort(404)  # not there, or not this user's to see
             seen = request.form.get(f"v{item_id}", "")
-            targets.append(bulk_ops.Target(item, int(seen) if seen.isdigit() else -1))
+            version = small_int(seen)
+            targets.append(bulk_ops.Target(item, -1 if version is None else version))
     action = bulk_ops.BulkAction(form.action.data)
     lead, supporting = form.selected_teams()
     outcome = bulk_ops.run(action, targets, user, lead_team=lead, supporting_teams=supporting,

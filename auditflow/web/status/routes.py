@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from auditflow.extensions import db
 from auditflow.http.access import require
+from auditflow.http.params import MAX_PAGE, small_int
 from auditflow.models import Audit
 from auditflow.permissions import Capability
 from auditflow.reports.open_items import open_items
@@ -50,7 +51,7 @@ def open_list() -> Any:
         return render_template("status/open.html", form=form, page=None, result=None), 400
     page_arg = request.args.get("page", "")
     result = open_items(
-        page=int(page_arg) if page_arg.isdigit() else 1,
+        page=small_int(page_arg, maximum=MAX_PAGE) or 1,
         team_id=int(form.team.data) if form.team.data else None,
         audit_id=int(form.audit.data) if form.audit.data else None,
         overdue_only=form.overdue.data,
