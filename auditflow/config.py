@@ -74,6 +74,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Links in e-mails point here (the address people open the product at).
         "BASE_URL": os.environ.get("AUDITFLOW_BASE_URL", "http://127.0.0.1:5000"),
+        # The host names this service answers to (Flask refuses others with 400, so no
+        # redirect or link is built from a foreign Host header). Unset: any host.
+        "TRUSTED_HOSTS": [host.strip() for host in
+                          os.environ.get("AUDITFLOW_TRUSTED_HOSTS", "").split(",")
+                          if host.strip()] or None,
         # Background jobs: Huey on a SQLite file in the instance folder, or Redis when set.
         "QUEUE_URL": os.environ.get("AUDITFLOW_QUEUE_URL") or None,
         "QUEUE_PATH": os.environ.get("AUDITFLOW_QUEUE_PATH", str(instance / "queue.db")),

@@ -40,6 +40,24 @@ def test_headers_on_html_json_errors_redirects_and_assets(app, make):
     assert_secure(client.post("/recommendations/new", data={}), "CSRF 400")
 
 
+def test_signed_in_pages_and_json_are_not_cached_and_no_feature_is_allowed(app, make):
+    rec = make.recommendation()
+    client = client_for(app, make.user("audit"))
+    for path in (f"/recommendations/{rec.id}", "/", f"/api/recommendations/{rec.id}"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "camera=()" in response.headers["Permissions-Policy"], path
+    assert "no-store" not in client.get("/assets/ui/app.css").headers.get("Cache-Control", "")
+    assert "no-store" not in app.test_client().get("/login").headers.get("Cache-Control", "")
+    assert "Strict-Transport-Security" not in client.get("/").headers  # plain HTTP here
+
+
+def test_hsts_when_cookies_are_secure(own_app):
+    own_app.config["SESSION_COOKIE_SECURE"] = True
+    response = own_app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
 def test_pages_have_no_inline_script_or_handlers(app, make):
     team = make.team()
     rec = make.recommendation(lead=team, state="reviewing")
@@ -138,3 +156,11 @@ def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):
 def test_token_helper_finds_the_logout_form_token(app, make):
     client = client_for(app, make.user("liaison"))
     assert csrf_token(client, "/")
+
+
+def test_a_foreign_host_is_refused_when_the_hosts_are_set(own_app):
+    own_app.config["TRUSTED_HOSTS"] = ["audit.example.go.kr"]
+    client = own_app.test_client()
+    assert client.get("/login", headers={"Host": "audit.example.go.kr"}).status_code == 200
+    refused = client.get("/login", headers={"Host": "evil.example"})
+    assert refused.status_code == 400 and "잘못된 요청" in refused.get_data(as_text=True)

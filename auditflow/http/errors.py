@@ -23,6 +23,7 @@ from flask import (
     request,
 )
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from auditflow.errors import DomainError
@@ -98,7 +99,10 @@ def error_response(status: int, message: str, code: str, *, back: str | None = N
         )
     except Exception:  # the error page itself failed: still no trace, still Korean
         current_app.logger.exception("error page failed to render")
-        body = f"<!doctype html><html lang=\"ko\"><title>오류</title><p>{MESSAGES[500]}</p></html>"
+        # (A request whose Host is not trusted cannot build any link: the plain page, then.)
+        title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
+        body = (f"<!doctype html><html lang=\"ko\"><title>{escape(title)}</title>"
+                f"<h1>{escape(title)}</h1><p>{escape(message)}</p></html>")
     return Response(body, status=status, mimetype="text/html")
 
 

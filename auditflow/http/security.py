@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_login import current_user
 
 # Only our own origin; no inline script or style anywhere (JS and CSS live in
 # static files), so a text that slipped through escaping still cannot run.
@@ -26,7 +27,11 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+    # No page needs the camera, microphone, location or payments.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
+# Over HTTPS only (secure cookies on): browsers then refuse plain HTTP for a year.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def register(app: Flask) -> None:
@@ -36,4 +41,15 @@ def register(app: Flask) -> None:
         # answer "Content-Security-Policy: sandbox") keeps its own.
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        # What a signed-in user sees (and any JSON) stays out of shared and back-button caches;
+        # the design system's files may be cached.
+        if not _is_asset(request.endpoint) and (
+                current_user.is_authenticated or response.mimetype == "application/json"):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _is_asset(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
