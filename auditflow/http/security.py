@@ -45,9 +45,10 @@ def register(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         # What a signed-in user sees (and any JSON) stays out of shared and back-button caches;
         # the design system's files may be cached.
-        if not _is_asset(request.endpoint) and (
+        cache = response.headers.get("Cache-Control", "")
+        if "no-store" not in cache and not _is_asset(request.endpoint) and (
                 current_user.is_authenticated or response.mimetype == "application/json"):
-            response.headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = f"{cache}, no-store" if cache else "no-store"
         return response
 
 
