@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auditflow.extensions import db
-from auditflow.models import ReportJob
+from auditflow.models import IssuedReport, IssuedReportFile, ReportJob
 from auditflow.vocabulary import ReportJobState
+from tests.auth_helpers import login, post_form
+from tests.conftest import DEMO_PASSWORD
 
 
 def queued_ids() -> list[int]:
@@ -35,3 +38,30 @@ def job(job_id: int) -> ReportJob:
     found = db.session.get(ReportJob, job_id)
     assert found is not None
     return found
+
+
+def client_for(app, who: str):
+    client = app.test_client()
+    assert login(client, who, DEMO_PASSWORD).status_code == 303
+    return client
+
+
+def post_issue(client, audit_id: int, as_of: str = "2026-01-31"):
+    return post_form(client, f"/summary/{audit_id}/issue", {"as_of": as_of, "confirm": "y"},
+                     token_from=f"/summary?audit={audit_id}&as_of={as_of}")
+
+
+def job_id_of(response) -> int:
+    assert response.status_code == 303, response.status_code
+    return int(response.location.split("job=")[1].split("#")[0])
+
+
+def editions() -> tuple[int, int]:
+    db.session.expire_all()
+    return (db.session.scalar(select(func.count()).select_from(IssuedReport)),
+            db.session.scalar(select(func.count()).select_from(IssuedReportFile)))
+
+
+def kept_files(app) -> list[Path]:
+    root = Path(app.config["STORAGE_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.parent.name != "tmp")

@@ -46,7 +46,7 @@ from auditflow.extensions import db
 from auditflow.korean import with_particle
 from auditflow.models import Audit, IssuedReport, ReportJob, User, utcnow
 from auditflow.permissions import Capability, role_names
-from auditflow.reports import FORMAT_LABELS, writer
+from auditflow.reports import FORMAT_LABELS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.services import issuing
 from auditflow.storage.transactional import file_store, follow_transaction
@@ -120,9 +120,11 @@ def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: 
     existing = _active(kind, audit.id, as_of, fmt, include)
     if existing is not None and recover(existing, now):
         return Started(existing, joined=True)
+    # The formats it will make, as far as one can tell now (the worker says again).
+    formats = [fmt] if fmt else available_formats()
     job = ReportJob(kind=kind.value, audit=audit, as_of=as_of, format=fmt,
                     include_due_changes=include, requested_by=user, created_at=now,
-                    heartbeat_at=now)
+                    heartbeat_at=now, formats=",".join(formats))
     try:
         with db.session.begin_nested():
             db.session.add(job)
@@ -259,8 +261,7 @@ def claim(job_id: int, now: datetime | None = None) -> Claimed | None:
         update(ReportJob)
         .where(ReportJob.id == job_id, ReportJob.state == ReportJobState.QUEUED.value)
         .values(state=_RUNNING, attempts=ReportJob.attempts + 1, started_at=now,
-                heartbeat_at=now, formats="", formats_done=0, current_format=None, done=0,
-                total=0)
+                heartbeat_at=now, formats_done=0, current_format=None, done=0, total=0)
         .execution_options(synchronize_session=False))
     if getattr(taken, "rowcount", 0) != 1:
         return None
