@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 
 from auditflow.extensions import db
 from auditflow.models import IssuedReport, IssuedReportFile, ReportJob
+from auditflow.reports import writer as real_writer
+from auditflow.services import issuing, report_jobs
 from auditflow.vocabulary import ReportJobState
 from tests.auth_helpers import login, post_form
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, rendered
 
 
 def queued_ids() -> list[int]:
@@ -65,3 +68,28 @@ def editions() -> tuple[int, int]:
 def kept_files(app) -> list[Path]:
     root = Path(app.config["STORAGE_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file() and p.parent.name != "tmp")
+
+
+def make_writers_slow(monkeypatch: Any) -> dict[str, Any]:
+    """Each format's file as ``rendered`` gives it, written item by item with a pause, so a
+    poll can see the job move; ``fail_in`` makes one format fail after half its items."""
+    settings: dict[str, Any] = {"pause": 0.02, "fail_in": None}
+
+    def writer(fmt: str) -> Any:
+        real_writer(fmt)
+
+        def slow(report: Any, path: Path, progress: Any = None) -> None:
+            total = len(report.items)
+            for done in range(total + 1):
+                if progress is not None:
+                    progress(done, total)
+                if settings["fail_in"] == fmt and done == total // 2:
+                    raise RuntimeError("disk full")
+                time.sleep(settings["pause"])
+            Path(path).write_bytes(rendered(fmt, report))
+
+        return slow
+
+    monkeypatch.setattr(issuing, "writer", writer)
+    monkeypatch.setattr(report_jobs, "writer", writer)
+    return settings

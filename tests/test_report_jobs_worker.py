@@ -5,9 +5,7 @@ as the notification tests do."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +14,14 @@ from sqlalchemy import select
 from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport
 from auditflow.reports import FORMATS
-from auditflow.reports import writer as real_writer
-from auditflow.services import issuing, report_jobs
 from auditflow.storage.transactional import file_store
-from tests.conftest import rendered
 from tests.job_helpers import (
     client_for,
     editions,
     job,
     job_id_of,
     kept_files,
+    make_writers_slow,
     post_issue,
 )
 from tests.mail_helpers import Worker, wait_for
@@ -43,28 +39,7 @@ def audit(seeded) -> Audit:
 
 @pytest.fixture
 def slow_writers(monkeypatch):
-    """Each format's file as ``rendered`` gives it, written item by item with a pause, so a
-    poll can see the job move; ``fail_in`` makes one format fail after half its items."""
-    settings: dict[str, Any] = {"pause": 0.02, "fail_in": None}
-
-    def writer(fmt: str) -> Any:
-        real_writer(fmt)
-
-        def slow(report: Any, path: Path, progress: Any = None) -> None:
-            total = len(report.items)
-            for done in range(total + 1):
-                if progress is not None:
-                    progress(done, total)
-                if settings["fail_in"] == fmt and done == total // 2:
-                    raise RuntimeError("disk full")
-                time.sleep(settings["pause"])
-            Path(path).write_bytes(rendered(fmt, report))
-
-        return slow
-
-    monkeypatch.setattr(issuing, "writer", writer)
-    monkeypatch.setattr(report_jobs, "writer", writer)
-    return settings
+    return make_writers_slow(monkeypatch)
 
 
 @pytest.fixture(params=["sqlite-queue", "redis-queue"])

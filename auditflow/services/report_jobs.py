@@ -498,9 +498,9 @@ def _sentence(job: ReportJob, steps: Sequence[FormatStep], issued: IssuedReport 
         head = f"{what}: {len(steps)}개 형식 중 {done}개 완료"
         if working is None:
             return f"{head}, 마무리 중입니다."
-        tail = " (파일 마무리 중)" if working.done >= working.total else ""
-        return (f"{head}, {working.label} 만드는 중 — 요구사항 {working.total}건 중 "
-                f"{working.done}건{tail}")
+        # Format by format only: this sentence is read out (role=status); the items of the
+        # format at work are in the list of formats, which is not.
+        return f"{head}, {working.label} 만드는 중입니다."
     if state is ReportJobState.FAILED:
         return f"{what}: 실패했습니다. {job.error or ''}".rstrip()
     if kind is ReportJobKind.ISSUE and issued is not None:
