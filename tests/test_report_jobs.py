@@ -115,6 +115,7 @@ def _running(audit: Audit, *, heartbeat_ago: float, started_ago: float = 0) -> r
 
 def test_a_job_whose_worker_died_is_taken_again_then_failed(app, audit):
     claimed = _running(audit, heartbeat_ago=5)
+    assert "작업자의 응답이 5초째 없습니다" in report_jobs.status(job(claimed.id)).text
     swept = report_jobs.sweep()
     assert db.session.info.get(report_jobs.TO_QUEUE) == [claimed.id]  # queued at the commit
     db.session.commit()
@@ -133,6 +134,19 @@ def test_a_job_whose_worker_died_is_taken_again_then_failed(app, audit):
     assert dead.state == "failed"
     assert dead.error == ("작업자가 응답하지 않아 발행을 마치지 못했습니다(2번 시도). 다시 발행하세요. "
                           "되풀이되면 관리자에게 알려 주세요.")
+
+
+def test_a_worker_that_shows_life_as_it_is_judged_keeps_its_job(app, audit):
+    claimed = _running(audit, heartbeat_ago=5)
+    seen = job(claimed.id)  # judged silent from this copy...
+    with db.engine.begin() as connection:  # ...while its tracker writes a heartbeat
+        connection.execute(update(ReportJob).where(ReportJob.id == claimed.id)
+                           .values(heartbeat_at=utcnow()))
+    assert report_jobs.recover(seen) is True
+    db.session.commit()
+    found = job(claimed.id)
+    assert (found.state, found.attempts) == ("running", 1)
+    assert db.session.info.get(report_jobs.TO_QUEUE) is None
 
 
 def test_a_live_job_is_joined_not_taken(app, audit):

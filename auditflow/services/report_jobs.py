@@ -165,38 +165,49 @@ def recover(job: ReportJob, now: datetime | None = None) -> bool:
 
     A running job silent for longer than the stale limit goes back to the queue (and is
     queued when this transaction commits), or fails once it has had its attempts; one
-    running past the time limit fails. Flushes.
+    running past the time limit fails. Each change is a conditional update of the row
+    as it was judged (same attempt, still silent), so a worker that finishes or shows
+    life at that moment keeps its job. Flushes.
     """
     now = now or utcnow()
     if job.state != _RUNNING:
         return job.active
     stale, timeout, attempts = _limits()
     words = _WORDS[job.kind_enum]
+    judged = (ReportJob.id == job.id, ReportJob.state == _RUNNING,
+              ReportJob.attempts == job.attempts)
     if job.started_at is not None and job.started_at < now - timeout:
-        _give_up(job, now, f"{int(timeout.total_seconds() // 60)}분이 지나도 끝나지 않아 중단했습니다. "
-                           f"{words.again}. 되풀이되면 관리자에게 알려 주세요.")
-        return False
+        message = (f"{int(timeout.total_seconds() // 60)}분이 지나도 끝나지 않아 중단했습니다. "
+                   f"{words.again}. 되풀이되면 관리자에게 알려 주세요.")
+        _change(job, (*judged, ReportJob.started_at < now - timeout),
+                state=ReportJobState.FAILED.value, error=message, finished_at=now)
+        return job.active
     if job.heartbeat_at is not None and job.heartbeat_at >= now - stale:
         return True
+    silent = (*judged, ReportJob.heartbeat_at < now - stale)
     if job.attempts < attempts:
-        log.warning("report job %s: no sign of life since %s; queued again", job.id,
-                    job.heartbeat_at)
-        job.state = ReportJobState.QUEUED.value
-        job.heartbeat_at = now
-        db.session.flush()
-        queue_after_commit(job.id)
-        return True
-    _give_up(job, now, f"작업자가 응답하지 않아 {words.work} 마치지 못했습니다({job.attempts}번 시도). "
-                       f"{words.again}. 되풀이되면 관리자에게 알려 주세요.")
-    return False
+        if _change(job, silent, state=ReportJobState.QUEUED.value, heartbeat_at=now):
+            log.warning("report job %s: no sign of life since %s; queued again", job.id,
+                        job.heartbeat_at)
+            queue_after_commit(job.id)
+        return job.active
+    message = (f"작업자가 응답하지 않아 {words.work} 마치지 못했습니다({job.attempts}번 시도). "
+               f"{words.again}. 되풀이되면 관리자에게 알려 주세요.")
+    _change(job, silent, state=ReportJobState.FAILED.value, error=message, finished_at=now)
+    return job.active
 
 
-def _give_up(job: ReportJob, now: datetime, message: str) -> None:
-    log.warning("report job %s failed: %s", job.id, message)
-    job.state = ReportJobState.FAILED.value
-    job.error = message
-    job.finished_at = now
+def _change(job: ReportJob, where: tuple[Any, ...], **values: Any) -> bool:
+    """Update ``job``'s row if it still is as ``where`` says; reload it either way."""
     db.session.flush()
+    changed = db.session.execute(update(ReportJob).where(*where).values(**values)
+                                 .execution_options(synchronize_session=False))
+    db.session.refresh(job)
+    if getattr(changed, "rowcount", 0) == 1:
+        if "error" in values:
+            log.warning("report job %s failed: %s", job.id, values["error"])
+        return True
+    return False
 
 
 @dataclass
@@ -491,6 +502,11 @@ def _sentence(job: ReportJob, steps: Sequence[FormatStep], issued: IssuedReport 
                     "계속되면 관리자에게 알려 주세요.")
         return f"{what}: 대기 중입니다. 곧 시작합니다."
     if state is ReportJobState.RUNNING:
+        stale, _timeout, _attempts = _limits()
+        if job.heartbeat_at is not None and job.heartbeat_at < now - stale:
+            silent = int((now - job.heartbeat_at).total_seconds())
+            return (f"{what}: 작업자의 응답이 {silent}초째 없습니다. 곧 다시 시도하거나, "
+                    "더 시도할 수 없으면 실패로 알려 드립니다.")
         if not steps:
             return f"{what}: 준비 중입니다."
         done = sum(1 for step in steps if step.state == "done")
