@@ -230,3 +230,32 @@ class RequestState(enum.StrEnum):
     def label(self) -> str:
         return {"pending": "결정 대기", "approved": "승인", "declined": "반려",
                 "withdrawn": "취소"}[self.value]
+
+
+class ReportJobKind(enum.StrEnum):
+    """What the worker makes for the summary page: an edition (발행) or one large file."""
+
+    ISSUE = "issue"
+    DOWNLOAD = "download"
+
+    @property
+    def label(self) -> str:
+        return {"issue": "발행", "download": "파일 만들기"}[self.value]
+
+
+class ReportJobState(enum.StrEnum):
+    """Where a report job stands. Queued and running jobs are active: one per audit and day
+    for an edition, one per audit, day, format and choice for a file."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"queued": "대기 중", "running": "만드는 중", "done": "완료",
+                "failed": "실패"}[self.value]
+
+
+ACTIVE_JOB_STATES = (ReportJobState.QUEUED, ReportJobState.RUNNING)

@@ -391,6 +391,37 @@ MATRIX.update({
 })
 
 
+# ── summary: report jobs (발행 and large downloads made by the worker; readers) ───────
+def _download_made(w: World) -> None:
+    """A download job of the world's audit, made by a worker (its file stored)."""
+    from auditflow import dates
+    from auditflow.extensions import db
+    from auditflow.services import report_jobs
+
+    job = report_jobs.start_download(w.audit, dates.today(), "csv", w.users["liaison"]).job
+    db.session.flush()
+    claimed = report_jobs.claim(job.id)
+    assert claimed is not None
+    report_jobs.run(claimed)
+    w.extra["job_id"] = job.id
+
+
+MATRIX.update({
+    ("summary.request_download", "POST"): Case(
+        url=lambda w: f"/summary/{w.audit.id}/downloads",
+        data=lambda w: {"fmt": "csv", "as_of": _today(), "due_changes": "1"},
+        expect=row(audit=CHANGED, own_team=403, other_team=403, liaison=CHANGED, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("summary.job", "GET"): Case(url=lambda w: f"/summary/jobs/{w.extra['job_id']}",
+                                 setup=_download_made, expect=READERS_ONLY_GET),
+    ("summary.job_status", "GET"): Case(url=lambda w: f"/summary/jobs/{w.extra['job_id']}/status",
+                                        setup=_download_made, expect=READERS_ONLY_GET),
+    ("summary.job_file", "GET"): Case(url=lambda w: f"/summary/jobs/{w.extra['job_id']}/file",
+                                      setup=_download_made, expect=READERS_ONLY_GET),
+})
+
+
 # ── notifications: each user has their own ────────────────────────────────────
 def _notified(w: World) -> None:
     """One unread notification for every signed-in actor; the team's is about the item."""

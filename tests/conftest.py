@@ -376,8 +376,12 @@ def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
     def writer(fmt: str) -> Any:
         real_writer(fmt)  # unknown or unavailable formats are refused as usual
 
-        def cached(report: Report, path: Path) -> None:
+        def cached(report: Report, path: Path, progress: Any = None) -> None:
+            if progress is not None:
+                progress(0, len(report.items))
             Path(path).write_bytes(rendered(fmt, report))
+            if progress is not None:
+                progress(len(report.items), len(report.items))
 
         return cached
 

@@ -1,4 +1,8 @@
-"""Issued versions (발행): stored as sent, numbered, never changed, regenerated identically."""
+"""Issued versions (발행): stored as sent, numbered, never changed, regenerated identically.
+
+The page asks the worker (a report job); these tests make the queued job where they
+need it (``run_queued_jobs``). tests/test_report_jobs.py runs a real worker.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from auditflow.models import (
     IssuedReportFile,
     OrgUnit,
     Recommendation,
+    ReportJob,
     User,
 )
 from auditflow.reports import FORMATS, WRITERS, csv_items, html
@@ -28,6 +33,7 @@ from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import State
 from tests.auth_helpers import SIGNED_IN_PAGE, login, post_form
 from tests.conftest import DEMO_PASSWORD, rendered
+from tests.job_helpers import run_queued_jobs
 from tests.test_report_readback import read_csv, read_html, read_pdf
 
 REFERENCE = date(2026, 1, 31)
@@ -61,6 +67,10 @@ def counts() -> tuple[int, int]:
             db.session.scalar(select(func.count()).select_from(IssuedReportFile)))
 
 
+def jobs() -> int:
+    return db.session.scalar(select(func.count()).select_from(ReportJob))
+
+
 def stored_files(app) -> list[Path]:
     root = Path(app.config["STORAGE_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -78,8 +88,13 @@ def test_issuing_stores_every_format_with_its_hash(app, audit, who):
     client = client_for(app, who)
     response = post_issue(client, audit, {"as_of": "2026-01-31", "confirm": "y"})
     assert response.status_code == 303
-    assert response.location.endswith(f"/summary?audit={audit.id}&as_of=2026-01-31")
+    assert response.location.endswith(f"/summary?audit={audit.id}&as_of=2026-01-31&job=1#job-1")
+    waiting = client.get(response.location).get_data(as_text=True)
+    assert "26.1.31. 기준 발행을 시작했습니다" in waiting
+    assert 'id="job-1"' in waiting and "대기 중입니다" in waiting  # the worker has not run
     db.session.expire_all()
+    assert counts() == (0, 0)
+    assert run_queued_jobs(app) == ["done"]
     issued = db.session.scalar(select(IssuedReport))
     assert (issued.number, issued.as_of, issued.issued_by.login) == (1, REFERENCE, who)
     assert issued.issued_at is not None
@@ -102,6 +117,7 @@ def test_numbers_run_per_audit(app, audit, make):
     client = client_for(app, "liaison")
     for _ in range(2):
         assert post_issue(client, audit, {"as_of": "2026-01-31", "confirm": "y"}).status_code == 303
+        assert run_queued_jobs(app) == ["done"]
     other = make.audit(year=2024)
     db.session.commit()
     result = issue(other, REFERENCE, user("liaison"))
@@ -128,6 +144,7 @@ def test_refused_issues_change_nothing(app, audit, data, message):
     assert message in client.get(response.location).get_data(as_text=True)
     db.session.expire_all()
     assert counts() == (0, 0)
+    assert jobs() == 0
     assert [p for p in stored_files(app) if p.parent.name != "tmp"] == []
     assert list(file_store().tmp_dir.iterdir()) == []
 
@@ -140,6 +157,7 @@ def test_only_liaison_and_audit_may_issue(app, audit, who):
     assert response.status_code == 403
     db.session.expire_all()
     assert counts() == (0, 0)
+    assert jobs() == 0
 
 
 def test_issue_needs_a_csrf_token(app, audit):
@@ -165,6 +183,7 @@ def test_issue_of_an_unknown_audit_is_404(app, audit):
 def _issue_seed(app, audit) -> IssuedReport:
     client = client_for(app, "liaison")
     assert post_issue(client, audit, {"as_of": "2026-01-31", "confirm": "y"}).status_code == 303
+    assert run_queued_jobs(app) == ["done"]
     db.session.expire_all()
     return db.session.scalar(select(IssuedReport))
 
@@ -300,6 +319,7 @@ def test_issuing_without_a_writer_issues_the_others_and_says_so(app, audit, monk
     client = client_for(app, "liaison")
     response = post_issue(client, audit, {"as_of": "2026-01-31", "confirm": "y"})
     assert response.status_code == 303
+    assert run_queued_jobs(app) == ["done"]
     page = client.get(response.location).get_data(as_text=True)
     assert "한글(HWPX) 형식은 아직 만들 수 없어 이번 판에 넣지 못했습니다." in page
     db.session.expire_all()

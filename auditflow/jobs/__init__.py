@@ -1,4 +1,4 @@
-"""Background jobs with Huey: sending the outbox, the daily reminders, and a sweep.
+"""Background jobs with Huey: sending the outbox, the daily reminders, reports, and sweeps.
 
 Each application gets its queue (``app.extensions["auditflow.huey"]``): ``SqliteHuey``
 in the instance folder by default, nothing to install, or ``RedisHuey`` when
@@ -14,10 +14,17 @@ Tasks, each safe to run twice:
   (``services.reminders``);
 - ``sweep_outbox``: every minute, messages whose enqueueing was lost (queue down,
   process killed) or whose sender died are queued again. Nothing in the outbox is
-  lost; the claim makes sure nothing is sent twice.
+  lost; the claim makes sure nothing is sent twice;
+- ``make_report(id)``: a report job (발행, or a large download): claim, make it in one
+  transaction while a tracker thread writes its progress, commit it done, or roll it
+  back and record why it failed (``services.report_jobs``); never retried by Huey:
+  a failed job says why, and a job whose worker died is taken again by the sweep;
+- ``sweep_report_jobs``: every minute, jobs whose worker died or that never end are
+  taken again or failed, queued jobs whose queueing was lost are queued again, and
+  downloads kept past their time are removed.
 
-New outbox rows are queued when the transaction that wrote them commits (never before:
-a worker must find the row).
+New outbox rows and report jobs are queued when the transaction that wrote them commits
+(never before: a worker must find the row).
 """
 
 from __future__ import annotations
@@ -33,9 +40,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from auditflow import dates
+from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import EmailMessage
-from auditflow.services import mail, reminders
+from auditflow.services import mail, reminders, report_jobs
 
 log = logging.getLogger("auditflow.jobs")
 
@@ -65,6 +73,9 @@ class Jobs:
             name="daily_reminders")(self._in_context(run_reminders))
         self.sweep_outbox = self.huey.periodic_task(
             crontab(minute="*"), name="sweep_outbox")(self._in_context(sweep))
+        self.make_report = self.huey.task(name="make_report")(self._in_context(make_report))
+        self.sweep_report_jobs = self.huey.periodic_task(
+            crontab(minute="*"), name="sweep_report_jobs")(self._in_context(sweep_reports))
 
     def _in_context(self, function: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app
@@ -85,6 +96,13 @@ class Jobs:
                 self.deliver_email(message_id)
             except Exception:  # noqa: BLE001 — the sweep queues it again
                 log.exception("could not queue e-mail %s; the sweep will", message_id)
+
+    def enqueue_reports(self, job_ids: list[int]) -> None:
+        for job_id in job_ids:
+            try:
+                self.make_report(job_id)
+            except Exception:  # noqa: BLE001 — the sweep queues it again
+                log.exception("could not queue report job %s; the sweep will", job_id)
 
 
 def _utc_hour(local_hour: int, zone_name: str) -> int:
@@ -145,6 +163,45 @@ def sweep() -> int:
     return len(due)
 
 
+def make_report(job_id: int) -> str:
+    """Make one report job: "done", "failed", "skipped" (not there to take) or "lost"
+    (taken from this worker as stale while it ran: nothing of it is kept)."""
+    claimed = report_jobs.claim(job_id)
+    db.session.commit()
+    if claimed is None:
+        return "skipped"
+    tracker = report_jobs.tracker(claimed).start()
+    try:
+        try:
+            report_jobs.run(claimed, tracker)
+            db.session.commit()  # the edition (or file) and "done", together
+        except report_jobs.JobLost:
+            db.session.rollback()
+            log.warning("report job %s was taken from this worker; nothing kept", job_id)
+            return "lost"
+        except Exception as exc:  # noqa: BLE001 — recorded on the job, with its reason
+            db.session.rollback()  # no half-issued edition: its rows and temp files go
+            if isinstance(exc, DomainError):
+                log.warning("report job %s refused: %s", job_id, exc.message)
+            else:
+                log.exception("report job %s failed", job_id)
+            report_jobs.fail(claimed, report_jobs.failure_message(job_id, exc, tracker.current))
+            db.session.commit()
+            return "failed"
+    finally:
+        tracker.stop()  # after the job's transaction has ended (it may wait on its row)
+    log.info("report job %s done", job_id)
+    return "done"
+
+
+def sweep_reports() -> int:
+    """Take care of dead, endless, lost and old report jobs. Returns how many were queued."""
+    result = report_jobs.sweep()
+    db.session.commit()  # jobs taken again are queued by the commit
+    jobs().enqueue_reports(result.requeue)
+    return len(result.requeue)
+
+
 def deliver_inline(session: Session) -> None:
     """This session's new messages are sent by the caller itself (the reminders command)."""
     session.info[_INLINE] = True
@@ -176,3 +233,24 @@ def _queue_new_messages(session: Session) -> None:
 def _forget_new_messages(session: Session, previous: Any) -> None:
     if previous.parent is None:
         session.info.pop(_NEW_MESSAGES, None)
+
+
+# ─── report jobs are queued when their transaction commits ───────────────────
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_report_jobs(session: Session) -> None:
+    ids = session.info.pop(report_jobs.TO_QUEUE, [])
+    if not ids:
+        return
+    try:
+        queue = jobs()
+    except (KeyError, RuntimeError):  # no application with a queue here
+        return
+    queue.enqueue_reports(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_report_jobs(session: Session, previous: Any) -> None:
+    if previous.parent is None:
+        session.info.pop(report_jobs.TO_QUEUE, None)

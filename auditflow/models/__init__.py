@@ -16,6 +16,7 @@ from auditflow.models.notification import (
 )
 from auditflow.models.organisation import OrgUnit
 from auditflow.models.recommendation import Recommendation, recommendation_support_team
+from auditflow.models.report_job import ReportJob
 from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User
 
@@ -35,6 +36,7 @@ __all__ = [
     "NotificationPreference",
     "OrgUnit",
     "Recommendation",
+    "ReportJob",
     "TransferRequest",
     "UTCDateTime",
     "User",

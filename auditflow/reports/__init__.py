@@ -1,7 +1,8 @@
 """The summary engine and the report writers.
 
 Every format of the council report is written by one module exposing
-``write(report: content.Report, path: pathlib.Path) -> None``. ``WRITERS`` names
+``write(report: content.Report, path: pathlib.Path, progress=None) -> None``
+(``progress``: see ``reports.progress``). ``WRITERS`` names
 that module per format; it is imported on first use, so importing the package
 does not load WeasyPrint or the HWPX library, and a writer that is not there
 yet is reported as unavailable instead of breaking the others.
@@ -10,11 +11,11 @@ yet is reported as unavailable instead of breaking the others.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from auditflow.errors import DomainError
+from auditflow.reports.progress import Progress
 
 if TYPE_CHECKING:
     from auditflow.reports.content import Report
@@ -37,7 +38,8 @@ FORMAT_LABELS = {
     "csv": "CSV",
 }
 
-Writer = Callable[["Report", Path], None]
+class Writer(Protocol):
+    def __call__(self, report: Report, path: Path, progress: Progress | None = None) -> None: ...
 
 
 class FormatUnavailable(DomainError):

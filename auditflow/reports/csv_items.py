@@ -21,6 +21,7 @@ from pathlib import Path
 
 from auditflow.reports.cells import as_text
 from auditflow.reports.content import Report, ReportItem
+from auditflow.reports.progress import Progress, Steps
 
 COLUMNS = (
     "번호", "분류", "요구사항", "주관부서", "협조부서", "처리기한",
@@ -50,16 +51,18 @@ def _values(item: ReportItem, reference: str) -> list[str | int]:
     ]
 
 
-def render(report: Report) -> str:
+def render(report: Report, progress: Progress | None = None) -> str:
+    steps = Steps(progress, len(report.items))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for item in report.items:
         writer.writerow(row(item, report.reference_label))
+        steps.advance()
     return BOM + buffer.getvalue()
 
 
-def write(report: Report, path: Path) -> None:
+def write(report: Report, path: Path, progress: Progress | None = None) -> None:
     # newline="" keeps the writer's CRLF as it is.
     with Path(path).open("w", encoding="utf-8", newline="") as out:
-        out.write(render(report))
+        out.write(render(report, progress))

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from auditflow import dates
 from auditflow.reports.content import LEADER_DOTS, Report
 from auditflow.reports.page import PAGE
+from auditflow.reports.progress import Progress, Steps
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -44,5 +45,7 @@ def render(report: Report, extra_css: str = "") -> str:
     return template.render(report=report, extra_css=extra_css, leader=LEADER_DOTS, page=PAGE)
 
 
-def write(report: Report, path: Path) -> None:
+def write(report: Report, path: Path, progress: Progress | None = None) -> None:
+    steps = Steps(progress, len(report.items))
     Path(path).write_text(render(report), encoding="utf-8")
+    steps.finish()

@@ -45,6 +45,7 @@ from auditflow.reports.content import (
     ReportSection,
 )
 from auditflow.reports.page import PAGE, hwpunit, pt_hwpunit
+from auditflow.reports.progress import Progress, Steps
 
 BLACK = "#000000"
 RULE = "0.12 mm"
@@ -136,21 +137,23 @@ class _Styles:
                 paragraph.para_pr_id_ref = first.para_pr_id_ref
 
 
-def to_bytes(report: Report) -> bytes:
+def to_bytes(report: Report, progress: Progress | None = None) -> bytes:
+    steps = Steps(progress, len(report.items))
     doc = HwpxDocument.new()
     try:
-        _build(doc, report)
+        _build(doc, report, steps)
         data = doc.to_bytes()
     finally:
         doc.close()
     check(data)
+    steps.finish()
     return data
 
 
-def write(report: Report, path: Any) -> None:
+def write(report: Report, path: Any, progress: Progress | None = None) -> None:
     from pathlib import Path
 
-    Path(path).write_bytes(to_bytes(report))
+    Path(path).write_bytes(to_bytes(report, progress))
 
 
 def check(data: bytes) -> None:
@@ -172,7 +175,7 @@ def check(data: bytes) -> None:
 # ─── the document ─────────────────────────────────────────────────────────────
 
 
-def _build(doc: HwpxDocument, report: Report) -> None:
+def _build(doc: HwpxDocument, report: Report, steps: Steps | None = None) -> None:
     margins = PAGE.margins
     # The body starts 30 mm down and ends 15 mm up, as in the PDF; Hancom counts the footer
     # inside that bottom margin, so the footer takes all of it and the number sits in its
@@ -203,7 +206,7 @@ def _build(doc: HwpxDocument, report: Report) -> None:
         heading = doc.add_paragraph(section.heading, char_pr_id_ref=styles.heading)
         styles.shape(heading, _Shape("CENTER", before_mm=SPACE_BEFORE_HEADING,
                                      after_mm=SPACE_AFTER_HEADING))
-        tables.append(_section_table(doc, styles, section))
+        tables.append(_section_table(doc, styles, section, steps))
 
     styles.apply_paragraph_formats()
     header = doc.oxml.headers[0]
@@ -269,7 +272,8 @@ def _summary_table(doc: HwpxDocument, styles: _Styles, rows: list[list[str]]) ->
     return cells
 
 
-def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -> list[list[_Cell]]:
+def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection,
+                   steps: Steps | None = None) -> list[list[_Cell]]:
     table, cells = _table(doc, styles, 1 + len(section.items), PAGE.item_columns)
     centred = _Shape("CENTER")
     _write_cell(table, 0, 0, cells[0][0], [section.left_header], styles, centred, bold=True)
@@ -280,6 +284,8 @@ def _section_table(doc: HwpxDocument, styles: _Styles, section: ReportSection) -
         _write_cell(table, r, 0, cells[r][0], [item.council_line], styles, None)
         _write_cell(table, r, 1, cells[r][1], _result_lines(item), styles, None,
                     headings={block.heading for block in item.blocks()})
+        if steps is not None:
+            steps.advance()
     return cells
 
 

@@ -16,6 +16,7 @@ from auditflow.errors import DomainError
 from auditflow.reports import html, page
 from auditflow.reports.content import Report
 from auditflow.reports.page import PAGE
+from auditflow.reports.progress import Progress, Steps
 
 REPO = page.REPO
 PRIMARY_FAMILY = PAGE.font.family
@@ -63,5 +64,7 @@ def render(report: Report) -> bytes:
     return data
 
 
-def write(report: Report, path: Path) -> None:
+def write(report: Report, path: Path, progress: Progress | None = None) -> None:
+    steps = Steps(progress, len(report.items))
     Path(path).write_bytes(render(report))
+    steps.finish()

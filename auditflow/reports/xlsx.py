@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from auditflow import dates
 from auditflow.outline import to_plain
 from auditflow.reports.cells import looks_like_formula
 from auditflow.reports.content import Report
+from auditflow.reports.progress import Progress, Steps
 from auditflow.reports.summary_formats import HEAD, TOTAL
 from auditflow.reports.teams import COUNTING_NOTE
 
@@ -109,11 +110,12 @@ _TOP: dict[str, Any] = {"border": 1, "valign": "top", "text_wrap": True}
 _TOP_CENTER: dict[str, Any] = {**_TOP, "align": "center"}
 
 
-def write(report: Report, path: Path) -> None:
-    Path(path).write_bytes(to_bytes(report))
+def write(report: Report, path: Path, progress: Progress | None = None) -> None:
+    Path(path).write_bytes(to_bytes(report, progress))
 
 
-def to_bytes(report: Report) -> bytes:
+def to_bytes(report: Report, progress: Progress | None = None) -> bytes:
+    steps = Steps(progress, len(report.items))
     buffer = io.BytesIO()
     # Texts are written as strings on purpose; nothing is guessed into a formula,
     # a number or a link.
@@ -124,10 +126,11 @@ def to_bytes(report: Report) -> bytes:
                          "author": report.organisation, "created": created})
     sheets = Sheets(book)
     _summary_sheet(sheets, book.add_worksheet(SUMMARY_SHEET), report)
-    _items_sheet(sheets, book.add_worksheet(ITEMS_SHEET), report)
+    _items_sheet(sheets, book.add_worksheet(ITEMS_SHEET), report, steps.advance)
     _teams_sheet(sheets, book.add_worksheet(TEAMS_SHEET), report)
     _due_sheet(sheets, book.add_worksheet(DUE_SHEET), report)
     book.close()
+    steps.finish()
     return buffer.getvalue()
 
 
@@ -273,7 +276,8 @@ def due_rows(report: Report) -> list[list[Any]]:
 
 
 def _list_sheet(sheets: Sheets, sheet: Any, report: Report, columns: Sequence[tuple[str, float]],
-                rows: list[list[Any]], *, centered: set[int]) -> None:
+                rows: list[list[Any]], *, centered: set[int],
+                on_row: Callable[[], None] | None = None) -> None:
     """A header row, then one row per entry: boxed, dates as dates, rows as tall as their
     text, the header frozen and filterable, printed A4 landscape one page wide."""
     widths = [width for _, width in columns]
@@ -286,13 +290,17 @@ def _list_sheet(sheets: Sheets, sheet: Any, report: Report, columns: Sequence[tu
             props = _TOP_CENTER if col + 1 in centered or isinstance(value, date) else _TOP
             sheets.put(sheet, r, col, value, props)
         sheet.set_row(r, row_height(values, widths))
+        if on_row is not None:
+            on_row()
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, len(rows), len(columns) - 1)
     _print_setup(sheet, report, landscape=True, title_row=0)
 
 
-def _items_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:
-    _list_sheet(sheets, sheet, report, ITEM_COLUMNS, item_rows(report), centered={1, 7, 11})
+def _items_sheet(sheets: Sheets, sheet: Any, report: Report,
+                 on_row: Callable[[], None] | None = None) -> None:
+    _list_sheet(sheets, sheet, report, ITEM_COLUMNS, item_rows(report), centered={1, 7, 11},
+                on_row=on_row)
 
 
 def _due_sheet(sheets: Sheets, sheet: Any, report: Report) -> None:

@@ -8,6 +8,10 @@ follow the database transaction the way evidence does
 (``auditflow.storage.transactional``): they reach their final place as the
 transaction commits and are removed if it rolls back.
 
+The page does not wait for it: it asks for a report job (``services.report_jobs``),
+and the worker calls ``issue`` with a ``progress`` that writes how far it has got
+(the formats, the one at work, its items) for the page to show.
+
 Nothing changes or deletes an issued version: no route does, and both tables
 are append-only (``models.base.AppendOnly``: the ORM and database triggers refuse
 an update or delete). Regenerating the same audit
@@ -19,10 +23,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,10 +39,24 @@ from auditflow.errors import DomainError, Forbidden, NotFound
 from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport, IssuedReportFile, User, utcnow
 from auditflow.permissions import Capability, role_names
-from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, writer
+from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, Writer, writer
 from auditflow.reports.content import CONTENT_TYPES, Report, build_report
-from auditflow.storage import FileStore
+from auditflow.reports.progress import Progress
+from auditflow.storage import FileStore, StoredFile
 from auditflow.storage.transactional import file_store, follow_transaction
+
+
+class IssueProgress(Protocol):
+    """Told how far an edition (or one file) has got, format by format."""
+
+    def begin(self, formats: Sequence[str], items: int, missing: Sequence[str]) -> None:
+        """The formats to make, in order; the report's items; formats with no writer."""
+
+    def items(self, fmt: str, done: int, total: int) -> None:
+        """``fmt``'s writer has written ``done`` of ``total`` items."""
+
+    def finished(self, fmt: str) -> None:
+        """``fmt``'s file is written and kept (as a temp until the commit)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +74,8 @@ def issued_file_name(report: Report, number: int, fmt: str) -> str:
     return f"{report.title}({report.reference_label})_제{number}판.{fmt}"
 
 
-def issue(audit: Audit, as_of: date | None, user: User, *,
-          include_due_changes: bool = True) -> Issued:
-    """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
+def check_issue(audit: Audit, as_of: date | None, user: User) -> date:
+    """Refuse what may not be issued (who, which day), before anything is made; the day."""
     if not user.can(Capability.ISSUE_REPORTS):
         raise Forbidden(f"보고서 발행은 {role_names(Capability.ISSUE_REPORTS)}만 할 수 있습니다.")
     if as_of is None:
@@ -64,40 +83,60 @@ def issue(audit: Audit, as_of: date | None, user: User, *,
     if as_of > dates.today():
         raise DomainError("기준일이 오늘보다 늦을 수 없습니다. 오늘 또는 지난 날짜로 발행하세요.",
                           code="as_of_in_future")
+    return as_of
+
+
+def issue(audit: Audit, as_of: date | None, user: User, *,
+          include_due_changes: bool = True, progress: IssueProgress | None = None) -> Issued:
+    """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
+    day = check_issue(audit, as_of, user)
     # The edition is dated the day it is issued (document properties of the files).
-    report = build_report(audit, as_of, include_due_changes=include_due_changes,
+    report = build_report(audit, day, include_due_changes=include_due_changes,
                           issued_on=dates.today())
+    writers, missing = available_writers()
+    if not writers:
+        raise DomainError("만들 수 있는 형식이 없어 발행하지 않았습니다.", code="format_unavailable")
+    if progress is not None:
+        progress.begin([fmt for fmt, _ in writers], len(report.items), missing)
     store = file_store()
     staged: list[tuple[str, Any, Path]] = []
-    missing = []
     try:
-        for fmt in FORMATS:
-            try:
-                write = writer(fmt)
-            except FormatUnavailable:
-                missing.append(fmt)
-                continue
-            stored, temp = _generate(store, write, report)
+        for fmt, write in writers:
+            stored, temp = generate(store, write, report,
+                                    partial(progress.items, fmt) if progress else None)
             staged.append((fmt, stored, temp))
-        if not staged:
-            raise DomainError("만들 수 있는 형식이 없어 발행하지 않았습니다.", code="format_unavailable")
-        issued = _insert(audit, as_of, user, report, staged)
+            if progress is not None:
+                progress.finished(fmt)
+        issued = _insert(audit, day, user, report, staged)
     except BaseException:
         for _fmt, _stored, temp in staged:
             store.discard(temp)
         raise
     for _fmt, stored, temp in staged:
         follow_transaction(db.session(), store, temp, stored.key)
-    return Issued(issued, tuple(missing))
+    return Issued(issued, missing)
 
 
-def _generate(store: FileStore, write: Any, report: Report) -> tuple[Any, Path]:
+def available_writers() -> tuple[list[tuple[str, Writer]], tuple[str, ...]]:
+    """The writers that can be loaded now, in format order, and the formats that cannot."""
+    found: list[tuple[str, Writer]] = []
+    missing: list[str] = []
+    for fmt in FORMATS:
+        try:
+            found.append((fmt, writer(fmt)))
+        except FormatUnavailable:
+            missing.append(fmt)
+    return found, tuple(missing)
+
+
+def generate(store: FileStore, write: Writer, report: Report,
+             progress: Progress | None = None) -> tuple[StoredFile, Path]:
     """Write one format to a scratch file, then let the store hash and keep it (as a temp)."""
     fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="report-", suffix=".part")
     os.close(fd)
     scratch = Path(name)
     try:
-        write(report, scratch)
+        write(report, scratch, progress)
         with scratch.open("rb") as stream:
             return store.save(stream)
     finally:
@@ -160,8 +199,12 @@ def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFi
 
 __all__ = [
     "FORMAT_LABELS",
+    "IssueProgress",
     "Issued",
+    "available_writers",
+    "check_issue",
     "edition_label",
+    "generate",
     "issue",
     "issued_file",
     "issued_versions",

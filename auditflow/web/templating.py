@@ -11,6 +11,7 @@ from auditflow import dates, outline
 from auditflow.http import sessions
 from auditflow.korean import with_particle
 from auditflow.permissions import Capability
+from auditflow.reports import FORMAT_LABELS
 from auditflow.services import notifications
 from auditflow.vocabulary import CLOSED, Category, HistoryKind, Role, State
 from auditflow.web import drafts
@@ -132,4 +133,5 @@ def register(app: Flask) -> None:
         States=State,
         Categories=Category,
         Capability=Capability,
+        format_labels=FORMAT_LABELS,
     )

@@ -5,7 +5,9 @@
    2. Drafts: what is typed in a form with ``data-draft`` is kept in this browser until
       the server shows it saved, so a session time-out, an expired form token or a
       sign-in in between loses nothing.
-   3. The idle time-out: a warning before it, with a button that keeps the session. */
+   3. The idle time-out: a warning before it, with a button that keeps the session.
+   4. Report jobs (발행, large downloads): the bar, the formats and, once done, the files,
+      polled from the job's JSON status; the page stays as it is, nothing reloads. */
 (function () {
   "use strict";
 
@@ -295,6 +297,110 @@
     tick();
   }
 
+  // ── 4. report jobs ──────────────────────────────────────────────────────────────
+  var JOB_POLL_MS = 1000;
+  var JOB_POLL_FOR_MS = 15 * 60 * 1000; // then the link looks again by hand
+  var JOB_MAX_ERRORS = 5;
+
+  function followJob(panel) {
+    var url = panel.dataset.statusUrl;
+    var bar = panel.querySelector(".report-job-bar");
+    var percent = panel.querySelector("[data-job-percent]");
+    var text = panel.querySelector("[data-job-text]");
+    var steps = panel.querySelector("[data-job-steps]");
+    var result = panel.querySelector("[data-job-result]");
+    var refresh = panel.querySelector("[data-job-refresh]");
+    var started = Date.now();
+    var errors = 0;
+    if (!url || !bar || !text) {
+      return;
+    }
+    if (refresh) {
+      refresh.hidden = true; // this page follows the job by itself
+    }
+
+    function stop(message) {
+      if (message) {
+        text.textContent = message;
+      }
+      if (refresh) {
+        refresh.hidden = false;
+      }
+    }
+
+    function show(data) {
+      bar.max = data.max;
+      bar.value = data.value;
+      bar.textContent = data.percent + "%";
+      if (percent) {
+        percent.textContent = String(data.percent);
+      }
+      // The live region speaks when the sentence changes (a format done, the end), not per item.
+      if (text.textContent !== data.text) {
+        text.textContent = data.text;
+      }
+      if (steps && typeof data.steps_html === "string") {
+        steps.innerHTML = data.steps_html;
+      }
+      panel.dataset.state = data.state;
+      panel.className = panel.className.replace(/\breport-job-(queued|running|done|failed)\b/,
+                                                "report-job-" + data.state);
+      if (data.finished) {
+        if (result && typeof data.result_html === "string") {
+          result.innerHTML = data.result_html;
+        }
+        var list = document.querySelector("[data-issued-list]");
+        if (list && typeof data.issued_html === "string") {
+          list.innerHTML = data.issued_html;
+        }
+        if (refresh) {
+          refresh.remove();
+        }
+      }
+    }
+
+    function poll() {
+      window.fetch(url, {
+        credentials: "same-origin",
+        redirect: "manual",
+        cache: "no-store",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (response.type === "opaqueredirect" || response.status === 401) {
+          throw new Error("signed out");
+        }
+        if (!response.ok) {
+          throw new Error("status " + response.status);
+        }
+        return response.json();
+      }).then(function (data) {
+        errors = 0;
+        show(data);
+        if (data.finished) {
+          return;
+        }
+        if (Date.now() - started > JOB_POLL_FOR_MS) {
+          stop("진행 상황을 더 이상 자동으로 확인하지 않습니다. '진행 상황 새로 보기'를 누르세요.");
+          return;
+        }
+        window.setTimeout(poll, JOB_POLL_MS);
+      }).catch(function (error) {
+        if (error && error.message === "signed out") {
+          stop("로그인이 끝나 진행 상황을 받을 수 없습니다. 다시 로그인한 뒤 확인하세요.");
+          return;
+        }
+        errors += 1;
+        if (errors >= JOB_MAX_ERRORS) {
+          stop("진행 상황을 받지 못했습니다. '진행 상황 새로 보기'를 누르세요.");
+          return;
+        }
+        window.setTimeout(poll, JOB_POLL_MS * Math.pow(2, errors));
+      });
+    }
+
+    window.setTimeout(poll, JOB_POLL_MS);
+  }
+
   document.addEventListener("submit", checkRequired, true);
   document.addEventListener("DOMContentLoaded", function () {
     var store = storage();
@@ -320,6 +426,11 @@
         holder.hidden = false;
       }
       button.addEventListener("click", function () { window.print(); });
+    });
+    document.querySelectorAll("[data-report-job]").forEach(function (panel) {
+      if (panel.dataset.state === "queued" || panel.dataset.state === "running") {
+        followJob(panel);
+      }
     });
     // Bring the first field with an error into view, so the message next to it is read first.
     var invalid = document.querySelector("[aria-invalid='true']");

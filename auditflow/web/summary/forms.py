@@ -31,3 +31,12 @@ class IssueForm(KoreanForm):
         "발행한 보고서는 고치거나 지울 수 없음을 확인했습니다.",
         validators=[DataRequired(message="발행하려면 확인란에 표시하세요.")],
     )
+
+
+class DownloadForm(KoreanForm):
+    """A large file, made by the worker: the format, day and choice of the page."""
+
+    fmt = HiddenField(validators=[InputRequired(message="만들 형식이 없습니다.")])
+    as_of = DateField("기준일", widget=HiddenInput(),
+                      validators=[InputRequired(message="기준일이 없습니다.")])
+    due_changes = HiddenField(default="1")

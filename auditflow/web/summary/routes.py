@@ -4,6 +4,13 @@ Whoever may view reports (``Capability.VIEW_REPORTS``) sees the page and
 downloads; departments get 403 (they see only their own items). Issuing needs
 ``Capability.ISSUE_REPORTS``. Every number comes from the report model (``auditflow.reports.content``),
 whose table is the summary engine's.
+
+발행 and the downloads of a large report are report jobs made by the worker
+(``services.report_jobs``): the post starts one (or joins the one under way) and
+comes back to the page, which shows the job's progress; app.js polls ``job_status``
+and puts in the files when they are there. Without script, ``job`` is the job's own
+page, looked at again by a link. A download of a report with at most
+``DIRECT_DOWNLOAD_MAX_ITEMS`` items (per format) is made at once, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from flask import (
     Response,
     abort,
     flash,
+    get_template_attribute,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -26,18 +35,20 @@ from flask import (
 )
 
 from auditflow import dates
-from auditflow.errors import DomainError
+from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
-from auditflow.models import Audit
+from auditflow.models import Audit, ReportJob
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.reports.summary import latest_audit
-from auditflow.services.issuing import edition_label, issue, issued_file, issued_versions
+from auditflow.services import report_jobs
+from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
-from auditflow.web.summary.forms import IssueForm, SummaryFilterForm
+from auditflow.storage.transactional import file_store
+from auditflow.web.summary.forms import DownloadForm, IssueForm, SummaryFilterForm
 
 bp = Blueprint("summary", __name__)
 
@@ -61,29 +72,55 @@ def index() -> Any:
     # On unless the page's own form was sent with the box cleared.
     include = bool(form.due_changes.data) if request.args.get("chosen") else True
     form.due_changes.data = include
-    issue_form = IssueForm(data={"as_of": as_of, "due_changes": "1" if include else "0"})
+    choice = "1" if include else "0"
+    issue_form = IssueForm(data={"as_of": as_of, "due_changes": choice})
+    report = build_report(audit, as_of, include_due_changes=include)
+    formats = available_formats()
     return render_template(
         "summary/index.html",
         form=form,
-        due_changes="1" if include else "0",
-        report=build_report(audit, as_of, include_due_changes=include),
-        formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in available_formats()],
-        missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in available_formats()],
+        due_changes=choice,
+        report=report,
+        formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in formats],
+        # Formats too large to make inside a request: a button that asks the worker.
+        by_worker={fmt: DownloadForm(data={"fmt": fmt, "as_of": as_of, "due_changes": choice})
+                   for fmt in formats if report_jobs.needs_job(fmt, len(report.items))},
+        missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in formats],
         issued=issued_versions(audit),
         issue_form=issue_form if viewer().can(Capability.ISSUE_REPORTS) else None,
         edition_label=edition_label,
+        jobs=[report_jobs.status(job) for job in _jobs_to_show(audit)],
     )
+
+
+def _jobs_to_show(audit: Audit) -> list[ReportJob]:
+    """The audit's jobs under way, and the one this page was sent back to (?job=) however
+    it ended, so the person who asked sees how it came out."""
+    shown = report_jobs.active_for(audit)
+    raw = request.args.get("job", "")
+    if raw.isdigit() and all(job.id != int(raw) for job in shown):
+        asked = report_jobs.load(int(raw))
+        if asked is not None and asked.audit_id == audit.id:
+            shown.append(asked)
+    return shown
 
 
 @bp.get("/summary/<int:audit_id>/report.<fmt>")
 @require(Capability.VIEW_REPORTS)
-def download(audit_id: int, fmt: str) -> Response:
+def download(audit_id: int, fmt: str) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     as_of = _date_arg("as_of") or dates.today()
     if as_of > dates.today():
         raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
     write = writer(fmt)  # FormatUnavailable: 404 with its Korean message
-    report = build_report(audit, as_of, include_due_changes=request.args.get("due_changes") != "0")
+    include = request.args.get("due_changes") != "0"
+    report = build_report(audit, as_of, include_due_changes=include)
+    if report_jobs.needs_job(fmt, len(report.items)):
+        # Too large to make while the browser waits: the page offers the worker's button.
+        flash(f"요구사항이 {len(report.items)}건이라 {FORMAT_LABELS[fmt]} 파일은 따로 만듭니다. "
+              f"'{FORMAT_LABELS[fmt]} 파일 만들기'를 누르면 다 되는 대로 내려받을 수 있습니다.", "info")
+        where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
+        return redirect(url_for(".index", **where, _anchor="downloads-title"), code=303)
     with tempfile.TemporaryDirectory(prefix="auditflow-report-") as folder:
         path = Path(folder) / f"report.{fmt}"
         write(report, path)
@@ -106,15 +143,102 @@ def issue_report(audit_id: int) -> Any:
     if not form.validate_on_submit():
         message = " ".join(error for errors in form.errors.values() for error in errors)
         raise DomainError(message or "발행할 수 없습니다.", code="issue_invalid")
-    result = issue(audit, form.as_of.data, actor(),
-                   include_due_changes=form.due_changes.data != "0")
-    issued = result.issued
-    flash(f"{edition_label(issued)}을 발행했습니다 ({dates.short(issued.as_of)} 기준, "
-          f"파일 {len(issued.files)}개).", "success")
-    if result.missing:
-        labels = ", ".join(FORMAT_LABELS[fmt] for fmt in result.missing)
-        flash(f"{labels} 형식은 아직 만들 수 없어 이번 판에 넣지 못했습니다.", "warning")
-    return redirect(back, code=303)
+    started = report_jobs.start_issue(audit, form.as_of.data, actor(),
+                                      include_due_changes=form.due_changes.data != "0")
+    day = dates.short(started.job.as_of)
+    if started.joined:
+        flash(f"{day} 기준 발행이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다. "
+              "같은 판이 두 번 발행되지 않습니다.", "info")
+    else:
+        flash(f"{day} 기준 발행을 시작했습니다. 파일을 만드는 동안 이 화면을 계속 쓸 수 있고, "
+              "다 되면 아래에 파일이 나타납니다.", "success")
+    return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
+                    code=303)
+
+
+@bp.post("/summary/<int:audit_id>/downloads")
+@require(Capability.VIEW_REPORTS)
+def request_download(audit_id: int) -> Any:
+    """A large report's file, made by the worker; the page shows it coming."""
+    audit = db.session.get(Audit, audit_id) or abort(404)
+    form = DownloadForm()
+    as_of = form.as_of.data if isinstance(form.as_of.data, date) else None
+    include = form.due_changes.data != "0"
+    where: dict[str, Any] = {"audit": audit.id, **({"as_of": as_of.isoformat()} if as_of else {}),
+                             **_choice(include)}
+    return_to(url_for(".index", **where))
+    if not form.validate_on_submit() or as_of is None:
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        raise DomainError(message or "파일을 만들 수 없습니다.", code="download_invalid")
+    fmt = str(form.fmt.data)
+    started = report_jobs.start_download(audit, as_of, fmt, actor(), include_due_changes=include)
+    label = FORMAT_LABELS[fmt]
+    if started.joined:
+        flash(f"같은 {label} 파일을 이미 만들고 있어 그 작업의 진행 상황을 보여 드립니다.", "info")
+    else:
+        flash(f"{label} 파일을 만들기 시작했습니다. 다 되면 아래에 내려받기 단추가 나타납니다.",
+              "success")
+    return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
+                    code=303)
+
+
+@bp.get("/summary/jobs/<int:job_id>")
+@require(Capability.VIEW_REPORTS)
+def job(job_id: int) -> Any:
+    """The job on a page of its own: where it stands, looked at again by a link."""
+    found = report_jobs.load(job_id) or abort(404)
+    return render_template("summary/job.html", status=report_jobs.status(found))
+
+
+@bp.get("/summary/jobs/<int:job_id>/status")
+@require(Capability.VIEW_REPORTS)
+def job_status(job_id: int) -> Response:
+    """Where the job stands, for app.js: the bar, the Korean sentence, and the page's parts."""
+    found = report_jobs.load(job_id) or abort(404)
+    status = report_jobs.status(found)
+    job_steps = get_template_attribute("summary/_jobs.html", "job_steps")
+    job_result = get_template_attribute("summary/_jobs.html", "job_result")
+    body: dict[str, Any] = {
+        "id": found.id,
+        "kind": found.kind,
+        "state": found.state,
+        "state_label": found.state_enum.label,
+        "finished": status.finished,
+        "value": status.value,
+        "max": status.maximum,
+        "percent": status.percent,
+        "text": status.text,
+        "error": found.error,
+        "steps": [{"format": step.format, "label": step.label, "state": step.state,
+                   "done": step.done, "total": step.total} for step in status.steps],
+        "steps_html": str(job_steps(status)),
+        "result_html": str(job_result(status)),
+    }
+    if status.issued is not None:
+        issued_table = get_template_attribute("summary/_jobs.html", "issued_table")
+        body["issued_html"] = str(issued_table(found.audit_id, issued_versions(found.audit),
+                                               edition_label))
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/summary/jobs/<int:job_id>/file")
+@require(Capability.VIEW_REPORTS)
+def job_file(job_id: int) -> Response:
+    """The file a download job made (kept for REPORT_DOWNLOAD_KEEP_HOURS)."""
+    found = report_jobs.load(job_id) or abort(404)
+    if found.file_key is None or found.file_name is None:
+        raise NotFound("아직 만들어진 파일이 없습니다.", code="job_file_not_ready")
+    path = file_store().path(found.file_key)
+    if not path.is_file():
+        raise NotFound("보관 기간이 지나 파일을 지웠습니다. 처리결과 총괄에서 다시 만드세요.",
+                       code="job_file_gone")
+    response = send_file(path, mimetype=report_jobs.download_content_type(found).split(";")[0],
+                         conditional=True, etag=found.file_sha256 or False, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(found.file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/summary/<int:audit_id>/issued/<int:issued_id>/<fmt>")
@@ -127,6 +251,11 @@ def issued_download(audit_id: int, issued_id: int, fmt: str) -> Response:
     response.headers["Content-Disposition"] = content_disposition(row.file_name)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _choice(include: bool) -> dict[str, str]:
+    """The page's query for its 기한 변경 내역 choice: on is the default, off is said."""
+    return {} if include else {"chosen": "1"}
 
 
 def _audit_from(raw: str | None) -> Audit | None:
