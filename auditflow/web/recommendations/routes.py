@@ -41,6 +41,7 @@ from auditflow.models import (
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.permissions import Capability
 from auditflow.reports import item_list
+from auditflow.reports import item_search as queries
 from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import bulk as bulk_ops
@@ -50,7 +51,7 @@ from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, RequestState, State
 from auditflow.web import drafts
 from auditflow.web.forms import audit_choices
-from auditflow.web.recommendations import queries, timeline
+from auditflow.web.recommendations import timeline
 from auditflow.web.recommendations.forms import (
     NO_TEAM,
     STATE_CHOICES,
