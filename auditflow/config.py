@@ -90,6 +90,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A failed send is tried again after 30 s, then 1, 2, 4 … minutes, 8 tries in all.
         "MAIL_RETRY_DELAY": _int("AUDITFLOW_MAIL_RETRY_DELAY", 30),
         "MAIL_MAX_ATTEMPTS": _int("AUDITFLOW_MAIL_MAX_ATTEMPTS", 8),
+        # The JSON API: bodies, personal access tokens, requests per token (Flask-Limiter;
+        # Redis when a limiter URL or the queue's Redis is set, else each process's memory).
+        "MAX_JSON_KB": _int("AUDITFLOW_MAX_JSON_KB", 256),
+        "API_TOKEN_DAYS": _int("AUDITFLOW_API_TOKEN_DAYS", 90),
+        "API_RATE_LIMIT": os.environ.get("AUDITFLOW_API_RATE_LIMIT") or "300 per minute",
+        "RATE_LIMIT_URL": os.environ.get("AUDITFLOW_RATE_LIMIT_URL") or None,
         # None: the environment's default, filled in by ``finalise``.
         **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
@@ -126,6 +132,7 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
         raise ConfigError(f"AUDITFLOW_QUEUE_URL must be a redis:// URL, got {queue_url!r}")
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
                 "LOGIN_LOCK_MINUTES", "ESCALATE_AFTER_DAYS", "SMTP_PORT", "SMTP_TIMEOUT",
+                "MAX_JSON_KB", "API_TOKEN_DAYS",
                 *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")

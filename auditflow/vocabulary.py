@@ -230,3 +230,14 @@ class RequestState(enum.StrEnum):
     def label(self) -> str:
         return {"pending": "결정 대기", "approved": "승인", "declined": "반려",
                 "withdrawn": "취소"}[self.value]
+
+
+class TokenScope(enum.StrEnum):
+    """What a personal access token of the JSON API may do: read, or read and write."""
+
+    READ = "read"
+    WRITE = "write"
+
+    @property
+    def label(self) -> str:
+        return {"read": "읽기 전용", "write": "읽기·쓰기"}[self.value]

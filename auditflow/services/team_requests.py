@@ -12,9 +12,8 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import Recommendation, User
 from auditflow.models.team_request import TeamRequest
+from auditflow.services.limits import REASON_MAX
 from auditflow.vocabulary import RequestState
-
-REASON_MAX = 2000
 
 R = TypeVar("R", bound=TeamRequest)
 
