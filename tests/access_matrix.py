@@ -548,3 +548,24 @@ MATRIX.update({
     ("api_docs.page", "GET"): Case(url=lambda w: "/api/v1/docs",
                                    expect=everyone(200, anonymous=200)),
 })
+
+
+# ── 내 API 토큰: each user has their own ──────────────────────────────────────
+def _token(w: World) -> None:
+    """A token of the item's team user; to anyone else it does not exist."""
+    from auditflow.services import tokens
+
+    w.extra["token_id"] = tokens.create(w.users["own_team"], name="보고 자동화").token.id
+
+
+MATRIX.update({
+    ("tokens.index", "GET"): Case(url=lambda w: "/account/tokens", expect=everyone(200)),
+    ("tokens.index", "POST"): Case(
+        url=lambda w: "/account/tokens", data=lambda w: {"name": "집계", "scope": "read",
+                                                         "days": "30"},
+        expect=everyone(CHANGED)),
+    ("tokens.revoke", "POST"): Case(
+        url=lambda w: f"/account/tokens/{w.extra['token_id']}/revoke", setup=_token,
+        expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+})

@@ -3,13 +3,16 @@
 Flask-WTF's own check is switched off (``WTF_CSRF_CHECK_DEFAULT = False``) and made here
 instead, after the token is read: a request a valid bearer token authenticated carries no
 cookie's authority, so it needs no CSRF token; every other write does, pages and API alike.
-A token authenticates only under /api/, acts with its user's rights, and a read token
+A JSON request that no cookie signs in has no authority a forged request could borrow
+either, and gets the API's 401. A token authenticates only under /api/, acts with its
+user's rights, and a read token
 reads only. The token's last use is noted on it and committed with the request.
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
+from flask_login import current_user
 
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import csrf, login_manager
@@ -72,6 +75,8 @@ def _protect() -> None:
         return
     if request.endpoint is None or api_token() is not None:
         return
+    if wants_json() and not current_user.is_authenticated:
+        return  # nobody's cookie speaks for this request: the API answers 401 itself
     csrf.protect()
 
 
