@@ -27,6 +27,7 @@ from auditflow.reports import item_search
 from auditflow.reports.summary import latest_audit, summarize
 from auditflow.services import comments as comment_ops
 from auditflow.services import recommendations as ops
+from auditflow.storage import KINDS
 from auditflow.vocabulary import UnitKind
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1",
@@ -36,12 +37,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 # flask-smorest has no types: its decorators, said to keep the view's own signature.
-def route(rule: str, method: str) -> Callable[[F], F]:
-    return cast(Callable[[F], F], bp.route(rule, methods=[method]))
+def route(rule: str, method: str, tag: str) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        documented = bp.doc(tags=[tag])(view)
+        return cast(F, bp.route(rule, methods=[method])(documented))
+
+    return decorator
 
 
 def arguments(schema: Any, **options: Any) -> Callable[[F], F]:
     return cast(Callable[[F], F], bp.arguments(schema, as_kwargs=True, **options))
+
+
+def documented(**doc: Any) -> Callable[[F], F]:
+    return cast(Callable[[F], F], bp.doc(**doc))
 
 
 def response(status: int, schema: Any = None, **options: Any) -> Callable[[F], F]:
@@ -79,7 +88,7 @@ def detail(item: Recommendation, user: Actor) -> dict[str, Any]:
 
 
 # ── audits, teams, summary ───────────────────────────────────────────────────
-@route("/audits", "GET")
+@route("/audits", "GET", "감사")
 @require()
 @response(200, schemas.AuditOut(many=True))
 def audits() -> Any:
@@ -87,7 +96,7 @@ def audits() -> Any:
     return db.session.scalars(select(Audit).order_by(Audit.year.desc(), Audit.id.desc())).all()
 
 
-@route("/teams", "GET")
+@route("/teams", "GET", "부서")
 @require()
 @response(200, schemas.TeamOut(many=True))
 def teams() -> Any:
@@ -96,7 +105,7 @@ def teams() -> Any:
     return [unit for unit in units if unit.kind in {kind.value for kind in UnitKind}]
 
 
-@route("/summary", "GET")
+@route("/summary", "GET", "처리결과 총괄")
 @require(Capability.VIEW_REPORTS)
 @arguments(schemas.SummaryArgs, location="query")
 @response(200, schemas.SummaryOut)
@@ -111,7 +120,7 @@ def summary(audit: int | None = None, as_of: date | None = None) -> Any:
 
 
 # ── recommendations ──────────────────────────────────────────────────────────
-@route("/recommendations", "GET")
+@route("/recommendations", "GET", "요구사항")
 @require()
 @arguments(schemas.ListArgs, location="query")
 @response(200, schemas.RecommendationPage)
@@ -127,7 +136,7 @@ def recommendations(*, audit: int | None = None, category: str | None = None,
             "total": page.total, "next_after": page.next_after}
 
 
-@route("/recommendations/<int:recommendation_id>", "GET")
+@route("/recommendations/<int:recommendation_id>", "GET", "요구사항")
 @require()
 @response(200, schemas.RecommendationOut)
 def recommendation(recommendation_id: int) -> Any:
@@ -135,7 +144,7 @@ def recommendation(recommendation_id: int) -> Any:
     return detail(load_visible(recommendation_id), viewer())
 
 
-@route("/recommendations/<int:recommendation_id>/history", "GET")
+@route("/recommendations/<int:recommendation_id>/history", "GET", "처리 이력")
 @require()
 @response(200, schemas.HistoryOut(many=True))
 def history(recommendation_id: int) -> Any:
@@ -154,7 +163,7 @@ def _evidence_out(evidence: Evidence) -> dict[str, Any]:
             "download": url_for("api_v1.evidence_download", evidence_id=evidence.id)}
 
 
-@route("/recommendations/<int:recommendation_id>/evidence", "GET")
+@route("/recommendations/<int:recommendation_id>/evidence", "GET", "증빙자료")
 @require()
 @response(200, schemas.EvidenceOut(many=True))
 def evidence(recommendation_id: int) -> Any:
@@ -168,10 +177,12 @@ def evidence(recommendation_id: int) -> Any:
     return [_evidence_out(row) for row in rows]
 
 
-@route("/evidence/<int:evidence_id>", "GET")
+@route("/evidence/<int:evidence_id>", "GET", "증빙자료")
 @require()
-@response(200, content_type="application/octet-stream",
-             description="파일 (실제 형식은 Content-Type)")
+@documented(responses={"200": {
+    "description": "파일 (형식은 올릴 때 내용으로 판별한 것)",
+    "content": {kind.mime: {"schema": {"type": "string", "format": "binary"}}
+                for kind in KINDS.values()}}})
 def evidence_download(evidence_id: int) -> Any:
     """증빙자료 내려받기"""
     found = db.session.get(Evidence, evidence_id)
@@ -180,7 +191,7 @@ def evidence_download(evidence_id: int) -> Any:
     return send_evidence(found)
 
 
-@route("/recommendations/<int:recommendation_id>/comments", "GET")
+@route("/recommendations/<int:recommendation_id>/comments", "GET", "의견")
 @require()
 @response(200, schemas.CommentOut(many=True))
 def comments(recommendation_id: int) -> Any:
@@ -191,7 +202,7 @@ def comments(recommendation_id: int) -> Any:
         .options(selectinload(Comment.author))).all()
 
 
-@route("/recommendations/<int:recommendation_id>/comments", "POST")
+@route("/recommendations/<int:recommendation_id>/comments", "POST", "의견")
 @require()
 @arguments(schemas.CommentIn)
 @response(201, schemas.CommentOut)
@@ -201,7 +212,7 @@ def add_comment(recommendation_id: int, *, body: str) -> Any:
     return comment_ops.add(item, actor(), body)
 
 
-@route("/recommendations/<int:recommendation_id>/actions/<trigger>", "POST")
+@route("/recommendations/<int:recommendation_id>/actions/<trigger>", "POST", "워크플로 동작")
 @require(*workflow.TRIGGER_CAPABILITIES)
 @arguments(schemas.ActionIn)
 @response(200, schemas.RecommendationOut)
