@@ -514,6 +514,12 @@ API_MATRIX: dict[tuple[str, str], Case] = {
     ("api_v1.history", "GET"): Case(url=_api("/history"), expect=API_ITEM_READ),
     ("api_v1.evidence", "GET"): Case(url=_api("/evidence"), setup=_evidence,
                                      expect=API_ITEM_READ),
+    ("api_v1.upload_evidence", "POST"): Case(
+        url=_api("/evidence"),
+        data=lambda w: {"files": (__import__("io").BytesIO(
+            b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "결과 보고.pdf")},
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=401)),
     ("api_v1.evidence_download", "GET"): Case(
         url=lambda w: f"/api/v1/evidence/{w.extra['evidence_id']}", setup=_evidence,
         expect=API_ITEM_READ),

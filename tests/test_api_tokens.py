@@ -48,7 +48,9 @@ def test_the_api_matrix_with_write_tokens(app, make, backend, endpoint, method, 
         before = None
     else:
         before = snapshot(world)
-        response = client.post(url, json=case.data(world) if case.data else {}, headers=headers)
+        data = case.data(world) if case.data else {}
+        response = (client.post(url, json=data, headers=headers) if case.json
+                    else client.post(url, data=data, headers=headers))
     expected = case.expect[actor]
     where = f"{method} {url} as {actor} with a token: {response.status_code}"
     if expected == CHANGED:

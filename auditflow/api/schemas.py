@@ -6,6 +6,7 @@ every field that can be null says so.
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from auditflow.reports.item_search import PER_PAGE
@@ -188,3 +189,8 @@ class ActionIn(Strict):
 
 class CommentIn(Strict):
     body = fields.Str(required=True, validate=validate.Length(min=1, max=COMMENT_MAX))
+
+
+class UploadIn(Lenient):
+    files = fields.List(Upload(), required=True, validate=validate.Length(min=1, max=20),
+                        metadata={"description": "PDF, HWP, HWPX, DOCX, XLSX, PPTX, PNG, JPEG"})

@@ -26,6 +26,7 @@ from auditflow.permissions import Actor, Capability
 from auditflow.reports import item_search
 from auditflow.reports.summary import latest_audit, summarize
 from auditflow.services import comments as comment_ops
+from auditflow.services import evidence as evidence_ops
 from auditflow.services import recommendations as ops
 from auditflow.storage import KINDS
 from auditflow.vocabulary import UnitKind
@@ -175,6 +176,17 @@ def evidence(recommendation_id: int) -> Any:
         .order_by(Evidence.original_name, Evidence.version)
         .options(selectinload(Evidence.uploaded_by))).all()
     return [_evidence_out(row) for row in rows]
+
+
+@route("/recommendations/<int:recommendation_id>/evidence", "POST", "증빙자료")
+@require()
+@arguments(schemas.UploadIn, location="files")
+@response(201, schemas.EvidenceOut(many=True))
+def upload_evidence(recommendation_id: int, *, files: list[Any]) -> Any:
+    """증빙자료 올리기 (multipart/form-data의 files, 여러 개; 모두 저장하거나 하나도 저장하지 않음)"""
+    item = load_visible(recommendation_id)
+    uploads = [evidence_ops.Upload(f.stream, f.filename or "") for f in files]
+    return [_evidence_out(done.evidence) for done in evidence_ops.upload_many(item, actor(), uploads)]
 
 
 @route("/evidence/<int:evidence_id>", "GET", "증빙자료")
