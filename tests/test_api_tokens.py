@@ -4,7 +4,7 @@ revocation, CSRF only for cookies, the token page and command, limits and the ra
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -198,7 +198,7 @@ def test_json_bodies_and_text_fields_are_bounded(app, make):
 
 def test_the_services_bound_every_text_whatever_sent_it(app, make):
     from auditflow.errors import DomainError
-    from auditflow.services import comments, recommendations
+    from auditflow.services import comments, extensions, recommendations
 
     team = make.team()
     rec = make.recommendation(lead=team, state="in_progress")
@@ -214,6 +214,9 @@ def test_the_services_bound_every_text_whatever_sent_it(app, make):
                                            category=rec.category, reason="정정"),
          "council_text"),
         (lambda: recommendations.fire(rec, "submit", worker, reason="가" * 2001), "reason"),
+        (lambda: extensions.decide(
+            extensions.request(rec, worker, rec.due_date or date(2030, 1, 1), "일정"),
+            "approve_extension", auditor, reason="가" * 2001), "reason"),
     ]
     for call, field in cases:
         with pytest.raises(DomainError) as refused:
