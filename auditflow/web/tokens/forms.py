@@ -13,9 +13,9 @@ from auditflow.web.forms import KoreanForm
 class NewTokenForm(KoreanForm):
     name = StringField("토큰 이름(용도)", validators=[
         DataRequired(message="토큰 이름을 입력하세요."), Length(max=NAME_MAX)])
+    # One of the two is always chosen (read by default); RadioField refuses anything else.
     scope = RadioField("권한 범위", choices=[(scope.value, scope.label) for scope in TokenScope],
-                       default=TokenScope.READ.value,
-                       validators=[InputRequired(message="권한 범위를 고르세요.")])
+                       default=TokenScope.READ.value)
     days = IntegerField("유효 기간(일)", default=90, validators=[
         InputRequired(message="유효 기간을 입력하세요."),
         NumberRange(min=1, max=MAX_DAYS, message=f"1일에서 {MAX_DAYS}일 사이로 입력하세요.")])
