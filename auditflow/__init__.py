@@ -42,6 +42,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     http.init_app(app)
     jobs.init_app(app)
     web.register(app)
-    app.register_blueprint(api.bp)
+    api.init_app(app)
     cli.register(app)
     return app

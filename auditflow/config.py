@@ -128,6 +128,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A download of a report with more items than this (per format) is made by the worker.
         "DIRECT_DOWNLOAD_MAX_ITEMS": _direct_download_limits(
             os.environ.get("AUDITFLOW_DIRECT_DOWNLOAD_MAX_ITEMS")),
+        # The JSON API: bodies, personal access tokens, requests per token (Flask-Limiter;
+        # Redis when a limiter URL or the queue's Redis is set, else each process's memory).
+        "MAX_JSON_KB": _int("AUDITFLOW_MAX_JSON_KB", 256),
+        "API_TOKEN_DAYS": _int("AUDITFLOW_API_TOKEN_DAYS", 90),
+        "API_RATE_LIMIT": os.environ.get("AUDITFLOW_API_RATE_LIMIT") or "300 per minute",
+        "RATE_LIMIT_URL": os.environ.get("AUDITFLOW_RATE_LIMIT_URL") or None,
         # None: the environment's default, filled in by ``finalise``.
         **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
@@ -165,7 +171,8 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
                 "LOGIN_LOCK_MINUTES", "ESCALATE_AFTER_DAYS", "SMTP_PORT", "SMTP_TIMEOUT",
                 "REPORT_JOB_MAX_ATTEMPTS", "REPORT_JOB_TIMEOUT_MINUTES",
-                "REPORT_DOWNLOAD_KEEP_HOURS", *PASSWORD_HASH_KEYS):
+                "REPORT_DOWNLOAD_KEEP_HOURS", "MAX_JSON_KB", "API_TOKEN_DAYS",
+                *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
     # Seconds; tests give fractions.

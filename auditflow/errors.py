@@ -11,15 +11,18 @@ class DomainError(Exception):
     code: str = "invalid"
     message: str = "요청을 처리할 수 없습니다."
     status: int = 400
+    field: str | None = None  # the input it is about, when it is about one (the API names it)
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, field: str | None = None) -> None:
         if message is not None:
             self.message = message
         if code is not None:
             self.code = code
         if status is not None:
             self.status = status
+        if field is not None:
+            self.field = field
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str]:

@@ -259,3 +259,12 @@ class ReportJobState(enum.StrEnum):
 
 
 ACTIVE_JOB_STATES = (ReportJobState.QUEUED, ReportJobState.RUNNING)
+class TokenScope(enum.StrEnum):
+    """What a personal access token of the JSON API may do: read, or read and write."""
+
+    READ = "read"
+    WRITE = "write"
+
+    @property
+    def label(self) -> str:
+        return {"read": "읽기 전용", "write": "읽기·쓰기"}[self.value]

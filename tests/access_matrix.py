@@ -198,18 +198,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         expect=row(audit=CHANGED, own_team=CHANGED, other_team=404, liaison=403, admin=403,
                    anonymous=LOGIN),
     ),
-    # ── JSON API ───────────────────────────────────────────────────────────────
-    ("api.recommendation", "GET"): Case(
-        url=lambda w: f"/api/recommendations/{w.rec.id}",
-        expect=row(audit=200, own_team=200, other_team=404, liaison=200, admin=200,
-                   anonymous=401),
-    ),
-    ("api.action", "POST"): Case(
-        url=lambda w: f"/api/recommendations/{w.rec.id}/actions/approve", json=True,
-        state="reviewing", data=lambda w: {"reason": "증빙 불필요", "version": w.rec.version},
-        expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
-                   anonymous=401),
-    ),
+    # ── JSON API: see API_MATRIX below ─────────────────────────────────────────
 }
 
 # Every workflow trigger through the page's form, each in a state where it applies.
@@ -529,3 +518,91 @@ def _later(days: int) -> str:
     from auditflow import dates
 
     return (dates.today() + timedelta(days=days)).isoformat()
+
+
+# ── JSON API v1 (/api/v1) ─────────────────────────────────────────────────────
+# The same rules as the pages, answered in problem details: signed out is 401, not a
+# redirect. tests/test_api_tokens.py runs these rows again with bearer tokens.
+def _api(path: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/recommendations/{w.rec.id}{path}"
+
+
+API_ITEM_READ = row(audit=200, own_team=200, other_team=404, liaison=200, admin=200,
+                    anonymous=401)
+API_EVERYONE = everyone(200, anonymous=401)
+
+API_MATRIX: dict[tuple[str, str], Case] = {
+    ("api_v1.audits", "GET"): Case(url=lambda w: "/api/v1/audits", expect=API_EVERYONE),
+    ("api_v1.teams", "GET"): Case(url=lambda w: "/api/v1/teams", expect=API_EVERYONE),
+    ("api_v1.summary", "GET"): Case(
+        url=lambda w: f"/api/v1/summary?audit={w.audit.id}",
+        expect=row(audit=200, own_team=403, other_team=403, liaison=200, admin=200,
+                   anonymous=401)),
+    # The list: everyone may ask; each sees only the items they may (tested in test_api_v1).
+    ("api_v1.recommendations", "GET"): Case(url=lambda w: "/api/v1/recommendations",
+                                            expect=API_EVERYONE),
+    ("api_v1.recommendation", "GET"): Case(url=_api(), expect=API_ITEM_READ),
+    ("api_v1.history", "GET"): Case(url=_api("/history"), expect=API_ITEM_READ),
+    ("api_v1.evidence", "GET"): Case(url=_api("/evidence"), setup=_evidence,
+                                     expect=API_ITEM_READ),
+    ("api_v1.upload_evidence", "POST"): Case(
+        url=_api("/evidence"),
+        data=lambda w: {"files": (__import__("io").BytesIO(
+            b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "결과 보고.pdf")},
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=401)),
+    ("api_v1.evidence_download", "GET"): Case(
+        url=lambda w: f"/api/v1/evidence/{w.extra['evidence_id']}", setup=_evidence,
+        expect=API_ITEM_READ),
+    ("api_v1.comments", "GET"): Case(url=_api("/comments"), expect=API_ITEM_READ),
+    ("api_v1.add_comment", "POST"): Case(
+        url=_api("/comments"), json=True, data=lambda w: {"body": "확인 부탁드립니다."},
+        expect=row(audit=CHANGED, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=401)),
+    ("api_v1.action", "POST"): Case(
+        url=_api("/actions/approve"), json=True, state="reviewing",
+        data=lambda w: {"reason": "증빙 불필요", "version": w.rec.version},
+        expect=row(audit=CHANGED, own_team=403, other_team=404, liaison=403, admin=403,
+                   anonymous=401)),
+    ("api_v1.team_action", "POST"): Case(
+        url=_api("/actions/start"), json=True,
+        data=lambda w: {"version": w.rec.version},
+        expect=row(audit=403, own_team=CHANGED, other_team=404, liaison=403, admin=403,
+                   anonymous=401)),
+}
+MATRIX.update({key: case for key, case in API_MATRIX.items() if key[0] != "api_v1.team_action"})
+MATRIX.update({
+    # The first two endpoints' old paths send everyone on to v1 (308 keeps method and body).
+    ("api.recommendation", "GET"): Case(url=lambda w: f"/api/recommendations/{w.rec.id}",
+                                        expect=everyone(308, anonymous=308)),
+    ("api.action", "POST"): Case(
+        url=lambda w: f"/api/recommendations/{w.rec.id}/actions/approve", json=True,
+        state="reviewing", data=lambda w: {"reason": "증빙 불필요", "version": w.rec.version},
+        expect=everyone(308, anonymous=308)),
+    # The OpenAPI document and its page say nothing of any item: open to all.
+    ("api-docs.openapi_json", "GET"): Case(url=lambda w: "/api/v1/openapi.json",
+                                           expect=everyone(200, anonymous=200)),
+    ("api_docs.page", "GET"): Case(url=lambda w: "/api/v1/docs",
+                                   expect=everyone(200, anonymous=200)),
+})
+
+
+# ── 내 API 토큰: each user has their own ──────────────────────────────────────
+def _token(w: World) -> None:
+    """A token of the item's team user; to anyone else it does not exist."""
+    from auditflow.services import tokens
+
+    w.extra["token_id"] = tokens.create(w.users["own_team"], name="보고 자동화").token.id
+
+
+MATRIX.update({
+    ("tokens.index", "GET"): Case(url=lambda w: "/account/tokens", expect=everyone(200)),
+    ("tokens.index", "POST"): Case(
+        url=lambda w: "/account/tokens", data=lambda w: {"name": "집계", "scope": "read",
+                                                         "days": "30"},
+        expect=everyone(CHANGED)),
+    ("tokens.revoke", "POST"): Case(
+        url=lambda w: f"/account/tokens/{w.extra['token_id']}/revoke", setup=_token,
+        expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+})

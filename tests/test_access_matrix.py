@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from auditflow.extensions import db
-from auditflow.models import Audit, Evidence, Notification, OrgUnit, Recommendation, User
+from auditflow.models import (
+    ApiToken,
+    Audit,
+    Evidence,
+    Notification,
+    OrgUnit,
+    Recommendation,
+    User,
+)
 from auditflow.web.assets import ASSET_ENDPOINTS
 from auditflow.workflow import TRANSITIONS
 from tests.access_matrix import ACTORS, CHANGED, LOGIN, MATRIX, REDIRECT, TRIGGER_CASES, Case, World
@@ -101,6 +109,9 @@ def snapshot(world: World) -> dict[str, Any]:
         ),
         "notifications": sorted(
             (item.id, item.read_at) for item in db.session.scalars(select(Notification))
+        ),
+        "tokens": sorted(
+            (item.id, item.revoked_at) for item in db.session.scalars(select(ApiToken))
         ),
     }
 

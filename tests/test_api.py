@@ -19,7 +19,7 @@ def test_get_item_with_allowed_actions(app, make):
                               category="corrective", text="요구 <b>내용</b>")
     client = client_for(app, make.user("audit"))
 
-    data = client.get(f"/api/recommendations/{rec.id}").get_json()
+    data = client.get(f"/api/v1/recommendations/{rec.id}").get_json()
 
     assert data["id"] == rec.id and data["number"] == rec.number
     assert data["audit"]["title"] == rec.audit.title
@@ -44,7 +44,7 @@ def test_fire_an_action_through_the_api(app, make):
     worker = make.user("department", team=team)
     client = client_for(app, worker)
 
-    response = _post(client, f"/api/recommendations/{rec.id}/actions/start",
+    response = _post(client, f"/api/v1/recommendations/{rec.id}/actions/start",
                      {"version": fresh(rec).version})
 
     assert response.status_code == 200
@@ -58,24 +58,28 @@ def test_fire_an_action_through_the_api(app, make):
 def test_api_refusals_are_json_with_code_and_korean_message(app, make):
     rec = make.recommendation(state="reviewing")
     client = client_for(app, make.user("audit"))
-    path = f"/api/recommendations/{rec.id}/actions"
+    path = f"/api/v1/recommendations/{rec.id}/actions"
     version = fresh(rec).version
 
     missing_reason = _post(client, f"{path}/return_for_rework", {"version": version})
     assert missing_reason.status_code == 400
+    assert missing_reason.headers["Content-Type"] == "application/problem+json"
     assert missing_reason.get_json() == {
-        "error": {"code": "reason_required", "message": "사유를 입력하세요."}}
+        "type": "urn:auditflow:problem:reason_required", "title": "잘못된 요청", "status": 400,
+        "code": "reason_required", "detail": "사유를 입력하세요."}
 
     stale = _post(client, f"{path}/return_for_rework", {"version": version - 1, "reason": "x"})
-    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "conflict"
+    assert stale.status_code == 409 and stale.get_json()["code"] == "conflict"
 
     no_version = _post(client, f"{path}/return_for_rework", {"reason": "x"})
-    assert no_version.status_code == 400
-    assert no_version.get_json()["error"]["code"] == "version_required"
+    assert no_version.status_code == 422
+    assert no_version.get_json()["code"] == "validation_failed"
+    assert no_version.get_json()["field"] == "version"
+    assert "반드시 보내야 하는 항목" in no_version.get_json()["detail"]
 
     wrong_state = _post(client, f"{path}/start", {"version": version})
     assert wrong_state.status_code == 409
-    assert wrong_state.get_json()["error"]["code"] == "invalid_state"
+    assert wrong_state.get_json()["code"] == "invalid_state"
 
     assert fresh(rec).state == "reviewing" and fresh(rec).version == version
 
@@ -84,35 +88,34 @@ def test_api_hides_other_teams_items_and_refuses_readers(app, make):
     mine, other = make.team(), make.team()
     foreign = make.recommendation(lead=other)
     department = client_for(app, make.user("department", team=mine))
-    response = department.get(f"/api/recommendations/{foreign.id}")
+    response = department.get(f"/api/v1/recommendations/{foreign.id}")
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "not_found"
+    assert response.get_json()["code"] == "not_found"
     liaison = client_for(app, make.user("liaison"))
-    refused = _post(liaison, f"/api/recommendations/{foreign.id}/actions/start",
+    refused = _post(liaison, f"/api/v1/recommendations/{foreign.id}/actions/start",
                     {"version": fresh(foreign).version})
-    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
     assert fresh(foreign).state == "received"
-    assert app.test_client().get(f"/api/recommendations/{foreign.id}").status_code == 401
+    assert app.test_client().get(f"/api/v1/recommendations/{foreign.id}").status_code == 401
 
 
 def test_the_api_asks_for_the_confirmation_the_definition_declares(app, make):
     """미반영 and 재추진 need "confirm": true, as the form needs its "확인했습니다"."""
     rec = make.recommendation(state="reviewing")
     client = client_for(app, make.user("audit"))
-    path = f"/api/recommendations/{rec.id}/actions"
+    path = f"/api/v1/recommendations/{rec.id}/actions"
     version = fresh(rec).version
 
     unconfirmed = _post(client, f"{path}/decline", {"version": version, "reason": "반영 불가"})
     assert unconfirmed.status_code == 400
-    assert unconfirmed.get_json() == {"error": {
-        "code": "confirmation_required",
-        "message": "'미반영 처리'를 하려면 '확인했습니다'에 표시하세요."}}
+    assert unconfirmed.get_json()["code"] == "confirmation_required"
+    assert unconfirmed.get_json()["detail"] == "'미반영 처리'를 하려면 '확인했습니다'에 표시하세요."
     assert fresh(rec).state == "reviewing" and fresh(rec).version == version
 
     not_a_bool = _post(client, f"{path}/decline",
                        {"version": version, "reason": "반영 불가", "confirm": "yes"})
-    assert not_a_bool.status_code == 400
-    assert not_a_bool.get_json()["error"]["code"] == "invalid_confirm"
+    assert not_a_bool.status_code == 422
+    assert not_a_bool.get_json()["field"] == "confirm"
 
     declined = _post(client, f"{path}/decline",
                      {"version": version, "reason": "반영 불가", "confirm": True})
@@ -121,7 +124,7 @@ def test_the_api_asks_for_the_confirmation_the_definition_declares(app, make):
     reopen = [a for a in declined.get_json()["allowed_actions"] if a["trigger"] == "reopen"]
     assert reopen and reopen[0]["confirm"] is True
     refused = _post(client, f"{path}/reopen", {"version": fresh(rec).version, "reason": "다시"})
-    assert refused.get_json()["error"]["code"] == "confirmation_required"
+    assert refused.get_json()["code"] == "confirmation_required"
     assert fresh(rec).state == "not_reflected"
     reopened = _post(client, f"{path}/reopen",
                      {"version": fresh(rec).version, "reason": "다시", "confirm": True})
@@ -131,7 +134,7 @@ def test_the_api_asks_for_the_confirmation_the_definition_declares(app, make):
 def test_an_unknown_action_is_not_found(app, make):
     rec = make.recommendation(state="reviewing")
     client = client_for(app, make.user("audit"))
-    response = _post(client, f"/api/recommendations/{rec.id}/actions/finish",
+    response = _post(client, f"/api/v1/recommendations/{rec.id}/actions/finish",
                      {"version": fresh(rec).version})
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "unknown_trigger"
+    assert response.get_json()["code"] == "unknown_trigger"

@@ -284,15 +284,15 @@ def test_an_expired_session_gets_json_401_from_the_api(app, make):
     item = make.recommendation()
     db.session.commit()
     client = signed_in_client(app, reader)
-    assert client.get(f"/api/recommendations/{item.id}").status_code == 200
+    assert client.get(f"/api/v1/recommendations/{item.id}").status_code == 200
     age(client, idle_minutes=31)
     copied = session_cookie(client)
-    response = client.get(f"/api/recommendations/{item.id}")
+    response = client.get(f"/api/v1/recommendations/{item.id}")
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "login_required"
+    assert response.get_json()["code"] == "login_required"
     assert not signed_in(client)
     replay_session(client, copied)
-    assert client.get(f"/api/recommendations/{item.id}").status_code == 401
+    assert client.get(f"/api/v1/recommendations/{item.id}").status_code == 401
 
 
 def test_activity_within_the_idle_limit_keeps_the_session(app, user):

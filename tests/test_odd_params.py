@@ -33,13 +33,13 @@ def test_odd_query_values_never_give_a_server_error(app, make, path):
     (str(2**31 - 1), 2**31 - 1), (str(2**31), None), ("9" * 30, None), (None, None), ("", None),
 ])
 def test_small_int_takes_only_ascii_digits_in_range(text, expected):
-    from auditflow.http.params import small_int
+    from auditflow.params import small_int
 
     assert small_int(text) == expected
 
 
 def test_search_text_drops_control_characters():
-    from auditflow.http.params import search_text
+    from auditflow.params import search_text
 
     assert search_text("AI\x00 동행\x1b팀\n") == "AI 동행팀"
     assert len(search_text("가" * 500)) == 200

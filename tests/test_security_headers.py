@@ -30,13 +30,13 @@ def test_headers_on_html_json_errors_redirects_and_assets(app, make):
     signed_out = app.test_client()
     assert_secure(signed_out.get("/login"), "login page")
     assert_secure(signed_out.get("/"), "redirect to sign-in")
-    assert_secure(signed_out.get("/api/recommendations/1"), "JSON 401")
+    assert_secure(signed_out.get("/api/v1/recommendations/1"), "JSON 401")
     assert_secure(signed_out.get("/assets/ui/app.css"), "static file")
     client = client_for(app, make.user("audit"))
     assert_secure(client.get(f"/recommendations/{rec.id}"), "HTML page")
-    assert_secure(client.get(f"/api/recommendations/{rec.id}"), "JSON")
+    assert_secure(client.get(f"/api/v1/recommendations/{rec.id}"), "JSON")
     assert_secure(client.get("/no-such-page"), "404 page")
-    assert_secure(client.get("/api/recommendations/999999"), "JSON 404")
+    assert_secure(client.get("/api/v1/recommendations/999999"), "JSON 404")
     assert_secure(client.post("/recommendations/new", data={}), "CSRF 400")
 
 
@@ -111,8 +111,8 @@ def test_csrf_failure_is_a_korean_400_and_changes_nothing(app, make):
     assert response.status_code == 400
     assert ("보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
             in text(response))
-    api = client.post(f"/api/recommendations/{rec.id}/actions/start", json={"version": 1})
-    assert api.status_code == 400 and api.get_json()["error"]["code"] == "csrf_failed"
+    api = client.post(f"/api/v1/recommendations/{rec.id}/actions/start", json={"version": 1})
+    assert api.status_code == 400 and api.get_json()["code"] == "csrf_failed"
 
 
 def test_413_is_korean(own_app):
@@ -128,7 +128,7 @@ def test_413_is_korean(own_app):
 
 
 def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):
-    from auditflow.api import routes as api_routes
+    from auditflow.api import v1 as api_routes
     from auditflow.web.home import routes as home_routes
 
     def boom(*args, **kwargs):
@@ -137,7 +137,7 @@ def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):
     rec = make.recommendation()
     client = client_for(app, make.user("audit"))
     monkeypatch.setattr(home_routes, "work_queue", boom)
-    monkeypatch.setattr(api_routes, "serialize", boom)
+    monkeypatch.setattr(api_routes, "detail", boom)
 
     page = client.get("/")
     assert page.status_code == 500
@@ -147,9 +147,9 @@ def test_no_stack_trace_reaches_the_user(app, make, monkeypatch):
         assert leak not in body
     assert_secure(page, "500 page")
 
-    api = client.get(f"/api/recommendations/{rec.id}")
+    api = client.get(f"/api/v1/recommendations/{rec.id}")
     assert api.status_code == 500
-    assert api.get_json() == {"error": {"code": "server_error", "message": api.get_json()["error"]["message"]}}
+    assert api.get_json()["code"] == "server_error" and api.get_json()["status"] == 500
     assert "secret" not in api.get_data(as_text=True)
 
 

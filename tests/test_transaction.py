@@ -132,13 +132,15 @@ def test_the_json_api_answers_a_failed_commit_in_json(app, make, failing_commit)
     client = signed_in(app, worker)
     token = csrf_token(client, "/")
     failing_commit.append(OperationalError("COMMIT", {}, Exception("gone")))
-    response = client.post(f"/api/recommendations/{recommendation.id}/actions/start",
+    response = client.post(f"/api/v1/recommendations/{recommendation.id}/actions/start",
                            json={"version": recommendation.version},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 500
-    assert response.get_json() == {"error": {
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.get_json() == {
+        "type": "urn:auditflow:problem:server_error", "title": "일시적인 오류", "status": 500,
         "code": "server_error",
-        "message": "일시적인 오류가 발생했습니다. 잠시 후 다시 시도하세요. 문제가 계속되면 관리자에게 알려 주세요."}}
+        "detail": "일시적인 오류가 발생했습니다. 잠시 후 다시 시도하세요. 문제가 계속되면 관리자에게 알려 주세요."}
     db.session.refresh(recommendation)
     assert recommendation.state == "received"
 

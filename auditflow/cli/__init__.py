@@ -15,10 +15,11 @@ from auditflow.cli.report import report_command
 from auditflow.cli.seed import seed_command
 from auditflow.cli.storage import storage_group
 from auditflow.cli.summary import summary_command
+from auditflow.cli.tokens import token_group
 from auditflow.cli.users import user_group
 
 COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
-            worker_command, reminders_group, import_command)
+            worker_command, reminders_group, import_command, token_group)
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate. Its words live in ``auditflow.vocabulary``."""
 
+from auditflow.models.api_token import ApiToken
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
 from auditflow.models.comment import Comment
@@ -21,6 +22,7 @@ from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User
 
 __all__ = [
+    "ApiToken",
     "Audit",
     "Comment",
     "DueDateExtension",

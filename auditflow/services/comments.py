@@ -6,6 +6,7 @@ from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Comment, Recommendation, User, utcnow
 from auditflow.services import notifications
+from auditflow.services.limits import COMMENT_MAX, bounded
 
 
 def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
@@ -14,6 +15,7 @@ def add(recommendation: Recommendation, actor: User, body: str) -> Comment:
     text = (body or "").strip()
     if not text:
         raise DomainError("의견을 입력하세요.", code="comment_required")
+    bounded(text, COMMENT_MAX, label="의견", field="body")
     comment = Comment(recommendation_id=recommendation.id, author=actor, body=text,
                       created_at=utcnow())
     db.session.add(comment)

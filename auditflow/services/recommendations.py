@@ -19,6 +19,13 @@ from auditflow.korean import particle
 from auditflow.models import Audit, History, OrgUnit, Recommendation, User, utcnow
 from auditflow.permissions import Capability, role_names
 from auditflow.services import notifications
+from auditflow.services.limits import (
+    ACTION_DETAILS_MAX,
+    COUNCIL_TEXT_MAX,
+    FUTURE_PLAN_MAX,
+    REASON_MAX,
+    bounded,
+)
 from auditflow.vocabulary import INITIAL, RESULT_REQUIRED, Category, Field, HistoryKind, State
 from auditflow.workflow import ConflictError
 
@@ -86,6 +93,7 @@ def register(audit: Audit, *, number: int, category: Category, council_text: str
     text = (council_text or "").strip()
     if not text:
         raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
+    bounded(text, COUNCIL_TEXT_MAX, label="요구사항 내용", field="council_text")
     if number < 1:
         raise DomainError("번호는 1 이상이어야 합니다.", code="number_invalid")
     exists = db.session.scalar(
@@ -127,6 +135,7 @@ def fire(recommendation: Recommendation, trigger: str, actor: User | None, *,
          reason: str | None = None, confirmed: bool = False,
          expected_version: int | None = None, at: datetime | None = None) -> None:
     """Fire a workflow trigger: refused with nothing changed, or done with its history row."""
+    _reason(reason)
     expect_version(recommendation, expected_version)
     workflow.fire(recommendation, trigger, actor, reason=reason, confirmed=confirmed, at=at)
     flush()
@@ -139,6 +148,7 @@ def assign(recommendation: Recommendation, actor: User, *, lead_team: OrgUnit | 
     if not recommendation.can_manage(actor):
         raise Forbidden(f"담당 부서 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     expect_version(recommendation, expected_version)
+    _reason(reason)
     _check_assignable(lead_team, supporting_teams)
     if lead_team is None and recommendation.state_enum != INITIAL:
         raise DomainError("추진을 시작한 요구사항은 주관 부서를 비울 수 없습니다. 다른 부서로 바꾸어 지정하세요.",
@@ -162,6 +172,7 @@ def set_due_date(recommendation: Recommendation, actor: User, due_date: date | N
     if not recommendation.can_manage(actor):
         raise Forbidden(f"기한 지정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     expect_version(recommendation, expected_version)
+    _reason(reason)
     if recommendation.due_date == due_date:
         return
     if recommendation.due_date is not None and not (reason or "").strip():
@@ -185,9 +196,11 @@ def edit_text(recommendation: Recommendation, actor: User, *, council_text: str,
     if not recommendation.can_manage(actor):
         raise Forbidden(f"요구사항 수정은 {role_names(Capability.MANAGE_ITEMS)}만 할 수 있습니다.")
     expect_version(recommendation, expected_version)
+    _reason(reason)
     text = (council_text or "").strip()
     if not text:
         raise DomainError("요구사항 내용을 입력하세요.", code="council_text_required")
+    bounded(text, COUNCIL_TEXT_MAX, label="요구사항 내용", field="council_text")
     for field, value in ((Field.COUNCIL_TEXT, text), (Field.CATEGORY, Category(category).value)):
         old = getattr(recommendation, field.value)
         if old != value:
@@ -208,6 +221,8 @@ def edit_result(recommendation: Recommendation, actor: User, *, action_details: 
     expect_version(recommendation, expected_version)
     details = _clean_outline(action_details)
     plan = _clean_outline(future_plan) or None
+    bounded(details, ACTION_DETAILS_MAX, label="추진내용", field="action_details")
+    bounded(plan, FUTURE_PLAN_MAX, label="향후계획", field="future_plan")
     if not details.strip() and recommendation.state_enum in RESULT_REQUIRED:
         # Handed over for review with its result: it may be corrected, not emptied.
         raise DomainError("검토 중인 요구사항의 추진내용은 비울 수 없습니다.",
@@ -220,6 +235,10 @@ def edit_result(recommendation: Recommendation, actor: User, *, action_details: 
             _record(recommendation, HistoryKind.RESULT, actor, field=field, old=old, new=value,
                     at=at)
     flush()
+
+
+def _reason(reason: str | None) -> None:
+    bounded((reason or "").strip(), REASON_MAX, label="사유", field="reason")
 
 
 def _clean_outline(text: str | None) -> str:

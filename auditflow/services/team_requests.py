@@ -12,9 +12,8 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import Recommendation, User
 from auditflow.models.team_request import TeamRequest
+from auditflow.services.limits import REASON_MAX, bounded
 from auditflow.vocabulary import RequestState
-
-REASON_MAX = 2000
 
 R = TypeVar("R", bound=TeamRequest)
 
@@ -38,7 +37,9 @@ def waiting(kind: type[R], recommendation: Recommendation) -> R | None:
 
 def stamp_decision(request: TeamRequest, actor: User, reason: str | None,
                    when: datetime) -> None:
-    """Who decided (or withdrew) when, and why; the item's version moves with it."""
+    """Who decided (or withdrew) when, and why; the item's version moves with it. A reason
+    over the limit refuses the decision (the caller's transaction rolls back)."""
+    bounded((reason or "").strip(), REASON_MAX, label="사유", field="reason")
     request.decided_by = actor
     request.decided_at = when
     request.decision_reason = (reason or "").strip() or None

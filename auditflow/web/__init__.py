@@ -17,11 +17,12 @@ def register(app: Flask) -> None:
     from auditflow.web.recommendations import bp as recommendations_bp
     from auditflow.web.status import bp as status_bp
     from auditflow.web.summary import bp as summary_bp
+    from auditflow.web.tokens import bp as tokens_bp
 
     assets.register(app)
     templating.register(app)
     for blueprint in (home_bp, audits_bp, recommendations_bp, summary_bp, evidence_bp, auth_bp,
-                      admin_bp, status_bp, notifications_bp):
+                      admin_bp, status_bp, notifications_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Each uploaded file stops at MAX_UPLOAD_MB while the body is parsed (413).
     app.request_class = UploadLimitedRequest

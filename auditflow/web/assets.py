@@ -21,7 +21,7 @@ krds = Blueprint("krds", __name__, static_folder=str(KRDS_DIR), static_url_path=
 ui = Blueprint("ui", __name__, static_folder=str(UI_DIR), static_url_path="/assets/ui")
 
 # Endpoints that serve files, not pages: the access matrix does not list them.
-ASSET_ENDPOINTS = frozenset({"static", "krds.static", "ui.static"})
+ASSET_ENDPOINTS = frozenset({"static", "krds.static", "ui.static", "api_docs.static"})
 
 
 def register(app: Flask) -> None:

@@ -9,19 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, require, viewer
+from auditflow.http.downloads import send_evidence
 from auditflow.http.errors import return_to
 from auditflow.models import Evidence, Recommendation
 from auditflow.permissions import Actor
 from auditflow.services import evidence as evidence_ops
-from auditflow.storage import ALLOWED_LABEL, content_disposition
-from auditflow.storage.transactional import file_store
+from auditflow.storage import ALLOWED_LABEL
 from auditflow.web.evidence.forms import DeleteForm, UploadForm
 
 bp = Blueprint("evidence", __name__)
@@ -78,27 +78,7 @@ def upload(recommendation_id: int) -> ResponseReturnValue:
 @bp.get("/evidence/<int:evidence_id>/download")
 @require()
 def download(evidence_id: int) -> ResponseReturnValue:
-    evidence = _evidence(evidence_id)
-    if evidence.deleted_at is not None:
-        abort(404)
-    path = file_store().path(evidence.storage_key)
-    if not path.is_file():
-        current_app.logger.error("evidence %s: file %s missing", evidence.id, evidence.storage_key)
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=evidence.content_type,  # what the bytes are, as sniffed at upload
-        as_attachment=True,
-        download_name=evidence.original_name,
-        etag=evidence.sha256,
-        max_age=0,
-    )
-    response.headers["Content-Disposition"] = content_disposition(evidence.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Opened directly anyway (e.g. a PDF viewer tab): no script, no same-origin access.
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_evidence(_evidence(evidence_id))
 
 
 @bp.post("/evidence/<int:evidence_id>/delete")

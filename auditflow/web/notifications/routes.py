@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from auditflow.extensions import db
 from auditflow.http.access import actor, require
-from auditflow.http.params import MAX_PAGE, small_int
 from auditflow.models import Notification
 from auditflow.paging import Page, clamp
+from auditflow.params import MAX_PAGE, small_int
 from auditflow.services import notifications
 from auditflow.web.notifications.forms import MarkReadForm, PreferencesForm
 

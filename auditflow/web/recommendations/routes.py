@@ -28,7 +28,6 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
-from auditflow.http.params import MAX_PAGE, search_text, small_int
 from auditflow.korean import with_particle
 from auditflow.models import (
     Audit,
@@ -40,8 +39,10 @@ from auditflow.models import (
     TransferRequest,
 )
 from auditflow.models.recommendation import RETURN_TRIGGER
+from auditflow.params import MAX_PAGE, search_text, small_int
 from auditflow.permissions import Capability
 from auditflow.reports import item_list
+from auditflow.reports import item_search as queries
 from auditflow.reports.due_dates import due_histories
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import bulk as bulk_ops
@@ -51,7 +52,7 @@ from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, RequestState, State
 from auditflow.web import drafts
 from auditflow.web.forms import audit_choices
-from auditflow.web.recommendations import queries, timeline
+from auditflow.web.recommendations import timeline
 from auditflow.web.recommendations.forms import (
     NO_TEAM,
     STATE_CHOICES,

@@ -14,8 +14,8 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from auditflow.extensions import db
 from auditflow.http.access import require
-from auditflow.http.params import MAX_PAGE, small_int
 from auditflow.models import Audit
+from auditflow.params import MAX_PAGE, small_int
 from auditflow.permissions import Capability
 from auditflow.reports.open_items import open_items
 from auditflow.reports.summary import latest_audit

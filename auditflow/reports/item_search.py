@@ -1,4 +1,4 @@
-"""The recommendation list: filters in the query, a page at a time.
+"""The recommendation list: filters in the query, a page at a time (the list page and the API).
 
 Stays fast with 100,000 items: every filter but the text search hits an
 index; the pager moves by key (the edge of the neighbouring page, ``after`` /
@@ -21,9 +21,9 @@ from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.http.params import small_int
 from auditflow.models import Recommendation
 from auditflow.paging import Page
+from auditflow.params import small_int
 from auditflow.permissions import Actor
 from auditflow.vocabulary import CLOSED
 
