@@ -18,7 +18,7 @@ from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport, ReportJob, User, utcnow
 from auditflow.reports import FORMATS, csv_items
 from auditflow.reports.content import build_report
-from auditflow.services import report_jobs
+from auditflow.services import issuing, report_jobs
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import ReportJobState
 from tests.auth_helpers import post_form
@@ -88,6 +88,36 @@ def test_two_requests_at_the_same_moment_make_one_job(app, audit):
     assert len({job_id for job_id, _ in outcomes}) == 1
     assert sorted(joined for _, joined in outcomes) == [False, True]
     assert db.session.scalar(select(func.count()).select_from(ReportJob)) == 1
+
+
+def test_editions_of_two_days_finishing_together_take_the_next_numbers(app, audit):
+    liaison_id, audit_id = user("liaison").id, audit.id
+    db.session.commit()
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes: list[Any] = []
+
+    def issue(day: date) -> None:
+        with app.app_context():
+            try:
+                who = db.session.get(User, liaison_id)
+                target = db.session.get(Audit, audit_id)
+                barrier.wait()
+                outcomes.append(issuing.issue(target, day, who).issued.number)
+                db.session.commit()
+            except Exception as error:  # anything else fails the test
+                db.session.rollback()
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(day,))
+               for day in (REFERENCE, REFERENCE - timedelta(days=1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == [1, 2], outcomes
+    assert editions() == (2, 2 * len(FORMATS))
 
 
 def test_refusals_start_nothing(app, audit):
