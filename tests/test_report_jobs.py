@@ -166,6 +166,19 @@ def test_a_job_whose_worker_died_is_taken_again_then_failed(app, audit):
                           "되풀이되면 관리자에게 알려 주세요.")
 
 
+def test_the_worker_sweep_gives_a_dead_workers_edition_to_the_next(app, audit):
+    claimed = _running(audit, heartbeat_ago=5)  # its worker died mid-way
+    queue = app.extensions["auditflow.jobs"]
+    queue.huey.flush()
+    assert queue.sweep_report_jobs.call_local() == 0  # taken again: queued by its commit
+    assert queue.huey.pending_count() == 1
+    assert run_queued_jobs(app) == ["done"]
+    found = job(claimed.id)
+    assert (found.state, found.attempts) == ("done", 2)
+    assert editions() == (1, len(FORMATS))
+    queue.huey.flush()
+
+
 def test_a_worker_that_shows_life_as_it_is_judged_keeps_its_job(app, audit):
     claimed = _running(audit, heartbeat_ago=5)
     seen = job(claimed.id)  # judged silent from this copy...
