@@ -18,7 +18,7 @@ from auditflow.extensions import db
 from auditflow.models import Audit, IssuedReport, ReportJob, User, utcnow
 from auditflow.reports import FORMATS, csv_items
 from auditflow.reports.content import build_report
-from auditflow.services import report_jobs
+from auditflow.services import issuing, report_jobs
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import ReportJobState
 from tests.auth_helpers import post_form
@@ -90,6 +90,36 @@ def test_two_requests_at_the_same_moment_make_one_job(app, audit):
     assert db.session.scalar(select(func.count()).select_from(ReportJob)) == 1
 
 
+def test_editions_of_two_days_finishing_together_take_the_next_numbers(app, audit):
+    liaison_id, audit_id = user("liaison").id, audit.id
+    db.session.commit()
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes: list[Any] = []
+
+    def issue(day: date) -> None:
+        with app.app_context():
+            try:
+                who = db.session.get(User, liaison_id)
+                target = db.session.get(Audit, audit_id)
+                barrier.wait()
+                outcomes.append(issuing.issue(target, day, who).issued.number)
+                db.session.commit()
+            except Exception as error:  # anything else fails the test
+                db.session.rollback()
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(day,))
+               for day in (REFERENCE, REFERENCE - timedelta(days=1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == [1, 2], outcomes
+    assert editions() == (2, 2 * len(FORMATS))
+
+
 def test_refusals_start_nothing(app, audit):
     with pytest.raises(Exception, match="의회 담당관"):
         report_jobs.start_issue(audit, REFERENCE, user("ai-companion"))
@@ -134,6 +164,19 @@ def test_a_job_whose_worker_died_is_taken_again_then_failed(app, audit):
     assert dead.state == "failed"
     assert dead.error == ("작업자가 응답하지 않아 발행을 마치지 못했습니다(2번 시도). 다시 발행하세요. "
                           "되풀이되면 관리자에게 알려 주세요.")
+
+
+def test_the_worker_sweep_gives_a_dead_workers_edition_to_the_next(app, audit):
+    claimed = _running(audit, heartbeat_ago=5)  # its worker died mid-way
+    queue = app.extensions["auditflow.jobs"]
+    queue.huey.flush()
+    assert queue.sweep_report_jobs.call_local() == 0  # taken again: queued by its commit
+    assert queue.huey.pending_count() == 1
+    assert run_queued_jobs(app) == ["done"]
+    found = job(claimed.id)
+    assert (found.state, found.attempts) == ("done", 2)
+    assert editions() == (1, len(FORMATS))
+    queue.huey.flush()
 
 
 def test_a_worker_that_shows_life_as_it_is_judged_keeps_its_job(app, audit):

@@ -23,7 +23,7 @@ from auditflow.services.mail import SendFailed
 @click.option("--no-periodic", is_flag=True, help="매일 알림과 재발송 점검을 하지 않습니다")
 @with_appcontext
 def worker_command(workers: int, no_periodic: bool) -> None:
-    """백그라운드 작업(메일 발송, 매일 알림)을 처리합니다. Ctrl-C로 멈춥니다."""
+    """백그라운드 작업(메일 발송, 매일 알림, 보고서 발행과 큰 파일 만들기)을 처리합니다. Ctrl-C로 멈춥니다."""
     queue = jobs()
     where = current_app.config.get("QUEUE_URL") or current_app.config["QUEUE_PATH"]
     click.echo(f"작업 대기열: {where} · 작업자 {workers}명 · 매일 알림 "

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -143,8 +143,18 @@ def generate(store: FileStore, write: Writer, report: Report,
         scratch.unlink(missing_ok=True)
 
 
+def lock_audit(audit_id: int) -> None:
+    """Serialise what numbers the audit's editions (and starts its report jobs) until this
+    transaction ends: a row lock on PostgreSQL, the database's write lock on SQLite (taken
+    now, so what is read next is what the last writer committed). Changes nothing."""
+    db.session.execute(update(Audit).where(Audit.id == audit_id).values(year=Audit.year)
+                       .execution_options(synchronize_session=False))
+
+
 def _insert(audit: Audit, as_of: date, user: User, report: Report,
             staged: list[tuple[str, Any, Path]]) -> IssuedReport:
+    # Editions of the same audit for other days may finish together: one numbers at a time.
+    lock_audit(audit.id)
     number = (db.session.scalar(
         select(func.max(IssuedReport.number)).where(IssuedReport.audit_id == audit.id)
     ) or 0) + 1
@@ -208,4 +218,5 @@ __all__ = [
     "issue",
     "issued_file",
     "issued_versions",
+    "lock_audit",
 ]

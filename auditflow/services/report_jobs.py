@@ -6,7 +6,8 @@ The summary page does not render five formats inside a request. It asks for a jo
   day, which format), then create a queued ``ReportJob``, or join the active one for the
   same audit and day (and, for a download, format and choice): a second click, or a
   second person, never starts a second edition. Two requests at the very same moment
-  meet at the table's partial unique index; the one that loses joins the winner's job.
+  are taken one after the other (``issuing.lock_audit``): the second joins the first's
+  job; the table's partial unique indexes hold the rule in the database too.
   The job is queued when the request's transaction commits (``TO_QUEUE``, read by
   ``auditflow.jobs``), never before: a worker must find the row.
 - The worker (``auditflow.jobs``) ``claim``s it (queued → running, one worker only),
@@ -116,6 +117,9 @@ def needs_job(fmt: str, items: int) -> bool:
 
 def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: bool,
            fmt: str | None) -> Started:
+    # Two requests at the same moment: the second waits here for the first to commit,
+    # then finds its job and joins it. (The partial unique indexes hold the rule too.)
+    issuing.lock_audit(audit.id)
     now = utcnow()
     existing = _active(kind, audit.id, as_of, fmt, include)
     if existing is not None and recover(existing, now):
@@ -125,14 +129,12 @@ def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: 
     job = ReportJob(kind=kind.value, audit=audit, as_of=as_of, format=fmt,
                     include_due_changes=include, requested_by=user, created_at=now,
                     heartbeat_at=now, formats=",".join(formats))
+    db.session.add(job)
     try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:  # another request asked for the same a moment ago
-        existing = _active(kind, audit.id, as_of, fmt, include)
-        if existing is None:
-            raise
-        return Started(existing, joined=True)
+        db.session.flush()
+    except IntegrityError as exc:  # not after the lock; the database says so all the same
+        raise DomainError("같은 보고서를 만드는 작업이 이미 있습니다. 화면을 새로 고쳐 확인하세요.",
+                          code="report_job_active", status=409) from exc
     queue_after_commit(job.id)
     return Started(job, joined=False)
 
