@@ -1,25 +1,50 @@
 """The report as PDF: WeasyPrint renders the printable HTML document.
 
 Every character is drawn from a font that has it: Pretendard GOV (the KRDS
-typeface, from the krds-uiux npm package, embedded through @font-face with
-file:// URLs) first, then Noto Sans CJK KR (Debian fonts-noto-cjk, found by
-fontconfig) for the symbols the Pretendard GOV subset lacks (△ ㎡ 市 …). Both
-families are named in the document's stylesheet, so nothing falls through to
-an arbitrary system font; tests/test_report_pdf.py checks the seed's report.
+typeface, from the krds-uiux npm package, embedded through @font-face) first,
+then Noto Sans CJK KR (Debian fonts-noto-cjk, found by fontconfig) for the
+symbols the Pretendard GOV subset lacks (△ ㎡ 市 …). Both families are named in
+the document's stylesheet, so nothing falls through to an arbitrary system font;
+tests/test_report_formats.py checks the seed's report.
+
+The file is an archival one, the same bytes for the same report on any day and
+machine: PDF/A-3b, tagged and identified as PDF/UA-1, in Korean (``lang="ko"``),
+dated by the edition (``Report.issued_on``, else the reference date), its
+identifier computed from its content, the fonts decoded from their WOFF files
+with the fonts' own timestamps (WeasyPrint would stamp them with the moment of
+decoding). Korean words are kept whole at line ends (``html.keep_words``).
+
+A large report is rendered in parts on a process pool and joined
+(``reports.pdf_parts``, ``reports.pdf_join``): every page is the page a single
+rendering gives, each process holds one part's pages at a time.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
+import io
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from auditflow.errors import DomainError
-from auditflow.reports import html, page
+from auditflow.reports import html, page, pdf_join, pdf_parts
 from auditflow.reports.content import Report
 from auditflow.reports.page import PAGE
 
 REPO = page.REPO
 PRIMARY_FAMILY = PAGE.font.family
 FALLBACK_FAMILY = PAGE.font.fallback  # Debian: fonts-noto-cjk
+VARIANT = "pdf/a-3b"
+# The parts are drawn without the page number; the sheet of numbers only with it.
+NO_PAGE_NUMBER = "@page { @bottom-center { content: none; } }"
+PART_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT, "pdf_tags": True}
+SHEET_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT}
 
 
 class FontsMissing(DomainError):
@@ -38,13 +63,35 @@ def primary_font_files() -> dict[int, Path]:
     return files
 
 
+@lru_cache(maxsize=8)
+def _decoded(woff: Path) -> Path:
+    """The WOFF font as a TrueType file that keeps the font's own timestamp (head.modified).
+
+    Kept in the temporary folder by content, written whole or not at all.
+    """
+    from fontTools.ttLib import TTFont
+
+    data = woff.read_bytes()
+    folder = Path(tempfile.gettempdir()) / f"auditflow-fonts-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    target = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.ttf"
+    if not target.is_file():
+        font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+        font.flavor = None
+        fd, name = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as stream:
+            font.save(stream)
+        os.replace(name, target)
+    return target
+
+
 def font_css() -> str:
     rules = []
     for weight, path in primary_font_files().items():
         rules.append(
             "@font-face { "
             f'font-family: "{PRIMARY_FAMILY}"; font-weight: {weight}; font-style: normal; '
-            f'src: url("{path.as_uri()}") format("woff"); }}'
+            f'src: url("{_decoded(path).as_uri()}") format("truetype"); }}'
         )
     # The PDF names exactly these two families; browsers keep the document's own list.
     families = f'"{PRIMARY_FAMILY}", "{FALLBACK_FAMILY}"'
@@ -53,14 +100,99 @@ def font_css() -> str:
     return "\n".join(rules)
 
 
-def render(report: Report) -> bytes:
+def render(report: Report, *, chunk_rows: int = pdf_parts.CHUNK_ROWS,
+           single_rows: int = pdf_parts.SINGLE_ROWS, workers: int | None = None) -> bytes:
+    """The report as PDF bytes. ``chunk_rows``/``single_rows``: the size of a part and the
+    largest report rendered at once (tests use small ones); ``workers``: processes."""
+    fonts = font_css()
+    due = report.include_due_changes and bool(report.due_changes)
+    parts = pdf_parts.plan(report.total, due_changes=due, chunk_rows=chunk_rows,
+                           single_rows=single_rows)
+    with _Renderer(len(parts), workers) as renderer:
+        rendered = renderer.all([_document(report, part, fonts) for part in parts])
+        takes = pdf_parts.stitch([item.starts for item in rendered])
+        while isinstance(takes, pdf_parts.Unmet):
+            again = pdf_parts.restart(rendered[takes.part - 1].starts, takes, parts[takes.part])
+            if again is None:  # nothing to meet: the whole document at once
+                parts = [html.Part.whole(report)]
+                rendered = renderer.all([_document(report, parts[0], fonts)])
+            else:
+                parts[takes.part] = again
+                rendered[takes.part] = renderer.all([_document(report, again, fonts)])[0]
+            takes = pdf_parts.stitch([item.starts for item in rendered])
+        count = sum(take.stop - take.first for take in takes)
+        numbers = renderer.sheet(_numbers_document(count, fonts))
+    pages = [pdf_join.Pages(rendered[take.part].pdf, take.first, take.stop) for take in takes]
+    return pdf_join.join(pages, numbers, metadata(report))
+
+
+def metadata(report: Report) -> pdf_join.Metadata:
+    from weasyprint import __version__ as weasyprint_version
+    from pypdf import __version__ as pypdf_version
+
+    return pdf_join.Metadata(
+        title=f"{report.title}({report.reference_label})",
+        author=report.organisation,
+        subject=f"{report.organisation} {report.title}, {report.reference_label}",
+        day=report.issued_on or report.as_of,
+        producer=f"WeasyPrint {weasyprint_version}; pypdf {pypdf_version}",
+    )
+
+
+def _document(report: Report, part: html.Part, fonts: str) -> str:
+    return html.render(report, extra_css=f"{fonts}\n{NO_PAGE_NUMBER}", part=part, for_pdf=True)
+
+
+def _numbers_document(count: int, fonts: str) -> str:
+    """``count`` empty pages of the report's page style: only "- n -" on each, with no
+    background (it is drawn over the page)."""
+    pages = "<div></div>" * count
+    return (f'<!doctype html><html lang="ko"><head><meta charset="utf-8"><style>\n'
+            f"{html.stylesheet()}\n{fonts}\nhtml, body {{ background: none; }}\n"
+            "div + div { break-before: page; }\n</style></head>"
+            f"<body>{pages}</body></html>")
+
+
+def _render_sheet(document: str, base_url: str) -> bytes:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    document = html.render(report, extra_css=font_css())
-    fonts = FontConfiguration()
-    data: bytes = HTML(string=document, base_url=str(REPO)).write_pdf(font_config=fonts)
+    data: bytes = HTML(string=document, base_url=base_url).write_pdf(
+        font_config=FontConfiguration(), **SHEET_OPTIONS)
     return data
+
+
+class _Renderer:
+    """Renders parts here (one part) or on a pool of processes (several)."""
+
+    def __init__(self, parts: int, workers: int | None) -> None:
+        available = len(os.sched_getaffinity(0))
+        self.workers = max(1, min(workers or available, parts))
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        if parts > 1 and self.workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["auditflow.reports.pdf_parts", "weasyprint"])
+            self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def __enter__(self) -> _Renderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def all(self, documents: Sequence[str]) -> list[pdf_parts.Rendered]:
+        base = str(REPO)
+        if self.pool is None:
+            return [pdf_parts.render_part(document, base, PART_OPTIONS) for document in documents]
+        futures = [self.pool.submit(pdf_parts.render_part, document, base, PART_OPTIONS)
+                   for document in documents]
+        return [future.result() for future in futures]
+
+    def sheet(self, document: str) -> bytes:
+        if self.pool is None:
+            return _render_sheet(document, str(REPO))
+        return self.pool.submit(_render_sheet, document, str(REPO)).result()
 
 
 def write(report: Report, path: Path) -> None:

@@ -1,0 +1,191 @@
+"""The PDF rendered in parts, several at once, with the pages of one rendering.
+
+WeasyPrint lays a document out page after page in one process, and its memory
+holds every page until the file is written. The report is cut instead into runs
+of items (``plan``), each rendered as a document of its own on a process pool,
+and the pages are put together again (``reports.pdf_join``).
+
+A part cannot know where the pages before it ended, so it starts on a fresh page
+a few items early and renders a few items past its end (``OVERLAP_ROWS``). The
+item rows are kept whole, so from a page that starts with an item row, WeasyPrint
+fills the pages the same way whatever came before: once a part's page starts with
+the same row as a page of the part before it (``PageStart``: the row, and whether
+the category's heading is on the page), both renderings are the one rendering
+from there on (``stitch``). The pages before that point in the later part and
+after it in the earlier one are dropped. The part before is taken to that page
+only after it was itself taken over by such a match (or starts the document), so
+every page kept is a page of the whole document rendered at once. When two parts
+meet no common page start (rows of very regular heights can fall into step only
+late), the later part is rendered again from a page start that the earlier one
+found (``restart``), which then meets it on its second page.
+
+What a part is made of depends on the report alone (never on the number of
+processors), so the same report gives the same file on any machine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from auditflow.reports.html import Part
+
+CHUNK_ROWS = 160  # items per part: about 40 pages, a bounded amount of memory per process
+OVERLAP_ROWS = 20  # items a part renders past its end, for the next part to meet it
+SINGLE_ROWS = 240  # up to this many items the document is rendered at once, in this process
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """The item row a page starts with, and whether its category's heading is above it."""
+
+    row: int
+    heading: bool
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A part as WeasyPrint wrote it: the PDF, and where each of its pages starts
+    (None: the page goes on with an item begun on the page before, or holds no item)."""
+
+    pdf: bytes
+    starts: tuple[PageStart | None, ...]
+
+
+@dataclass(frozen=True)
+class Take:
+    """Pages ``first`` to ``stop`` (exclusive) of part ``part``."""
+
+    part: int
+    first: int
+    stop: int
+
+
+def plan(total: int, *, due_changes: bool, chunk_rows: int = CHUNK_ROWS,
+         overlap_rows: int = OVERLAP_ROWS, single_rows: int = SINGLE_ROWS) -> list[Part]:
+    """The parts of a report of ``total`` items, in order.
+
+    The first part holds the head and 총괄, the last one the 기한 변경 내역 (it starts on a
+    page of its own). Each part but the last goes ``overlap_rows`` past the start of the next.
+    """
+    if total <= single_rows:
+        return [Part(head=True, rows=(0, total), due_changes=due_changes)]
+    count = math.ceil(total / chunk_rows)
+    bounds = [round(index * total / count) for index in range(count + 1)]
+    parts = []
+    for index in range(count):
+        last = index == count - 1
+        stop = total if last else min(total, bounds[index + 1] + overlap_rows)
+        parts.append(Part(head=index == 0, rows=(bounds[index], stop),
+                          due_changes=due_changes and last))
+    return parts
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """Part ``part`` meets no page start of the part before it, which renders the whole
+    document's pages from its page ``taken_from`` on."""
+
+    part: int
+    taken_from: int
+
+
+def meeting(previous: Sequence[PageStart | None], taken_from: int,
+            following: Sequence[PageStart | None]) -> tuple[int, int] | None:
+    """The first page of ``following`` (its second page or later: its first is a fresh
+    start) that starts as a page of ``previous`` at or after ``taken_from``: (page in
+    previous, page in following), or None."""
+    known = {start: index for index, start in enumerate(previous)
+             if index >= taken_from and start is not None}
+    for index in range(1, len(following)):
+        start = following[index]
+        if start is not None and start in known:
+            return known[start], index
+    return None
+
+
+def stitch(parts: Sequence[Sequence[PageStart | None]]) -> list[Take] | Unmet:
+    """The pages to take from each rendered part, in order; or the first part that meets
+    no page start of the part before it."""
+    takes: list[Take] = []
+    taken_from = 0
+    for index in range(1, len(parts)):
+        met = meeting(parts[index - 1], taken_from, parts[index])
+        if met is None:
+            return Unmet(index, taken_from)
+        takes.append(Take(index - 1, taken_from, met[0]))
+        taken_from = met[1]
+    takes.append(Take(len(parts) - 1, taken_from, len(parts[-1])))
+    return takes
+
+
+def restart(previous: Sequence[PageStart | None], unmet: Unmet, part: Part) -> Part | None:
+    """``part`` again, from the latest page start of the part before it that is the whole
+    document's and is followed by another such page start (for the new rendering to meet
+    on its second page); None if the part before has none."""
+    for index in range(len(previous) - 2, unmet.taken_from - 1, -1):
+        here, after = previous[index], previous[index + 1]
+        if here is not None and after is not None:
+            return Part(head=False, rows=(here.row, part.rows[1]), due_changes=part.due_changes)
+    return None
+
+
+# --- in the rendering process --------------------------------------------------------------------
+
+
+def render_part(document: str, base_url: str, options: dict[str, Any]) -> Rendered:
+    """One part, laid out and written by WeasyPrint, with its page starts."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    laid_out = HTML(string=document, base_url=base_url).render(font_config=FontConfiguration())
+    starts = page_starts(laid_out.pages)
+    data: bytes = laid_out.write_pdf(**options)
+    return Rendered(data, starts)
+
+
+def page_starts(pages: Sequence[Any]) -> tuple[PageStart | None, ...]:
+    starts: list[PageStart | None] = []
+    last_row: int | None = None
+    for page in pages:
+        rows, heading = _rows_and_heading(page._page_box)
+        if rows and rows[0] != last_row:
+            starts.append(PageStart(rows[0], heading))
+        else:
+            starts.append(None)
+        if rows:
+            last_row = rows[-1]
+    return tuple(starts)
+
+
+def _rows_and_heading(page_box: Any) -> tuple[list[int], bool]:
+    """The item rows (their ``data-row``) on a page in order, and whether a category
+    heading comes before the first of them."""
+    from weasyprint.formatting_structure import boxes
+
+    rows: list[int] = []
+    heading = False
+    for box in _walk(page_box):
+        if isinstance(box, boxes.TableRowBox):
+            row = box.element.get("data-row") if box.element is not None else None
+            if row is not None and (not rows or rows[-1] != int(row)):
+                rows.append(int(row))
+        elif not rows and box.element_tag == "h2":
+            heading = True
+    return rows, heading
+
+
+def _walk(box: Any) -> Iterator[Any]:
+    from weasyprint.formatting_structure import boxes
+
+    stack = [box]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, boxes.TableRowBox) or isinstance(current, boxes.LineBox):
+            continue
+        children = getattr(current, "children", None)
+        if children:
+            stack.extend(reversed(children))
