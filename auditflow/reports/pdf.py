@@ -22,6 +22,7 @@ rendering gives, each process holds one part's pages at a time.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import io
 import multiprocessing
@@ -30,7 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditflow.errors import DomainError
 from auditflow.reports import html, page, pdf_join, pdf_parts
@@ -100,14 +101,33 @@ def font_css() -> str:
     return "\n".join(rules)
 
 
-def render(report: Report, *, chunk_rows: int = pdf_parts.CHUNK_ROWS,
-           single_rows: int = pdf_parts.SINGLE_ROWS, workers: int | None = None) -> bytes:
-    """The report as PDF bytes. ``chunk_rows``/``single_rows``: the size of a part and the
-    largest report rendered at once (tests use small ones); ``workers``: processes."""
+def render(report: Report, **sizes: int) -> bytes:
+    """The report as PDF bytes (``sizes``: as ``write_to``)."""
+    output = io.BytesIO()
+    write_to(report, output, **sizes)
+    return output.getvalue()
+
+
+def write(report: Report, path: Path) -> None:
+    with Path(path).open("wb") as output:
+        write_to(report, output)
+
+
+def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
+             overlap_rows: int | None = None, single_rows: int | None = None,
+             workers: int | None = None, stats: list[pdf_parts.Rendered] | None = None) -> None:
+    """Write the report as PDF to ``output``. ``chunk_rows``, ``overlap_rows``,
+    ``single_rows``: the items of a part, the items a part renders past its end, the
+    largest report rendered at once (``pdf_parts``' sizes unless given: tests give small
+    ones); ``workers``: processes (default: the processors this process may use);
+    ``stats``: receives every part rendered (the benchmark reads their times)."""
     fonts = font_css()
     due = report.include_due_changes and bool(report.due_changes)
-    parts = pdf_parts.plan(report.total, due_changes=due, chunk_rows=chunk_rows,
-                           single_rows=single_rows)
+    parts = pdf_parts.plan(
+        report.total, due_changes=due,
+        chunk_rows=chunk_rows or pdf_parts.CHUNK_ROWS,
+        overlap_rows=pdf_parts.OVERLAP_ROWS if overlap_rows is None else overlap_rows,
+        single_rows=pdf_parts.SINGLE_ROWS if single_rows is None else single_rows)
     with _Renderer(len(parts), workers) as renderer:
         rendered = renderer.all([_document(report, part, fonts) for part in parts])
         takes = pdf_parts.stitch([item.starts for item in rendered])
@@ -120,10 +140,13 @@ def render(report: Report, *, chunk_rows: int = pdf_parts.CHUNK_ROWS,
                 parts[takes.part] = again
                 rendered[takes.part] = renderer.all([_document(report, again, fonts)])[0]
             takes = pdf_parts.stitch([item.starts for item in rendered])
+        if stats is not None:
+            stats.extend(dataclasses.replace(item, pdf=b"") for item in rendered)
         count = sum(take.stop - take.first for take in takes)
         numbers = renderer.sheet(_numbers_document(count, fonts))
     pages = [pdf_join.Pages(rendered[take.part].pdf, take.first, take.stop) for take in takes]
-    return pdf_join.join(pages, numbers, metadata(report))
+    del rendered
+    pdf_join.join(pages, numbers, metadata(report), output)
 
 
 def metadata(report: Report) -> pdf_join.Metadata:
@@ -194,6 +217,3 @@ class _Renderer:
             return _render_sheet(document, str(REPO))
         return self.pool.submit(_render_sheet, document, str(REPO)).result()
 
-
-def write(report: Report, path: Path) -> None:
-    Path(path).write_bytes(render(report))

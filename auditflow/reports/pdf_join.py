@@ -16,6 +16,10 @@ Each part comes from WeasyPrint as a tagged PDF/A page run without page numbers
   XMP metadata (PDF/A-3b and PDF/UA-1 identification, title, author, dates), the
   document information agreeing with it, and a file identifier computed from the
   content. Every date is the edition's day: nothing depends on the moment of writing.
+
+The file is written as it is joined, part after part (``_Output``): only one part's
+objects are held at a time, and of the rest only what the last objects need (the
+pages' numbers, the top structure elements', the objects' offsets).
 """
 
 from __future__ import annotations
@@ -26,14 +30,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import BinaryIO, cast
 from xml.sax.saxutils import escape, quoteattr
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
-    ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
     IndirectObject,
@@ -47,7 +50,6 @@ from pypdf.generic import (
 
 LANGUAGE = "ko"
 CREATOR = "auditflow"
-PAGE_NUMBER = NameObject("/AFPageNumber")
 _SUBSET = re.compile(r"^/([A-Z]{6})\+(.*)$")
 
 
@@ -77,73 +79,184 @@ class Pages:
     stop: int
 
 
-def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata) -> bytes:
-    """One PDF of ``parts``' pages, page ``n`` numbered by page ``n`` of ``numbers``."""
-    writer = PdfWriter()
-    sheet = PdfReader(io.BytesIO(numbers))
-    document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
-                                 NameObject("/S"): NameObject("/Document"),
-                                 NameObject("/K"): ArrayObject()})
-    document_ref = writer._add_object(document)
-    tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot"),
-                             NameObject("/K"): ArrayObject([document_ref])})
-    tree_ref = writer._add_object(tree)
-    document[NameObject("/P")] = tree_ref
-    numbered = ArrayObject()
-    before = writer._add_object(_stream(b"q\n"))
-    after = writer._add_object(_stream(
-        b"Q\nq /Artifact <</Type /Pagination /Subtype /Footer>> BDC "
-        + PAGE_NUMBER.encode() + b" Do EMC Q\n"))
-    first_reader: PdfReader | None = None
+def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: BinaryIO) -> None:
+    """Write one PDF of ``parts``' pages to ``output``, page ``n`` numbered by page ``n`` of
+    ``numbers`` (a PDF of as many pages)."""
+    out = _Output(output)
+    catalog, pages_node, tree, document = (out.reserve() for _ in range(4))
+    sheet = _Copier(out, PdfReader(io.BytesIO(numbers)))
+    before = out.put_new(_stream(b"q\n"))
+    kids: list[int] = []
+    top: list[int] = []
+    nums = ArrayObject()
+    intents: PdfObject | None = None
     for index, part in enumerate(parts):
         reader = PdfReader(io.BytesIO(part.data))
-        first_reader = first_reader or reader
         _rename_subsets(reader, index)
-        pages: dict[int, IndirectObject] = {}
-        kept = []
+        copier = _Copier(out, reader)
+        kept = {}
+        for number, source in enumerate(reader.pages):
+            assert source.indirect_reference is not None
+            if part.first <= number < part.stop:
+                kept[source.indirect_reference.idnum] = out.reserve()
+            copier.memo[source.indirect_reference.idnum] = kept.get(
+                source.indirect_reference.idnum, 0)
+        if intents is None and "/OutputIntents" in reader.trailer["/Root"]:
+            intents = copier.copy(reader.trailer["/Root"].raw_get("/OutputIntents"))
+        root = cast(DictionaryObject, reader.trailer["/Root"]["/StructTreeRoot"].get_object())
+        parents = _parent_arrays(root)
+        for kid in cast(DictionaryObject, root["/K"][0].get_object())["/K"]:
+            page_ref = cast(DictionaryObject, kid.get_object()).get("/Pg")
+            if isinstance(page_ref, IndirectObject) and page_ref.idnum in kept:
+                top.append(copier.element(kid, document))
+        resources_number, resources = _part_resources(copier, reader.pages[0])
         for number in range(part.first, part.stop):
             source = reader.pages[number]
-            page = writer.add_page(source)
-            assert source.indirect_reference is not None and page.indirect_reference is not None
-            pages[source.indirect_reference.idnum] = page.indirect_reference
-            kept.append((source, page))
-        copier = _StructureCopier(writer, pages)
-        source_tree = cast(DictionaryObject, reader.trailer["/Root"]["/StructTreeRoot"].get_object())
-        source_document = cast(DictionaryObject, source_tree["/K"][0].get_object())
-        for kid in cast(ArrayObject, source_document["/K"]):
-            element = cast(DictionaryObject, kid.get_object())
-            page_ref = element.get("/Pg")
-            if isinstance(page_ref, IndirectObject) and page_ref.idnum in pages:
-                cast(ArrayObject, document["/K"]).append(copier.element(kid, document_ref))
-        parents = _parent_arrays(source_tree)
-        base = len(writer.pages) - len(kept)
-        for offset, (source, page) in enumerate(kept):
-            key = base + offset
+            key = len(kids)
+            assert source.indirect_reference is not None
+            page_number = kept[source.indirect_reference.idnum]
             marks = parents.get(int(source.get("/StructParents", -1)), ArrayObject())
-            numbered.extend([NumberObject(key), ArrayObject(copier.mapped(mark) for mark in marks)])
+            nums.extend([NumberObject(key), _ref(out.put_new(
+                ArrayObject(copier.mapped(mark) for mark in marks)))])
+            form = _number_form(sheet, key)
+            forms = cast(DictionaryObject, resources["/XObject"])
+            forms[NameObject(f"/AFPage{key + 1}")] = _ref(form)
+            page = DictionaryObject()
+            for name, value in source.items():
+                if name not in ("/Parent", "/Contents", "/Resources", "/StructParents"):
+                    page[NameObject(name)] = copier.copy(source.raw_get(name))
+            page[NameObject("/Parent")] = _ref(pages_node)
+            page[NameObject("/Resources")] = _ref(resources_number)
             page[NameObject("/StructParents")] = NumberObject(key)
-            _number(writer, page, sheet, key, before, after)
-    tree[NameObject("/ParentTree")] = writer._add_object(
-        DictionaryObject({NameObject("/Nums"): numbered}))
-    tree[NameObject("/ParentTreeNextKey")] = NumberObject(len(writer.pages))
-    assert first_reader is not None
-    _catalog(writer, first_reader, tree_ref, metadata)
-    digest = hashlib.md5(usedforsecurity=False)
-    for part in parts:
-        digest.update(hashlib.sha256(part.data).digest())
-    digest.update(hashlib.sha256(numbers).digest())
-    digest.update(repr(metadata).encode())
-    identifier = ByteStringObject(digest.digest())
-    writer._ID = ArrayObject([identifier, identifier])
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+            contents = _ref(out.put_new(_stream(
+                b"\nQ\nq /Artifact <</Type /Pagination /Subtype /Footer>> BDC "
+                + f"/AFPage{key + 1}".encode() + b" Do EMC Q\n")))
+            page[NameObject("/Contents")] = ArrayObject(
+                [_ref(before), copier.copy(source.raw_get("/Contents")), contents])
+            out.put(page_number, page)
+            kids.append(page_number)
+        out.put(resources_number, resources)
+        copier.flush()
+        del reader, copier
+    sheet.flush()
+    out.put(pages_node, DictionaryObject({
+        NameObject("/Type"): NameObject("/Pages"),
+        NameObject("/Kids"): ArrayObject(_ref(kid) for kid in kids),
+        NameObject("/Count"): NumberObject(len(kids))}))
+    out.put(document, DictionaryObject({
+        NameObject("/Type"): NameObject("/StructElem"), NameObject("/S"): NameObject("/Document"),
+        NameObject("/P"): _ref(tree), NameObject("/K"): ArrayObject(_ref(kid) for kid in top)}))
+    parent_tree = out.put_new(DictionaryObject({NameObject("/Nums"): nums}))
+    out.put(tree, DictionaryObject({
+        NameObject("/Type"): NameObject("/StructTreeRoot"),
+        NameObject("/K"): ArrayObject([_ref(document)]),
+        NameObject("/ParentTree"): _ref(parent_tree),
+        NameObject("/ParentTreeNextKey"): NumberObject(len(kids))}))
+    xmp = _stream(_xmp(metadata))
+    xmp[NameObject("/Type")] = NameObject("/Metadata")
+    xmp[NameObject("/Subtype")] = NameObject("/XML")
+    root_dict = DictionaryObject({
+        NameObject("/Type"): NameObject("/Catalog"),
+        NameObject("/Pages"): _ref(pages_node),
+        NameObject("/Lang"): TextStringObject(LANGUAGE),
+        NameObject("/MarkInfo"): DictionaryObject({NameObject("/Marked"): BooleanObject(True)}),
+        NameObject("/ViewerPreferences"): DictionaryObject(
+            {NameObject("/DisplayDocTitle"): BooleanObject(True)}),
+        NameObject("/StructTreeRoot"): _ref(tree),
+        NameObject("/Metadata"): _ref(out.put_new(xmp)),
+    })
+    if intents is not None:
+        root_dict[NameObject("/OutputIntents")] = intents
+    out.put(catalog, root_dict)
+    info = out.put_new(DictionaryObject({
+        NameObject(key): TextStringObject(value) for key, value in (
+            ("/Title", metadata.title), ("/Author", metadata.author),
+            ("/Subject", metadata.subject), ("/Creator", CREATOR),
+            ("/Producer", metadata.producer), ("/CreationDate", metadata.pdf_date),
+            ("/ModDate", metadata.pdf_date))}))
+    out.close(catalog, info)
+
+
+def _ref(number: int) -> IndirectObject:
+    return IndirectObject(number, 0, None)
 
 
 def _stream(data: bytes) -> DecodedStreamObject:
     stream = DecodedStreamObject()
     stream.set_data(data)
     return stream
+
+
+class _Output:
+    """A PDF written object by object: numbers reserved first, each object written once,
+    the cross-reference table and a trailer whose identifier is the hash of all before it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.start = stream.tell()
+        self.offsets: list[int] = []
+        self.digest = hashlib.md5(usedforsecurity=False)
+        self._write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    def _write(self, data: bytes) -> None:
+        self.stream.write(data)
+        self.digest.update(data)
+
+    def reserve(self) -> int:
+        self.offsets.append(-1)
+        return len(self.offsets)
+
+    def put(self, number: int, obj: PdfObject) -> None:
+        assert self.offsets[number - 1] == -1, number
+        self.offsets[number - 1] = self.stream.tell() - self.start
+        buffer = io.BytesIO()
+        buffer.write(f"{number} 0 obj\n".encode())
+        obj.write_to_stream(buffer)
+        buffer.write(b"\nendobj\n")
+        self._write(buffer.getvalue())
+
+    def put_new(self, obj: PdfObject) -> int:
+        number = self.reserve()
+        self.put(number, obj)
+        return number
+
+    def close(self, root: int, info: int) -> None:
+        missing = [number for number, offset in enumerate(self.offsets, 1) if offset < 0]
+        assert not missing, missing
+        identifier = self.digest.hexdigest().upper()
+        xref = self.stream.tell() - self.start
+        lines = [f"xref\n0 {len(self.offsets) + 1}\n", "0000000000 65535 f \n"]
+        lines += [f"{offset:010d} 00000 n \n" for offset in self.offsets]
+        lines.append(f"trailer\n<< /Size {len(self.offsets) + 1} /Root {root} 0 R /Info {info} 0 R"
+                     f" /ID [<{identifier}> <{identifier}>] >>\nstartxref\n{xref}\n%%EOF\n")
+        self.stream.write("".join(lines).encode())
+
+
+def _part_resources(copier: _Copier, page: DictionaryObject) -> tuple[int, DictionaryObject]:
+    """The resources every page of a part shares (WeasyPrint writes one dictionary), with
+    room for each page's number form: its number in the output, and the dictionary."""
+    source = cast(DictionaryObject, page["/Resources"].get_object())
+    resources = cast(DictionaryObject, copier.copy(source))
+    forms = resources.get("/XObject")
+    resources[NameObject("/XObject")] = (DictionaryObject(forms.get_object())
+                                         if forms is not None else DictionaryObject())
+    return copier.out.reserve(), resources
+
+
+def _number_form(sheet: _Copier, index: int) -> int:
+    """Page ``index`` of the sheet of numbers as a form (its content and resources)."""
+    page = sheet.reader.pages[index]
+    content = cast(StreamObject, page["/Contents"].get_object())
+    form = StreamObject()
+    form._data = content._data
+    for key in ("/Filter", "/DecodeParms"):
+        if key in content:
+            form[NameObject(key)] = sheet.copy(content.raw_get(key))
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(page.mediabox)
+    form[NameObject("/Resources")] = sheet.copy(page.raw_get("/Resources"))
+    return sheet.out.put_new(form)
 
 
 def _rename_subsets(reader: PdfReader, index: int) -> None:
@@ -187,108 +300,78 @@ def _parent_arrays(tree: DictionaryObject) -> dict[int, ArrayObject]:
             for i in range(0, len(nums), 2)}
 
 
-class _StructureCopier:
-    """Copies structure elements of one part, pointing them at the pages kept from it."""
+class _Copier:
+    """Copies the objects of one source PDF into the output, each once, under new numbers
+    (``memo``: source number -> output number; 0: an object left out, a null)."""
 
-    def __init__(self, writer: PdfWriter, pages: dict[int, IndirectObject]) -> None:
-        self.writer = writer
-        self.pages = pages
-        self.copies: dict[int, IndirectObject] = {}
+    def __init__(self, out: _Output, reader: PdfReader) -> None:
+        self.out = out
+        self.reader = reader
+        self.memo: dict[int, int] = {}
+        self.queue: list[tuple[IndirectObject, int]] = []
+
+    def ref(self, source: IndirectObject) -> PdfObject:
+        number = self.memo.get(source.idnum)
+        if number is None:
+            number = self.memo[source.idnum] = self.out.reserve()
+            self.queue.append((source, number))
+        return _ref(number) if number else NullObject()
+
+    def copy(self, obj: PdfObject) -> PdfObject:
+        if isinstance(obj, IndirectObject):
+            return self.ref(obj)
+        if isinstance(obj, StreamObject):
+            stream = StreamObject()
+            stream._data = obj._data
+            for key, value in obj.items():
+                if key != "/Length":
+                    stream[NameObject(key)] = self.copy(obj.raw_get(key))
+            return stream
+        if isinstance(obj, DictionaryObject):
+            return DictionaryObject({NameObject(key): self.copy(obj.raw_get(key)) for key in obj})
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(self.copy(item) for item in obj)
+        return obj
+
+    def flush(self) -> None:
+        """Write every object copied by reference so far (and those they refer to)."""
+        while self.queue:
+            source, number = self.queue.pop()
+            self.out.put(number, self.copy(source.get_object()))
+
+    # The structure elements: each under its new parent, pointing at the kept pages.
 
     def mapped(self, mark: PdfObject) -> PdfObject:
-        if isinstance(mark, IndirectObject) and mark.idnum in self.copies:
-            return self.copies[mark.idnum]
+        if isinstance(mark, IndirectObject) and self.memo.get(mark.idnum):
+            return _ref(self.memo[mark.idnum])
         return NullObject()
 
-    def element(self, ref: IndirectObject, parent: IndirectObject) -> IndirectObject:
-        source = cast(DictionaryObject, ref.get_object())
+    def element(self, source: IndirectObject, parent: int) -> int:
+        element = cast(DictionaryObject, source.get_object())
+        number = self.memo[source.idnum] = self.out.reserve()
         copy = DictionaryObject()
-        copy_ref = self.writer._add_object(copy)
-        self.copies[ref.idnum] = copy_ref
-        for key, value in source.items():
+        for key in element:
+            value = element.raw_get(key)
             if key == "/P":
-                copy[NameObject(key)] = parent
-            elif key == "/Pg":
-                copy[NameObject(key)] = self._page(value)
+                copy[NameObject(key)] = _ref(parent)
             elif key == "/K":
-                copy[NameObject(key)] = self._kids(value, copy_ref)
+                copy[NameObject(key)] = self._kids(value, number)
             else:
-                copy[NameObject(key)] = value.clone(self.writer)
-        return copy_ref
+                copy[NameObject(key)] = self.copy(value)
+        self.out.put(number, copy)
+        return number
 
-    def _page(self, value: PdfObject) -> PdfObject:
-        if isinstance(value, IndirectObject) and value.idnum in self.pages:
-            return self.pages[value.idnum]
-        return NullObject()
-
-    def _kids(self, value: PdfObject, parent: IndirectObject) -> PdfObject:
+    def _kids(self, value: PdfObject, parent: int) -> PdfObject:
         if isinstance(value, ArrayObject):
             return ArrayObject(self._kid(kid, parent) for kid in value)
         return self._kid(value, parent)
 
-    def _kid(self, kid: PdfObject, parent: IndirectObject) -> PdfObject:
+    def _kid(self, kid: PdfObject, parent: int) -> PdfObject:
         target = kid.get_object()
-        if isinstance(target, DictionaryObject) and "/S" in target:
-            assert isinstance(kid, IndirectObject)
-            return self.element(kid, parent)
-        if isinstance(target, DictionaryObject):  # a marked-content or object reference
-            reference = DictionaryObject()
-            for key, value in target.items():
-                reference[NameObject(key)] = (self._page(value) if key == "/Pg"
-                                              else value.clone(self.writer))
-            return reference
-        return kid.clone(self.writer)
-
-
-def _number(writer: PdfWriter, page: DictionaryObject, sheet: PdfReader, index: int,
-            before: IndirectObject, after: IndirectObject) -> None:
-    """Draw page ``index`` of the sheet over ``page`` as a pagination artifact."""
-    number_page = sheet.pages[index]
-    content = cast(StreamObject, number_page["/Contents"].get_object())
-    form = StreamObject()
-    form._data = content._data
-    for key in ("/Filter", "/DecodeParms"):
-        if key in content:
-            form[NameObject(key)] = content[key].clone(writer)
-    form[NameObject("/Type")] = NameObject("/XObject")
-    form[NameObject("/Subtype")] = NameObject("/Form")
-    form[NameObject("/BBox")] = ArrayObject(number_page.mediabox)
-    form[NameObject("/Resources")] = number_page["/Resources"].clone(writer)
-    resources = DictionaryObject(cast(DictionaryObject, page["/Resources"].get_object()))
-    forms = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-    forms[PAGE_NUMBER] = writer._add_object(form)
-    resources[NameObject("/XObject")] = forms
-    page[NameObject("/Resources")] = resources
-    contents = page.raw_get("/Contents")
-    target = contents.get_object()
-    kept = list(target) if isinstance(target, ArrayObject) else [contents]
-    page[NameObject("/Contents")] = ArrayObject([before, *kept, after])
-
-
-def _catalog(writer: PdfWriter, first: PdfReader, tree: IndirectObject,
-             metadata: Metadata) -> None:
-    root = writer._root_object
-    root[NameObject("/Lang")] = TextStringObject(LANGUAGE)
-    root[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
-    root[NameObject("/ViewerPreferences")] = DictionaryObject(
-        {NameObject("/DisplayDocTitle"): BooleanObject(True)})
-    root[NameObject("/StructTreeRoot")] = tree
-    intents = first.trailer["/Root"].get("/OutputIntents")
-    if intents is not None:
-        root[NameObject("/OutputIntents")] = intents.clone(writer)
-    xmp = _stream(_xmp(metadata))
-    xmp[NameObject("/Type")] = NameObject("/Metadata")
-    xmp[NameObject("/Subtype")] = NameObject("/XML")
-    root[NameObject("/Metadata")] = writer._add_object(xmp)
-    writer.add_metadata({
-        "/Title": metadata.title,
-        "/Author": metadata.author,
-        "/Subject": metadata.subject,
-        "/Creator": CREATOR,
-        "/Producer": metadata.producer,
-        "/CreationDate": metadata.pdf_date,
-        "/ModDate": metadata.pdf_date,
-    })
+        if isinstance(kid, IndirectObject) and isinstance(target, DictionaryObject) \
+                and "/S" in target:
+            return _ref(self.element(kid, parent))
+        return self.copy(kid)
 
 
 def _xmp(metadata: Metadata) -> bytes:
