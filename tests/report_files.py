@@ -1,6 +1,7 @@
 """Writes the seed's report in every format and prints each file's SHA-256 (no tests here).
 
     python tests/report_files.py OUTPUT_DIR [--issued-on YYYY-MM-DD] [--items N]
+                                 [--formats pdf,hwpx,...] [--chunk-rows N]
 
 Run by tests/test_report_reproducible.py in fresh processes with different time zones
 and SOURCE_DATE_EPOCH values: the files must come out the same, byte for byte. The
@@ -38,6 +39,7 @@ def main() -> None:
     parser.add_argument("--issued-on", type=date.fromisoformat)
     parser.add_argument("--items", type=int, default=0)
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--chunk-rows", type=int, help="the PDF in parts of this many items")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="auditflow-files-")
     app = create_app({"AUDITFLOW_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work}/db",
@@ -53,7 +55,14 @@ def main() -> None:
             report = grown(report, args.items)
         for fmt in args.formats.split(","):
             path = args.output / f"report.{fmt}"
-            writer(fmt)(report, path)
+            if fmt == "pdf" and args.chunk_rows:
+                from auditflow.reports import pdf
+
+                with path.open("wb") as output:
+                    pdf.write_to(report, output, chunk_rows=args.chunk_rows,
+                                 single_rows=args.chunk_rows)
+            else:
+                writer(fmt)(report, path)
             hashes[fmt] = hashlib.sha256(path.read_bytes()).hexdigest()
     print(json.dumps(hashes))
 

@@ -101,10 +101,12 @@ def font_css() -> str:
     return "\n".join(rules)
 
 
-def render(report: Report, **sizes: int) -> bytes:
-    """The report as PDF bytes (``sizes``: as ``write_to``)."""
+def render(report: Report, *, chunk_rows: int | None = None, overlap_rows: int | None = None,
+           single_rows: int | None = None) -> bytes:
+    """The report as PDF bytes (the sizes: as ``write_to``)."""
     output = io.BytesIO()
-    write_to(report, output, **sizes)
+    write_to(report, output, chunk_rows=chunk_rows, overlap_rows=overlap_rows,
+             single_rows=single_rows)
     return output.getvalue()
 
 
@@ -120,7 +122,8 @@ def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
     ``single_rows``: the items of a part, the items a part renders past its end, the
     largest report rendered at once (``pdf_parts``' sizes unless given: tests give small
     ones); ``workers``: processes (default: the processors this process may use);
-    ``stats``: receives every part rendered (the benchmark reads their times)."""
+    ``stats``: receives every rendering of a part, again ones included (without their
+    PDF: the benchmark reads their times)."""
     fonts = font_css()
     due = report.include_due_changes and bool(report.due_changes)
     parts = pdf_parts.plan(
@@ -128,20 +131,20 @@ def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
         chunk_rows=chunk_rows or pdf_parts.CHUNK_ROWS,
         overlap_rows=pdf_parts.OVERLAP_ROWS if overlap_rows is None else overlap_rows,
         single_rows=pdf_parts.SINGLE_ROWS if single_rows is None else single_rows)
-    with _Renderer(len(parts), workers) as renderer:
+    with _Renderer(len(parts), workers, stats) as renderer:
         rendered = renderer.all([_document(report, part, fonts) for part in parts])
         takes = pdf_parts.stitch([item.starts for item in rendered])
+        again: set[int] = set()
         while isinstance(takes, pdf_parts.Unmet):
-            again = pdf_parts.restart(rendered[takes.part - 1].starts, takes, parts[takes.part])
-            if again is None:  # nothing to meet: the whole document at once
+            restart = pdf_parts.restart(rendered[takes.part - 1].starts, takes, parts[takes.part])
+            if restart is None or takes.part in again:  # nothing to meet: all at once
                 parts = [html.Part.whole(report)]
                 rendered = renderer.all([_document(report, parts[0], fonts)])
             else:
-                parts[takes.part] = again
-                rendered[takes.part] = renderer.all([_document(report, again, fonts)])[0]
+                again.add(takes.part)
+                parts[takes.part] = restart
+                rendered[takes.part] = renderer.all([_document(report, restart, fonts)])[0]
             takes = pdf_parts.stitch([item.starts for item in rendered])
-        if stats is not None:
-            stats.extend(dataclasses.replace(item, pdf=b"") for item in rendered)
         count = sum(take.stop - take.first for take in takes)
         numbers = renderer.sheet(_numbers_document(count, fonts))
     pages = [pdf_join.Pages(rendered[take.part].pdf, take.first, take.stop) for take in takes]
@@ -150,14 +153,14 @@ def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
 
 
 def metadata(report: Report) -> pdf_join.Metadata:
-    from weasyprint import __version__ as weasyprint_version
     from pypdf import __version__ as pypdf_version
+    from weasyprint import __version__ as weasyprint_version
 
     return pdf_join.Metadata(
         title=f"{report.title}({report.reference_label})",
         author=report.organisation,
         subject=f"{report.organisation} {report.title}, {report.reference_label}",
-        day=report.issued_on or report.as_of,
+        day=report.document_day,
         producer=f"WeasyPrint {weasyprint_version}; pypdf {pypdf_version}",
     )
 
@@ -188,7 +191,9 @@ def _render_sheet(document: str, base_url: str) -> bytes:
 class _Renderer:
     """Renders parts here (one part) or on a pool of processes (several)."""
 
-    def __init__(self, parts: int, workers: int | None) -> None:
+    def __init__(self, parts: int, workers: int | None,
+                 stats: list[pdf_parts.Rendered] | None) -> None:
+        self.stats = stats
         available = len(os.sched_getaffinity(0))
         self.workers = max(1, min(workers or available, parts))
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -207,10 +212,14 @@ class _Renderer:
     def all(self, documents: Sequence[str]) -> list[pdf_parts.Rendered]:
         base = str(REPO)
         if self.pool is None:
-            return [pdf_parts.render_part(document, base, PART_OPTIONS) for document in documents]
-        futures = [self.pool.submit(pdf_parts.render_part, document, base, PART_OPTIONS)
-                   for document in documents]
-        return [future.result() for future in futures]
+            done = [pdf_parts.render_part(document, base, PART_OPTIONS) for document in documents]
+        else:
+            futures = [self.pool.submit(pdf_parts.render_part, document, base, PART_OPTIONS)
+                       for document in documents]
+            done = [future.result() for future in futures]
+        if self.stats is not None:
+            self.stats.extend(dataclasses.replace(item, pdf=b"") for item in done)
+        return done
 
     def sheet(self, document: str) -> bytes:
         if self.pool is None:

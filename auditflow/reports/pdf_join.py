@@ -101,11 +101,13 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
                 kept[source.indirect_reference.idnum] = out.reserve()
             copier.memo[source.indirect_reference.idnum] = kept.get(
                 source.indirect_reference.idnum, 0)
-        if intents is None and "/OutputIntents" in reader.trailer["/Root"]:
-            intents = copier.copy(reader.trailer["/Root"].raw_get("/OutputIntents"))
-        root = cast(DictionaryObject, reader.trailer["/Root"]["/StructTreeRoot"].get_object())
+        catalog_source = cast(DictionaryObject, reader.trailer["/Root"])
+        if intents is None and "/OutputIntents" in catalog_source:
+            intents = copier.copy(catalog_source.raw_get("/OutputIntents"))
+        root = cast(DictionaryObject, catalog_source["/StructTreeRoot"].get_object())
         parents = _parent_arrays(root)
-        for kid in cast(DictionaryObject, root["/K"][0].get_object())["/K"]:
+        top_source = cast(DictionaryObject, cast(ArrayObject, root["/K"])[0].get_object())
+        for kid in cast(ArrayObject, top_source["/K"]):
             page_ref = cast(DictionaryObject, kid.get_object()).get("/Pg")
             if isinstance(page_ref, IndirectObject) and page_ref.idnum in kept:
                 top.append(copier.element(kid, document))
@@ -122,7 +124,7 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
             forms = cast(DictionaryObject, resources["/XObject"])
             forms[NameObject(f"/AFPage{key + 1}")] = _ref(form)
             page = DictionaryObject()
-            for name, value in source.items():
+            for name, _value in source.items():
                 if name not in ("/Parent", "/Contents", "/Resources", "/StructParents"):
                     page[NameObject(name)] = copier.copy(source.raw_get(name))
             page[NameObject("/Parent")] = _ref(pages_node)
@@ -295,7 +297,7 @@ def _rename(holder: DictionaryObject, key: str, index: int) -> None:
 
 
 def _parent_arrays(tree: DictionaryObject) -> dict[int, ArrayObject]:
-    nums = cast(ArrayObject, tree["/ParentTree"].get_object()["/Nums"])
+    nums = cast(ArrayObject, cast(DictionaryObject, tree["/ParentTree"].get_object())["/Nums"])
     return {int(nums[i]): cast(ArrayObject, nums[i + 1].get_object())
             for i in range(0, len(nums), 2)}
 
@@ -323,7 +325,7 @@ class _Copier:
         if isinstance(obj, StreamObject):
             stream = StreamObject()
             stream._data = obj._data
-            for key, value in obj.items():
+            for key, _value in obj.items():
                 if key != "/Length":
                     stream[NameObject(key)] = self.copy(obj.raw_get(key))
             return stream
@@ -337,7 +339,8 @@ class _Copier:
         """Write every object copied by reference so far (and those they refer to)."""
         while self.queue:
             source, number = self.queue.pop()
-            self.out.put(number, self.copy(source.get_object()))
+            target = source.get_object()
+            self.out.put(number, self.copy(NullObject() if target is None else target))
 
     # The structure elements: each under its new parent, pointing at the kept pages.
 

@@ -192,7 +192,7 @@ def _walk(box: Any) -> Iterator[Any]:
     while stack:
         current = stack.pop()
         yield current
-        if isinstance(current, boxes.TableRowBox) or isinstance(current, boxes.LineBox):
+        if isinstance(current, (boxes.TableRowBox, boxes.LineBox)):
             continue
         children = getattr(current, "children", None)
         if children:
