@@ -7,7 +7,8 @@ the 2025 audit) and one more audit of N items whose texts, states and teams are 
 seed's items drawn at random (a fixed seed), builds the report and, in the same run,
 times:
 
-- html, pdf, hwpx, xlsx, csv   each writer on that report
+- html, pdf, hwpx, xlsx, csv   each writer on that report (the PDF as downloaded)
+- pdf, tagged                  the PDF as an issued edition has it: tagged, PDF/UA-1
 - bare table                   WeasyPrint alone on a bare HTML table of the same texts
                                (council text | result lines), no stylesheet: the floor
 - bare table, fixed            the same table with ``table-layout: fixed`` and its widths
@@ -29,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -93,12 +95,13 @@ def _measure(job: tuple[str, Report, dict[str, Any]]) -> dict[str, float]:
             from weasyprint import HTML
 
             HTML(string=bare_table(report, fixed=name.endswith("fixed"))).write_pdf(path)
-        elif name == "pdf":
+        elif name.startswith("pdf"):
             from auditflow.reports import pdf
 
             stats: list[Any] = []
             with path.open("wb") as output:
-                pdf.write_to(report, output, workers=options.get("workers"), stats=stats)
+                pdf.write_to(report, output, workers=options.get("workers"),
+                             tagged=name == "pdf, tagged", stats=stats)
             result["parts"] = len(stats)
             result["parts_cpu"] = sum(part.cpu_seconds for part in stats)
             result["parts_peak"] = max(part.peak_rss_mib for part in stats)
@@ -108,7 +111,7 @@ def _measure(job: tuple[str, Report, dict[str, Any]]) -> dict[str, float]:
         # the rendering processes, when there were several parts (one part renders here)
         pooled = result.get("parts", 1) > 1
         result["cpu"] = time.process_time() - cpu + (result["parts_cpu"] if pooled else 0.0)
-        if name in ("pdf", "bare table", "bare table, fixed"):
+        if name.startswith(("pdf", "bare")):
             from pypdf import PdfReader
 
             result["pages"] = len(PdfReader(path).pages)
@@ -123,7 +126,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, help="PDF rendering processes (default: all)")
     args = parser.parse_args()
-    names = [*FORMATS, "bare table", "bare table, fixed"]
+    names = [*FORMATS, "pdf, tagged", "bare table", "bare table, fixed"]
     fork = multiprocessing.get_context("fork")
     for size in (int(size) for size in args.sizes.split(",")):
         workdir = tempfile.mkdtemp(prefix="auditflow-report-bench-")
@@ -142,9 +145,10 @@ def main() -> None:
             results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
             for _ in range(args.repeat):
                 for name in names:
-                    with fork.Pool(1, maxtasksperchild=1) as pool:
-                        results[name].append(pool.apply(
-                            _measure, ((name, report, {"workers": args.workers}),)))
+                    # a fresh process each time (not a daemon: the PDF starts processes)
+                    with ProcessPoolExecutor(1, mp_context=fork) as pool:
+                        results[name].append(pool.submit(
+                            _measure, (name, report, {"workers": args.workers})).result())
         print(f"items: {size:,}  build_report: {build_seconds:.2f} s  "
               f"process before forking: {baseline:.0f} MiB  runs: {args.repeat}")
         medians = {}
@@ -157,12 +161,13 @@ def main() -> None:
                     f"  {statistics.median(run['bytes'] for run in runs) / 1024:9.0f} KiB")
             if "pages" in runs[0]:
                 line += f"  {runs[0]['pages']:.0f} pages"
-            if name == "pdf":
+            if name.startswith("pdf"):
                 line += (f"  ({runs[0]['parts']:.0f} parts, their peak "
                          f"{max(run['parts_peak'] for run in runs):.0f} MiB)")
             print(line)
-        for floor in ("bare table", "bare table, fixed"):
-            print(f"  ratio pdf / {floor:<17} {medians['pdf'] / medians[floor]:.2f}")
+        for pdf_name in ("pdf", "pdf, tagged"):
+            for floor in ("bare table", "bare table, fixed"):
+                print(f"  ratio {pdf_name} / {floor:<17} {medians[pdf_name] / medians[floor]:.2f}")
 
 
 if __name__ == "__main__":

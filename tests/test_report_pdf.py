@@ -1,5 +1,6 @@
-"""The PDF: rendered in parts, it has the pages of one rendering; it is PDF/A-3b, tagged and
-identified as PDF/UA-1, in Korean, dated by the edition; Korean words are not broken."""
+"""The PDF: rendered in parts, it has the pages of one rendering; it is PDF/A-3b in Korean,
+an issued edition's tagged and identified as PDF/UA-1, dated by the edition; Korean words
+are not broken."""
 
 from __future__ import annotations
 
@@ -18,20 +19,26 @@ from auditflow.extensions import db
 from auditflow.models import Audit
 from auditflow.reports import html, pdf, pdf_parts
 from auditflow.reports.content import build_report
-from auditflow.reports.html import Part
-from auditflow.reports.pdf_parts import PageStart, Take, Unmet
+from auditflow.reports.pdf_parts import PageStart, Part, Take, Unmet
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category
 from tests.conftest import rendered
 from tests.report_files import grown
 
 REFERENCE = date(2026, 1, 31)
+ISSUED_ON = date(2026, 2, 3)
 
 
 @pytest.fixture
 def report(seeded):
     audit = db.session.scalar(db.select(Audit).filter_by(year=2025))
     return build_report(audit, REFERENCE)
+
+
+@pytest.fixture
+def issued(seeded):
+    audit = db.session.scalar(db.select(Audit).filter_by(year=2025))
+    return build_report(audit, REFERENCE, issued_on=ISSUED_ON)
 
 
 # --- the parts and where they meet (no rendering) -------------------------------------------------
@@ -72,13 +79,16 @@ def test_a_heading_on_the_page_is_part_of_where_it_starts():
     assert pdf_parts.stitch([first, second]) == [Take(0, 0, 2), Take(1, 2, 3)]
 
 
-def test_a_part_that_meets_none_starts_again_where_the_one_before_starts_two_pages():
+def test_a_bridge_starts_where_the_part_before_starts_two_pages_running():
     first = _starts(0, 3, None, 7, 10)
-    unmet = pdf_parts.stitch([first, _starts(8, 11, 15)])
-    assert unmet == Unmet(1, 0)
-    again = pdf_parts.restart(first, unmet, Part(False, (8, 30), True))
-    assert again == Part(False, (7, 30), True)  # row 7 starts a page, and so does row 10
-    assert pdf_parts.restart(_starts(0, None), Unmet(1, 0), Part(False, (8, 30), True)) is None
+    assert pdf_parts.stitch([first, _starts(8, 11, 15)]) == Unmet(1, 0)
+    assert pdf_parts.unmet([first, _starts(8, 11, 15), _starts(14, 15)]) == [1]
+    following = Part(False, (8, 30), True)
+    # from row 7, which starts a page followed by another page start (row 10)
+    assert pdf_parts.bridge(first, following, 10) == Part(False, (7, 17), False)
+    # a bridge long enough to reach the end of the next part takes its 기한 변경 내역 too
+    assert pdf_parts.bridge(first, following, 40) == Part(False, (7, 30), True)
+    assert pdf_parts.bridge(_starts(0, None), following, 10) is None
 
 
 # --- the parts' pages are the pages of one rendering ---------------------------------------------
@@ -127,22 +137,24 @@ def long_report(report):
     return grown(report, 120)
 
 
-def test_a_report_rendered_in_parts_has_the_pages_of_one_rendering(long_report):
+@pytest.mark.parametrize("tagged", [False, True])
+def test_a_report_rendered_in_parts_has_the_pages_of_one_rendering(long_report, tagged):
     stats: list[pdf_parts.Rendered] = []
     output = io.BytesIO()
-    pdf.write_to(long_report, output, chunk_rows=40, single_rows=40, stats=stats)
+    pdf.write_to(long_report, output, chunk_rows=40, single_rows=40, tagged=tagged, stats=stats)
     assert len(stats) >= 3  # three parts, rendered on the pool
     _assert_same_pages(output.getvalue(), _one_rendering(long_report))
 
 
-def test_a_part_that_meets_none_is_rendered_again_and_the_pages_are_the_same(long_report):
+def test_parts_that_do_not_meet_are_bridged_and_the_pages_are_the_same(long_report):
     # No overlap: a part ends where the next begins, so they cannot meet on a page they
-    # both render; each later part is rendered again from a page start of the one before.
+    # both render; a bridge from a page start of the one before joins them.
     stats: list[pdf_parts.Rendered] = []
     output = io.BytesIO()
     pdf.write_to(long_report, output, chunk_rows=60, overlap_rows=0, single_rows=60,
                  stats=stats)
-    assert len(stats) == 3  # the two parts, and the second again
+    assert len(stats) >= 3  # the two parts, and at least one bridge
+    assert max(len(part.starts) for part in stats[2:]) < 15  # a bridge, not the part again
     _assert_same_pages(output.getvalue(), _one_rendering(long_report))
 
 
@@ -157,8 +169,8 @@ def test_page_numbers_run_on_across_the_parts(long_report):
 # --- PDF/A-3b, PDF/UA-1 ---------------------------------------------------------------------------
 
 
-def test_the_pdf_is_archival_tagged_and_korean(report):
-    data = rendered("pdf", report)
+def test_an_issued_pdf_is_archival_tagged_and_korean(issued):
+    data = rendered("pdf", issued)
     reader = PdfReader(io.BytesIO(data))
     catalog = reader.trailer["/Root"]
     assert data.startswith(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")  # a binary file, as PDF/A wants
@@ -171,18 +183,28 @@ def test_the_pdf_is_archival_tagged_and_korean(report):
     assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # an ICC profile
     xmp = catalog["/Metadata"].get_object().get_data().decode("utf-8")
     for claim in ('pdfaid:part="3"', 'pdfaid:conformance="B"', 'pdfuaid:part="1"',
-                  "<rdf:li>ko</rdf:li>", "xmp:CreateDate=\"2026-01-31T00:00:00+09:00\""):
+                  "<rdf:li>ko</rdf:li>", "xmp:CreateDate=\"2026-02-03T00:00:00+09:00\""):
         assert claim in xmp, claim
     info = reader.metadata
     assert info["/Title"] == "2025 행정사무감사 처리결과('26.1.31. 기준)"
     assert f">{info['/Title']}</rdf:li>" in xmp and f"<rdf:li>{info['/Author']}</rdf:li>" in xmp
     assert f'pdf:Producer="{info["/Producer"]}"' in xmp
-    assert info["/CreationDate"] == "D:20260131000000+09'00'"
+    assert info["/CreationDate"] == "D:20260203000000+09'00'"
     assert len(reader.trailer["/ID"]) == 2 and reader.trailer["/ID"][0] == reader.trailer["/ID"][1]
 
 
-def test_every_page_is_in_the_structure_tree(report):
+def test_a_download_is_archival_and_korean_without_the_structure(report):
     reader = PdfReader(io.BytesIO(rendered("pdf", report)))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "ko" and "/OutputIntents" in catalog
+    assert "/StructTreeRoot" not in catalog and "/MarkInfo" not in catalog
+    xmp = catalog["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp and "pdfuaid" not in xmp
+    assert reader.metadata["/CreationDate"] == "D:20260131000000+09'00'"  # the reference date
+
+
+def test_every_page_is_in_the_structure_tree(issued):
+    reader = PdfReader(io.BytesIO(rendered("pdf", issued)))
     tree = reader.trailer["/Root"]["/StructTreeRoot"]
     [document] = tree["/K"]
     document = document.get_object()
@@ -220,7 +242,8 @@ def test_every_page_is_in_the_structure_tree(report):
 
 
 def test_each_font_program_has_a_subset_name_of_its_own(long_report):
-    reader = PdfReader(io.BytesIO(pdf.render(long_report, chunk_rows=40, single_rows=40)))
+    reader = PdfReader(io.BytesIO(pdf.render(long_report, chunk_rows=40, single_rows=40,
+                                             tagged=True)))
     programs: dict[str, int] = {}
     for page in reader.pages:
         for ref in page["/Resources"]["/Font"].values():
@@ -241,9 +264,9 @@ def test_each_font_program_has_a_subset_name_of_its_own(long_report):
 def test_an_issued_edition_is_dated_the_day_it_is_issued(report):
     import dataclasses
 
-    issued = dataclasses.replace(report, issued_on=date(2026, 2, 3))
-    info = PdfReader(io.BytesIO(pdf.render(issued))).metadata
-    assert info["/CreationDate"] == info["/ModDate"] == "D:20260203000000+09'00'"
+    edition = dataclasses.replace(report, issued_on=date(2026, 2, 4))
+    info = PdfReader(io.BytesIO(pdf.render(edition))).metadata
+    assert info["/CreationDate"] == info["/ModDate"] == "D:20260204000000+09'00'"
 
 
 def test_the_same_report_gives_the_same_bytes(report, tmp_path):

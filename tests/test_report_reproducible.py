@@ -55,8 +55,9 @@ def test_every_format_comes_out_the_same_in_another_process_zone_and_day(tmp_pat
 
 
 def test_a_report_rendered_in_parts_comes_out_the_same_in_another_process(tmp_path):
-    # 120 items in three parts on the pool, joined; the items repeat the seed's in turn.
-    args = ("--items", "120", "--formats", "pdf", "--chunk-rows", "40")
+    # 120 items in three parts on the pool, joined; the items repeat the seed's in turn. An
+    # issued edition: tagged, its structure trees joined too.
+    args = ("--items", "120", "--formats", "pdf", "--chunk-rows", "40", "--issued-on", "2026-02-03")
     first, files = _files(tmp_path, "first", RUNS[0], *args)
     second, _ = _files(tmp_path, "second", RUNS[1], *args)
     assert first == second

@@ -30,6 +30,7 @@ from markupsafe import Markup
 from auditflow import dates
 from auditflow.reports.content import LEADER_DOTS, Report, ReportItem, ReportSection
 from auditflow.reports.page import PAGE
+from auditflow.reports.pdf_parts import Part
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -68,20 +69,6 @@ def _environment(words_kept: bool = False) -> Environment:
 
 
 @dataclass(frozen=True)
-class Part:
-    """A slice of the document: the head and 총괄, the items ``rows`` (indexes into
-    ``Report.items``, start inclusive, stop exclusive) and the 기한 변경 내역."""
-
-    head: bool
-    rows: tuple[int, int]
-    due_changes: bool
-
-    @classmethod
-    def whole(cls, report: Report) -> Part:
-        return cls(head=True, rows=(0, report.total), due_changes=True)
-
-
-@dataclass(frozen=True)
 class Piece:
     """What a part shows of one category: its items, and its heading if it starts there."""
 
@@ -110,7 +97,7 @@ def render(report: Report, extra_css: str = "", *, part: Part | None = None,
     PDF adds its fonts). ``for_pdf``: every text through ``keep_words``, and each item
     row marked with its index (``data-row``) for the PDF's parts to find their pages."""
     template = _environment(for_pdf).get_template("reports/document.html")
-    part = part or Part.whole(report)
+    part = part or Part.whole(report.total)
     return template.render(report=report, extra_css=Markup(extra_css), leader=LEADER_DOTS,
                            page=PAGE, part=part, pieces=pieces(report, part), mark_rows=for_pdf)
 

@@ -8,7 +8,9 @@ the document's stylesheet, so nothing falls through to an arbitrary system font;
 tests/test_report_formats.py checks the seed's report.
 
 The file is an archival one, the same bytes for the same report on any day and
-machine: PDF/A-3b, tagged and identified as PDF/UA-1, in Korean (``lang="ko"``),
+machine: PDF/A-3b in Korean (``lang="ko"``); an issued edition's (``Report.issued_on``)
+is also tagged and identified as PDF/UA-1 (the structure costs about a third more time
+to write and join, which a download for reading spares),
 dated by the edition (``Report.issued_on``, else the reference date), its
 identifier computed from its content, the fonts decoded from their WOFF files
 with the fonts' own timestamps (WeasyPrint would stamp them with the moment of
@@ -44,7 +46,8 @@ FALLBACK_FAMILY = PAGE.font.fallback  # Debian: fonts-noto-cjk
 VARIANT = "pdf/a-3b"
 # The parts are drawn without the page number; the sheet of numbers only with it.
 NO_PAGE_NUMBER = "@page { @bottom-center { content: none; } }"
-PART_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT, "pdf_tags": True}
+PART_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT}
+TAGGED_PART_OPTIONS: dict[str, Any] = {**PART_OPTIONS, "pdf_tags": True}
 SHEET_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT}
 
 
@@ -102,11 +105,11 @@ def font_css() -> str:
 
 
 def render(report: Report, *, chunk_rows: int | None = None, overlap_rows: int | None = None,
-           single_rows: int | None = None) -> bytes:
-    """The report as PDF bytes (the sizes: as ``write_to``)."""
+           single_rows: int | None = None, tagged: bool | None = None) -> bytes:
+    """The report as PDF bytes (the sizes and ``tagged``: as ``write_to``)."""
     output = io.BytesIO()
     write_to(report, output, chunk_rows=chunk_rows, overlap_rows=overlap_rows,
-             single_rows=single_rows)
+             single_rows=single_rows, tagged=tagged)
     return output.getvalue()
 
 
@@ -117,42 +120,92 @@ def write(report: Report, path: Path) -> None:
 
 def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
              overlap_rows: int | None = None, single_rows: int | None = None,
-             workers: int | None = None, stats: list[pdf_parts.Rendered] | None = None) -> None:
+             workers: int | None = None, tagged: bool | None = None,
+             stats: list[pdf_parts.Rendered] | None = None) -> None:
     """Write the report as PDF to ``output``. ``chunk_rows``, ``overlap_rows``,
     ``single_rows``: the items of a part, the items a part renders past its end, the
     largest report rendered at once (``pdf_parts``' sizes unless given: tests give small
     ones); ``workers``: processes (default: the processors this process may use);
+    ``tagged``: with the structure tree and PDF/UA-1 (default: an issued edition is);
     ``stats``: receives every rendering of a part, again ones included (without their
     PDF: the benchmark reads their times)."""
     fonts = font_css()
+    tagged = report.issued_on is not None if tagged is None else tagged
     due = report.include_due_changes and bool(report.due_changes)
     parts = pdf_parts.plan(
         report.total, due_changes=due,
         chunk_rows=chunk_rows or pdf_parts.CHUNK_ROWS,
         overlap_rows=pdf_parts.OVERLAP_ROWS if overlap_rows is None else overlap_rows,
         single_rows=pdf_parts.SINGLE_ROWS if single_rows is None else single_rows)
-    with _Renderer(len(parts), workers, stats) as renderer:
-        rendered = renderer.all([_document(report, part, fonts) for part in parts])
-        takes = pdf_parts.stitch([item.starts for item in rendered])
-        again: set[int] = set()
-        while isinstance(takes, pdf_parts.Unmet):
-            restart = pdf_parts.restart(rendered[takes.part - 1].starts, takes, parts[takes.part])
-            if restart is None or takes.part in again:  # nothing to meet: all at once
-                parts = [html.Part.whole(report)]
-                rendered = renderer.all([_document(report, parts[0], fonts)])
-            else:
-                again.add(takes.part)
-                parts[takes.part] = restart
-                rendered[takes.part] = renderer.all([_document(report, restart, fonts)])[0]
-            takes = pdf_parts.stitch([item.starts for item in rendered])
+    with _Renderer(len(parts), workers, stats, tagged) as renderer:
+        rendered, takes = _pages(report, fonts, parts, renderer)
         count = sum(take.stop - take.first for take in takes)
         numbers = renderer.sheet(_numbers_document(count, fonts))
     pages = [pdf_join.Pages(rendered[take.part].pdf, take.first, take.stop) for take in takes]
     del rendered
-    pdf_join.join(pages, numbers, metadata(report), output)
+    pdf_join.join(pages, numbers, metadata(report, tagged), output)
 
 
-def metadata(report: Report) -> pdf_join.Metadata:
+@dataclasses.dataclass
+class _Link:
+    """One rendering in the chain of parts; ``bridge``: it was put between two parts."""
+
+    part: pdf_parts.Part
+    rendered: pdf_parts.Rendered
+    bridge: bool = False
+
+
+MAX_ROUNDS = 6
+
+
+def _pages(report: Report, fonts: str, parts: list[pdf_parts.Part],
+           renderer: _Renderer) -> tuple[list[pdf_parts.Rendered], list[pdf_parts.Take]]:
+    """Every part rendered, with bridges where two do not meet, and the pages to take."""
+    chain = [_Link(part, done) for part, done in
+             zip(parts, renderer.all([_document(report, part, fonts) for part in parts]),
+                 strict=True)]
+    for _round in range(MAX_ROUNDS):
+        takes = pdf_parts.stitch([link.rendered.starts for link in chain])
+        if not isinstance(takes, pdf_parts.Unmet):
+            return [link.rendered for link in chain], takes
+        failing = pdf_parts.unmet([link.rendered.starts for link in chain]) or [takes.part]
+        wanted: list[tuple[int, pdf_parts.Part, bool]] = []  # (index, part, replaces)
+        for index in failing:
+            before, after = chain[index - 1], chain[index]
+            if before.bridge:  # too short: twice as long, from the same page start
+                rows = 2 * (before.part.rows[1] - before.part.rows[0])
+                anchor = chain[index - 2].rendered.starts
+                longer = pdf_parts.bridge(anchor, after.part, rows)
+                if longer is None:
+                    break
+                wanted.append((index - 1, longer, True))
+            else:
+                new = pdf_parts.bridge(before.rendered.starts, after.part, pdf_parts.BRIDGE_ROWS)
+                if new is None:
+                    break
+                wanted.append((index, new, False))
+        else:
+            done = renderer.all([_document(report, part, fonts) for _i, part, _r in wanted])
+            for (index, part, replaces), result in sorted(
+                    zip(wanted, done, strict=True), key=lambda pair: -pair[0][0]):
+                link = _Link(part, result, bridge=True)
+                if replaces:
+                    chain[index] = link
+                else:
+                    chain.insert(index, link)
+                following = chain[index + 1] if index + 1 < len(chain) else None
+                if following is not None and part.rows[1] >= following.part.rows[1]:
+                    # the bridge reached the end of the next part: it takes its place
+                    link.bridge = False
+                    del chain[index + 1]
+            continue
+        break
+    whole = pdf_parts.Part.whole(report.total)
+    [single] = renderer.all([_document(report, whole, fonts)])
+    return [single], [pdf_parts.Take(0, 0, len(single.starts))]
+
+
+def metadata(report: Report, tagged: bool) -> pdf_join.Metadata:
     from pypdf import __version__ as pypdf_version
     from weasyprint import __version__ as weasyprint_version
 
@@ -162,10 +215,11 @@ def metadata(report: Report) -> pdf_join.Metadata:
         subject=f"{report.organisation} {report.title}, {report.reference_label}",
         day=report.document_day,
         producer=f"WeasyPrint {weasyprint_version}; pypdf {pypdf_version}",
+        tagged=tagged,
     )
 
 
-def _document(report: Report, part: html.Part, fonts: str) -> str:
+def _document(report: Report, part: pdf_parts.Part, fonts: str) -> str:
     return html.render(report, extra_css=f"{fonts}\n{NO_PAGE_NUMBER}", part=part, for_pdf=True)
 
 
@@ -179,25 +233,18 @@ def _numbers_document(count: int, fonts: str) -> str:
             f"<body>{pages}</body></html>")
 
 
-def _render_sheet(document: str, base_url: str) -> bytes:
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    data: bytes = HTML(string=document, base_url=base_url).write_pdf(
-        font_config=FontConfiguration(), **SHEET_OPTIONS)
-    return data
-
-
 class _Renderer:
     """Renders parts here (one part) or on a pool of processes (several)."""
 
     def __init__(self, parts: int, workers: int | None,
-                 stats: list[pdf_parts.Rendered] | None) -> None:
+                 stats: list[pdf_parts.Rendered] | None, tagged: bool) -> None:
         self.stats = stats
+        self.options = TAGGED_PART_OPTIONS if tagged else PART_OPTIONS
         available = len(os.sched_getaffinity(0))
         self.workers = max(1, min(workers or available, parts))
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
-        if parts > 1 and self.workers > 1:
+        # A daemonic process (a multiprocessing.Pool's worker) may start none: render here.
+        if parts > 1 and self.workers > 1 and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["auditflow.reports.pdf_parts", "weasyprint"])
             self.pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context)
@@ -212,9 +259,9 @@ class _Renderer:
     def all(self, documents: Sequence[str]) -> list[pdf_parts.Rendered]:
         base = str(REPO)
         if self.pool is None:
-            done = [pdf_parts.render_part(document, base, PART_OPTIONS) for document in documents]
+            done = [pdf_parts.render_part(document, base, self.options) for document in documents]
         else:
-            futures = [self.pool.submit(pdf_parts.render_part, document, base, PART_OPTIONS)
+            futures = [self.pool.submit(pdf_parts.render_part, document, base, self.options)
                        for document in documents]
             done = [future.result() for future in futures]
         if self.stats is not None:
@@ -223,6 +270,6 @@ class _Renderer:
 
     def sheet(self, document: str) -> bytes:
         if self.pool is None:
-            return _render_sheet(document, str(REPO))
-        return self.pool.submit(_render_sheet, document, str(REPO)).result()
+            return pdf_parts.render_sheet(document, str(REPO), SHEET_OPTIONS)
+        return self.pool.submit(pdf_parts.render_sheet, document, str(REPO), SHEET_OPTIONS).result()
 

@@ -1,4 +1,4 @@
-"""The PDF's parts joined into one archival file (PDF/A-3b, tagged for PDF/UA-1), with pypdf.
+"""The PDF's parts joined into one archival file (PDF/A-3b; tagged, PDF/UA-1), read with pypdf.
 
 Each part comes from WeasyPrint as a tagged PDF/A page run without page numbers
 (``reports.pdf_parts``). Joining them:
@@ -9,7 +9,7 @@ Each part comes from WeasyPrint as a tagged PDF/A page run without page numbers
 - the page number ("- n -") of every page drawn from a sheet WeasyPrint rendered
   with the report's own page style, one page per number, placed as a form over the
   page and marked as a pagination artifact (no part of the text's structure);
-- the structure trees: WeasyPrint tags each page on its own (its elements point to
+- the structure trees (of a tagged file): WeasyPrint tags each page on its own (its elements point to
   their page), so the kept pages' elements go under one Document element and the
   parent tree is numbered again page by page;
 - one catalog: the language (ko), the output intent of the first part (sRGB), the
@@ -60,6 +60,7 @@ class Metadata:
     subject: str
     day: date  # the edition's day (issued, else the reference date)
     producer: str
+    tagged: bool  # the parts are tagged: the file keeps their structure and claims PDF/UA-1
 
     @property
     def xmp_date(self) -> str:
@@ -83,7 +84,8 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
     """Write one PDF of ``parts``' pages to ``output``, page ``n`` numbered by page ``n`` of
     ``numbers`` (a PDF of as many pages)."""
     out = _Output(output)
-    catalog, pages_node, tree, document = (out.reserve() for _ in range(4))
+    catalog, pages_node = out.reserve(), out.reserve()
+    tree, document = (out.reserve(), out.reserve()) if metadata.tagged else (0, 0)
     sheet = _Copier(out, PdfReader(io.BytesIO(numbers)))
     before = out.put_new(_stream(b"q\n"))
     kids: list[int] = []
@@ -104,22 +106,25 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
         catalog_source = cast(DictionaryObject, reader.trailer["/Root"])
         if intents is None and "/OutputIntents" in catalog_source:
             intents = copier.copy(catalog_source.raw_get("/OutputIntents"))
-        root = cast(DictionaryObject, catalog_source["/StructTreeRoot"].get_object())
-        parents = _parent_arrays(root)
-        top_source = cast(DictionaryObject, cast(ArrayObject, root["/K"])[0].get_object())
-        for kid in cast(ArrayObject, top_source["/K"]):
-            page_ref = cast(DictionaryObject, kid.get_object()).get("/Pg")
-            if isinstance(page_ref, IndirectObject) and page_ref.idnum in kept:
-                top.append(copier.element(kid, document))
+        parents: dict[int, ArrayObject] = {}
+        if metadata.tagged:
+            root = cast(DictionaryObject, catalog_source["/StructTreeRoot"].get_object())
+            parents = _parent_arrays(root)
+            top_source = cast(DictionaryObject, cast(ArrayObject, root["/K"])[0].get_object())
+            for kid in cast(ArrayObject, top_source["/K"]):
+                page_ref = cast(DictionaryObject, kid.get_object()).get("/Pg")
+                if isinstance(page_ref, IndirectObject) and page_ref.idnum in kept:
+                    top.append(copier.element(kid, document))
         resources_number, resources = _part_resources(copier, reader.pages[0])
         for number in range(part.first, part.stop):
             source = reader.pages[number]
             key = len(kids)
             assert source.indirect_reference is not None
             page_number = kept[source.indirect_reference.idnum]
-            marks = parents.get(int(source.get("/StructParents", -1)), ArrayObject())
-            nums.extend([NumberObject(key), _ref(out.put_new(
-                ArrayObject(copier.mapped(mark) for mark in marks)))])
+            if metadata.tagged:
+                marks = parents.get(int(source.get("/StructParents", -1)), ArrayObject())
+                nums.extend([NumberObject(key), _ref(out.put_new(
+                    ArrayObject(copier.mapped(mark) for mark in marks)))])
             form = _number_form(sheet, key)
             forms = cast(DictionaryObject, resources["/XObject"])
             forms[NameObject(f"/AFPage{key + 1}")] = _ref(form)
@@ -129,7 +134,8 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
                     page[NameObject(name)] = copier.copy(source.raw_get(name))
             page[NameObject("/Parent")] = _ref(pages_node)
             page[NameObject("/Resources")] = _ref(resources_number)
-            page[NameObject("/StructParents")] = NumberObject(key)
+            if metadata.tagged:
+                page[NameObject("/StructParents")] = NumberObject(key)
             contents = _ref(out.put_new(_stream(
                 b"\nQ\nq /Artifact <</Type /Pagination /Subtype /Footer>> BDC "
                 + f"/AFPage{key + 1}".encode() + b" Do EMC Q\n")))
@@ -145,15 +151,17 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
         NameObject("/Type"): NameObject("/Pages"),
         NameObject("/Kids"): ArrayObject(_ref(kid) for kid in kids),
         NameObject("/Count"): NumberObject(len(kids))}))
-    out.put(document, DictionaryObject({
-        NameObject("/Type"): NameObject("/StructElem"), NameObject("/S"): NameObject("/Document"),
-        NameObject("/P"): _ref(tree), NameObject("/K"): ArrayObject(_ref(kid) for kid in top)}))
-    parent_tree = out.put_new(DictionaryObject({NameObject("/Nums"): nums}))
-    out.put(tree, DictionaryObject({
-        NameObject("/Type"): NameObject("/StructTreeRoot"),
-        NameObject("/K"): ArrayObject([_ref(document)]),
-        NameObject("/ParentTree"): _ref(parent_tree),
-        NameObject("/ParentTreeNextKey"): NumberObject(len(kids))}))
+    if metadata.tagged:
+        out.put(document, DictionaryObject({
+            NameObject("/Type"): NameObject("/StructElem"),
+            NameObject("/S"): NameObject("/Document"), NameObject("/P"): _ref(tree),
+            NameObject("/K"): ArrayObject(_ref(kid) for kid in top)}))
+        parent_tree = out.put_new(DictionaryObject({NameObject("/Nums"): nums}))
+        out.put(tree, DictionaryObject({
+            NameObject("/Type"): NameObject("/StructTreeRoot"),
+            NameObject("/K"): ArrayObject([_ref(document)]),
+            NameObject("/ParentTree"): _ref(parent_tree),
+            NameObject("/ParentTreeNextKey"): NumberObject(len(kids))}))
     xmp = _stream(_xmp(metadata))
     xmp[NameObject("/Type")] = NameObject("/Metadata")
     xmp[NameObject("/Subtype")] = NameObject("/XML")
@@ -161,12 +169,14 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
         NameObject("/Type"): NameObject("/Catalog"),
         NameObject("/Pages"): _ref(pages_node),
         NameObject("/Lang"): TextStringObject(LANGUAGE),
-        NameObject("/MarkInfo"): DictionaryObject({NameObject("/Marked"): BooleanObject(True)}),
         NameObject("/ViewerPreferences"): DictionaryObject(
             {NameObject("/DisplayDocTitle"): BooleanObject(True)}),
-        NameObject("/StructTreeRoot"): _ref(tree),
         NameObject("/Metadata"): _ref(out.put_new(xmp)),
     })
+    if metadata.tagged:
+        root_dict[NameObject("/MarkInfo")] = DictionaryObject(
+            {NameObject("/Marked"): BooleanObject(True)})
+        root_dict[NameObject("/StructTreeRoot")] = _ref(tree)
     if intents is not None:
         root_dict[NameObject("/OutputIntents")] = intents
     out.put(catalog, root_dict)
@@ -378,7 +388,8 @@ class _Copier:
 
 
 def _xmp(metadata: Metadata) -> bytes:
-    """The XMP packet: PDF/A-3b and PDF/UA-1, and what the document information says."""
+    """The XMP packet: PDF/A-3b (and PDF/UA-1 if tagged), and what the document
+    information says."""
     title, author = escape(metadata.title), escape(metadata.author)
     when = metadata.xmp_date
     text = (
@@ -387,9 +398,9 @@ def _xmp(metadata: Metadata) -> bytes:
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
         '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
         ' pdfaid:part="3" pdfaid:conformance="B"/>\n'
-        '<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"'
-        ' pdfuaid:part="1"/>\n'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+        + ('<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"'
+           ' pdfuaid:part="1"/>\n' if metadata.tagged else "")
+        + '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
         '<dc:format>application/pdf</dc:format>\n'
         f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>\n'
         f'<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>\n'

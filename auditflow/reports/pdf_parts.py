@@ -15,9 +15,12 @@ from there on (``stitch``). The pages before that point in the later part and
 after it in the earlier one are dropped. The part before is taken to that page
 only after it was itself taken over by such a match (or starts the document), so
 every page kept is a page of the whole document rendered at once. When two parts
-meet no common page start (rows of very regular heights can fall into step only
-late), the later part is rendered again from a page start that the earlier one
-found (``restart``), which then meets it on its second page.
+meet no common page start (two paginations of the same rows from different rows fall
+into step after a few pages, or after many: it depends on the rows' heights), a
+bridge is rendered between them (``bridge``): from a page start the earlier part
+found, so it meets that part on its second page, and long enough to meet the later
+one; a bridge that is not is rendered again twice as long, and one that reaches the
+end of the later part takes its place.
 
 What a part is made of depends on the report alone (never on the number of
 processors), so the same report gives the same file on any machine.
@@ -30,11 +33,26 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auditflow.reports.html import Part
-
 CHUNK_ROWS = 250  # items per part: about 65 pages, a bounded amount of memory per process
-OVERLAP_ROWS = 12  # items a part renders past its end, for the next part to meet it
+OVERLAP_ROWS = 24  # items a part renders past its end, for the next part to meet it
+BRIDGE_ROWS = 32  # the items of a first bridge between two parts that do not meet
 SINGLE_ROWS = 300  # up to this many items the document is rendered at once, in this process
+
+
+@dataclass(frozen=True)
+class Part:
+    """A slice of the document: the head and 총괄, the items ``rows`` (indexes into
+    ``Report.items``, start inclusive, stop exclusive) and the 기한 변경 내역.
+    (Here, not in ``reports.html``, so that the rendering processes import nothing but
+    WeasyPrint and this module.)"""
+
+    head: bool
+    rows: tuple[int, int]
+    due_changes: bool
+
+    @classmethod
+    def whole(cls, total: int) -> Part:
+        return cls(head=True, rows=(0, total), due_changes=True)
 
 
 @dataclass(frozen=True)
@@ -123,14 +141,24 @@ def stitch(parts: Sequence[Sequence[PageStart | None]]) -> list[Take] | Unmet:
     return takes
 
 
-def restart(previous: Sequence[PageStart | None], unmet: Unmet, part: Part) -> Part | None:
-    """``part`` again, from the latest page start of the part before it that is the whole
-    document's and is followed by another such page start (for the new rendering to meet
-    on its second page); None if the part before has none."""
-    for index in range(len(previous) - 2, unmet.taken_from - 1, -1):
+def unmet(parts: Sequence[Sequence[PageStart | None]]) -> list[int]:
+    """Every part that meets no page start of the part before it (each pair on its own)."""
+    return [index for index in range(1, len(parts))
+            if meeting(parts[index - 1], 0, parts[index]) is None]
+
+
+def bridge(previous: Sequence[PageStart | None], following: Part, rows: int) -> Part | None:
+    """A part to put between a part and the ``following`` one that it does not meet: from
+    the latest page start of the part before that is followed by another page start (the
+    bridge meets it on its second page), ``rows`` items on (to the end of ``following``
+    at most, and then the bridge takes its place). None if the part before has no such
+    page starts."""
+    for index in range(len(previous) - 2, -1, -1):
         here, after = previous[index], previous[index + 1]
         if here is not None and after is not None:
-            return Part(head=False, rows=(here.row, part.rows[1]), due_changes=part.due_changes)
+            stop = min(following.rows[1], here.row + rows)
+            return Part(head=False, rows=(here.row, stop),
+                        due_changes=following.due_changes and stop == following.rows[1])
     return None
 
 
@@ -152,6 +180,16 @@ def render_part(document: str, base_url: str, options: dict[str, Any]) -> Render
     del laid_out
     return Rendered(data, starts, time.process_time() - began,
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def render_sheet(document: str, base_url: str, options: dict[str, Any]) -> bytes:
+    """The sheet of page numbers (``reports.pdf``): a document of empty pages."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    data: bytes = HTML(string=document, base_url=base_url).write_pdf(
+        font_config=FontConfiguration(), **options)
+    return data
 
 
 def page_starts(pages: Sequence[Any]) -> tuple[PageStart | None, ...]:
