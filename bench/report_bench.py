@@ -9,6 +9,7 @@ times:
 
 - html, pdf, hwpx, xlsx, csv   each writer on that report (the PDF as downloaded)
 - pdf, tagged                  the PDF as an issued edition has it: tagged, PDF/UA-1
+- pdf, one rendering           the PDF rendered at once in one process (no parts)
 - bare table                   WeasyPrint alone on a bare HTML table of the same texts
                                (council text | result lines), no stylesheet: the floor
 - bare table, fixed            the same table with ``table-layout: fixed`` and its widths
@@ -100,8 +101,10 @@ def _measure(job: tuple[str, Report, dict[str, Any]]) -> dict[str, float]:
 
             stats: list[Any] = []
             with path.open("wb") as output:
+                whole = name == "pdf, one rendering"
                 pdf.write_to(report, output, workers=options.get("workers"),
-                             tagged=name == "pdf, tagged", stats=stats)
+                             tagged=name == "pdf, tagged", stats=stats,
+                             single_rows=report.total if whole else None)
             result["parts"] = len(stats)
             result["parts_cpu"] = sum(part.cpu_seconds for part in stats)
             result["parts_peak"] = max(part.peak_rss_mib for part in stats)
@@ -126,7 +129,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, help="PDF rendering processes (default: all)")
     args = parser.parse_args()
-    names = [*FORMATS, "pdf, tagged", "bare table", "bare table, fixed"]
+    names = [*FORMATS, "pdf, tagged", "pdf, one rendering", "bare table", "bare table, fixed"]
     fork = multiprocessing.get_context("fork")
     for size in (int(size) for size in args.sizes.split(",")):
         workdir = tempfile.mkdtemp(prefix="auditflow-report-bench-")
@@ -165,6 +168,7 @@ def main() -> None:
                 line += (f"  ({runs[0]['parts']:.0f} parts, their peak "
                          f"{max(run['parts_peak'] for run in runs):.0f} MiB)")
             print(line)
+        print(f"  ratio pdf / pdf, one rendering    {medians['pdf'] / medians['pdf, one rendering']:.2f}")
         for pdf_name in ("pdf", "pdf, tagged"):
             for floor in ("bare table", "bare table, fixed"):
                 print(f"  ratio {pdf_name} / {floor:<17} {medians[pdf_name] / medians[floor]:.2f}")

@@ -158,7 +158,8 @@ def test_parts_that_do_not_meet_are_bridged_and_the_pages_are_the_same(long_repo
     _assert_same_pages(output.getvalue(), _one_rendering(long_report))
 
 
-def test_page_numbers_run_on_across_the_parts(long_report):
+def test_page_numbers_run_on_across_the_parts_and_sheets(long_report, monkeypatch):
+    monkeypatch.setattr(pdf, "SHEET_PAGES", 10)  # the numbers in two sheets, 1-15 and 16-
     data = pdf.render(long_report, chunk_rows=40, single_rows=40)
     with pdfplumber.open(io.BytesIO(data)) as document:
         footers = [(page.crop((0, page.height - 15 * 72 / 25.4, page.width, page.height))

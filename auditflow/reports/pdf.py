@@ -49,6 +49,7 @@ NO_PAGE_NUMBER = "@page { @bottom-center { content: none; } }"
 PART_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT}
 TAGGED_PART_OPTIONS: dict[str, Any] = {**PART_OPTIONS, "pdf_tags": True}
 SHEET_OPTIONS: dict[str, Any] = {"pdf_variant": VARIANT}
+SHEETS, SHEET_PAGES = 2, 60  # the page numbers in two sheets, rendered at once, from 120 pages
 
 
 class FontsMissing(DomainError):
@@ -140,7 +141,7 @@ def write_to(report: Report, output: BinaryIO, *, chunk_rows: int | None = None,
     with _Renderer(len(parts), workers, stats, tagged) as renderer:
         rendered, takes = _pages(report, fonts, parts, renderer)
         count = sum(take.stop - take.first for take in takes)
-        numbers = renderer.sheet(_numbers_document(count, fonts))
+        numbers = renderer.sheets(count, fonts)
     pages = [pdf_join.Pages(rendered[take.part].pdf, take.first, take.stop) for take in takes]
     del rendered
     pdf_join.join(pages, numbers, metadata(report, tagged), output)
@@ -223,12 +224,13 @@ def _document(report: Report, part: pdf_parts.Part, fonts: str) -> str:
     return html.render(report, extra_css=f"{fonts}\n{NO_PAGE_NUMBER}", part=part, for_pdf=True)
 
 
-def _numbers_document(count: int, fonts: str) -> str:
-    """``count`` empty pages of the report's page style: only "- n -" on each, with no
-    background (it is drawn over the page)."""
+def _numbers_document(first: int, count: int, fonts: str) -> str:
+    """``count`` empty pages of the report's page style, numbered from ``first``: only
+    "- n -" on each, with no background (it is drawn over the page)."""
     pages = "<div></div>" * count
     return (f'<!doctype html><html lang="ko"><head><meta charset="utf-8"><style>\n'
             f"{html.stylesheet()}\n{fonts}\nhtml, body {{ background: none; }}\n"
+            f"@page :first {{ counter-reset: page {first}; }}\n"
             "div + div { break-before: page; }\n</style></head>"
             f"<body>{pages}</body></html>")
 
@@ -268,8 +270,17 @@ class _Renderer:
             self.stats.extend(dataclasses.replace(item, pdf=b"") for item in done)
         return done
 
-    def sheet(self, document: str) -> bytes:
+    def sheets(self, count: int, fonts: str) -> list[bytes]:
+        """The page numbers 1 to ``count``, in ``SHEETS`` sheets at most, of ``SHEET_PAGES``
+        pages at least (the count alone decides: the file does not depend on the machine)."""
+        pieces = max(1, min(SHEETS, count // SHEET_PAGES))
+        bounds = [round(index * count / pieces) for index in range(pieces + 1)]
+        documents = [_numbers_document(bounds[index] + 1, bounds[index + 1] - bounds[index], fonts)
+                     for index in range(pieces)]
         if self.pool is None:
-            return pdf_parts.render_sheet(document, str(REPO), SHEET_OPTIONS)
-        return self.pool.submit(pdf_parts.render_sheet, document, str(REPO), SHEET_OPTIONS).result()
+            return [pdf_parts.render_sheet(document, str(REPO), SHEET_OPTIONS)
+                    for document in documents]
+        futures = [self.pool.submit(pdf_parts.render_sheet, document, str(REPO), SHEET_OPTIONS)
+                   for document in documents]
+        return [future.result() for future in futures]
 

@@ -80,13 +80,15 @@ class Pages:
     stop: int
 
 
-def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: BinaryIO) -> None:
+def join(parts: Sequence[Pages], numbers: Sequence[bytes], metadata: Metadata,
+         output: BinaryIO) -> None:
     """Write one PDF of ``parts``' pages to ``output``, page ``n`` numbered by page ``n`` of
-    ``numbers`` (a PDF of as many pages)."""
+    the sheets ``numbers`` one after the other (PDFs of as many pages in all)."""
     out = _Output(output)
     catalog, pages_node = out.reserve(), out.reserve()
     tree, document = (out.reserve(), out.reserve()) if metadata.tagged else (0, 0)
-    sheet = _Copier(out, PdfReader(io.BytesIO(numbers)))
+    sheets = [_Copier(out, PdfReader(io.BytesIO(sheet))) for sheet in numbers]
+    sheet_pages = [(sheet, index) for sheet in sheets for index in range(len(sheet.reader.pages))]
     before = out.put_new(_stream(b"q\n"))
     kids: list[int] = []
     top: list[int] = []
@@ -125,7 +127,7 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
                 marks = parents.get(int(source.get("/StructParents", -1)), ArrayObject())
                 nums.extend([NumberObject(key), _ref(out.put_new(
                     ArrayObject(copier.mapped(mark) for mark in marks)))])
-            form = _number_form(sheet, key)
+            form = _number_form(*sheet_pages[key])
             forms = cast(DictionaryObject, resources["/XObject"])
             forms[NameObject(f"/AFPage{key + 1}")] = _ref(form)
             page = DictionaryObject()
@@ -146,7 +148,8 @@ def join(parts: Sequence[Pages], numbers: bytes, metadata: Metadata, output: Bin
         out.put(resources_number, resources)
         copier.flush()
         del reader, copier
-    sheet.flush()
+    for sheet in sheets:
+        sheet.flush()
     out.put(pages_node, DictionaryObject({
         NameObject("/Type"): NameObject("/Pages"),
         NameObject("/Kids"): ArrayObject(_ref(kid) for kid in kids),
