@@ -33,10 +33,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-CHUNK_ROWS = 250  # items per part: about 65 pages, a bounded amount of memory per process
-OVERLAP_ROWS = 24  # items a part renders past its end, for the next part to meet it
-BRIDGE_ROWS = 32  # the items of a first bridge between two parts that do not meet
-SINGLE_ROWS = 300  # up to this many items the document is rendered at once, in this process
+CHUNK_ROWS = 500  # items per part at most: about 130 pages, some 80 MB of a process's memory
+OVERLAP_ROWS = 40  # items a part renders past its end, for the next part to meet it
+BRIDGE_ROWS = 48  # the items of a first bridge between two parts that do not meet
+SINGLE_ROWS = 200  # up to this many items the document is rendered at once, in this process
+PAIRS = 2  # the parts come in twos: as many as the processes of a two-core machine
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,11 @@ def plan(total: int, *, due_changes: bool, chunk_rows: int = CHUNK_ROWS,
 
     The first part holds the head and 총괄, the last one the 기한 변경 내역 (it starts on a
     page of its own). Each part but the last goes ``overlap_rows`` past the start of the next.
+    The parts are of one size, ``chunk_rows`` at most, an even number of them.
     """
     if total <= single_rows:
         return [Part(head=True, rows=(0, total), due_changes=due_changes)]
-    count = math.ceil(total / chunk_rows)
+    count = PAIRS * math.ceil(total / (PAIRS * chunk_rows))
     bounds = [round(index * total / count) for index in range(count + 1)]
     parts = []
     for index in range(count):
