@@ -312,3 +312,11 @@ def test_korean_words_are_not_broken_at_line_ends(make):
 def test_keep_words_joins_the_letters_of_words_with_hangul_only():
     assert html.keep_words("AI재단 (2026.1.)부터 ok") == (
         "AI\u2060재\u2060단 (2026.1.)\u2060부\u2060터 ok")
+
+
+def test_an_audit_without_items_prints_its_head_on_one_numbered_page(make):
+    report = build_report(make.audit())
+    with pdfplumber.open(io.BytesIO(pdf.render(report))) as document:
+        assert len(document.pages) == 1
+        text = document.pages[0].extract_text() or ""
+    assert report.title in text and "총 0건" in text and text.rstrip().endswith("- 1 -")

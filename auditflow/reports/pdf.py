@@ -8,17 +8,21 @@ the document's stylesheet, so nothing falls through to an arbitrary system font;
 tests/test_report_formats.py checks the seed's report.
 
 The file is an archival one, the same bytes for the same report on any day and
-machine: PDF/A-3b in Korean (``lang="ko"``); an issued edition's (``Report.issued_on``)
-is also tagged and identified as PDF/UA-1 (the structure costs about a third more time
-to write and join, which a download for reading spares),
-dated by the edition (``Report.issued_on``, else the reference date), its
-identifier computed from its content, the fonts decoded from their WOFF files
-with the fonts' own timestamps (WeasyPrint would stamp them with the moment of
-decoding). Korean words are kept whole at line ends (``html.keep_words``).
+machine: PDF/A-3b in Korean (``lang="ko"``), dated by the edition
+(``Report.document_day``), its identifier computed from its content, the fonts
+decoded from their WOFF files with the fonts' own timestamps (WeasyPrint would
+stamp them with the moment of decoding). An issued edition's (``Report.issued_on``)
+is also tagged and identified as PDF/UA-1; a download for reading is not (the
+structure costs about a third more time to write and join). Korean words are kept
+whole at line ends (``html.keep_words``).
 
-A large report is rendered in parts on a process pool and joined
+A report of more than ``pdf_parts.SINGLE_ROWS`` items is rendered in parts on a
+process pool (forkserver: the pool's processes start from a clean process that has
+imported WeasyPrint, never from a copy of a threaded web server) and joined
 (``reports.pdf_parts``, ``reports.pdf_join``): every page is the page a single
-rendering gives, each process holds one part's pages at a time.
+rendering gives, and each process holds one part's pages at a time. The page
+numbers are drawn on the joined pages from sheets of numbers, so they run on
+across the parts.
 """
 
 from __future__ import annotations
