@@ -1,6 +1,6 @@
 """Benchmark: the council report in every format, and WeasyPrint's floor on the same texts.
 
-    python bench/report_bench.py [--sizes 100,1000,5000] [--repeat 3] [--workers N]
+    python bench/report_bench.py [--sizes 100,1000,5000] [--repeat 3] [--workers N] [--only pdf]
 
 For each size N it fills a fresh SQLite database with the seed (organisation, users,
 the 2025 audit) and one more audit of N items whose texts, states and teams are the
@@ -16,9 +16,12 @@ times:
 
 Every measurement runs in a process of its own, forked from the one that holds the
 database, so each peak memory is that format's alone: ``peak`` is the process's peak
-RSS, and for the PDF also the largest peak of its rendering processes (``parts``). It
-prints medians, the PDF's CPU time (this process and its rendering processes together),
-its pages and the ratios of the PDF to the floors. It asserts nothing about speed.
+RSS, and for the PDF also its renderings of parts (bridges included): their number, CPU
+time, the longest one and the largest peak of the processes that rendered them. It
+prints medians, each measurement's CPU time (for the PDF this process and its rendering
+processes together: on a busy machine the CPU time says more than the clock), its pages
+and the ratios of the PDF to one rendering and to the floors. It asserts nothing about
+speed.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ def _measure(job: tuple[str, Report, dict[str, Any]]) -> dict[str, float]:
                              single_rows=report.total if whole else None)
             result["parts"] = len(stats)
             result["parts_cpu"] = sum(part.cpu_seconds for part in stats)
+            result["parts_longest"] = max(part.cpu_seconds for part in stats)
             result["parts_peak"] = max(part.peak_rss_mib for part in stats)
         else:
             writer(name)(report, path)
@@ -128,8 +132,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,5000", help="items per report, by commas")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, help="PDF rendering processes (default: all)")
+    parser.add_argument("--only", default="", help="only the measurements whose name starts so")
     args = parser.parse_args()
-    names = [*FORMATS, "pdf, tagged", "pdf, one rendering", "bare table", "bare table, fixed"]
+    names = [name for name in (*FORMATS, "pdf, tagged", "pdf, one rendering", "bare table",
+                               "bare table, fixed") if name.startswith(args.only)]
     fork = multiprocessing.get_context("fork")
     for size in (int(size) for size in args.sizes.split(",")):
         workdir = tempfile.mkdtemp(prefix="auditflow-report-bench-")
@@ -165,13 +171,16 @@ def main() -> None:
             if "pages" in runs[0]:
                 line += f"  {runs[0]['pages']:.0f} pages"
             if name.startswith("pdf"):
-                line += (f"  ({runs[0]['parts']:.0f} parts, their peak "
+                line += (f"  ({runs[0]['parts']:.0f} renderings, {runs[0]['parts_cpu']:.1f} s cpu,"
+                         f" the longest {runs[0]['parts_longest']:.1f} s; their peak "
                          f"{max(run['parts_peak'] for run in runs):.0f} MiB)")
             print(line)
-        print(f"  ratio pdf / pdf, one rendering    {medians['pdf'] / medians['pdf, one rendering']:.2f}")
-        for pdf_name in ("pdf", "pdf, tagged"):
-            for floor in ("bare table", "bare table, fixed"):
-                print(f"  ratio {pdf_name} / {floor:<17} {medians[pdf_name] / medians[floor]:.2f}")
+        ratios = [("pdf", "pdf, one rendering")] + [
+            (pdf_name, floor) for pdf_name in ("pdf", "pdf, tagged")
+            for floor in ("bare table", "bare table, fixed")]
+        for top, bottom in ratios:
+            if top in medians and bottom in medians:
+                print(f"  ratio {top} / {bottom:<18} {medians[top] / medians[bottom]:.2f}")
 
 
 if __name__ == "__main__":
