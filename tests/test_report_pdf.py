@@ -47,12 +47,15 @@ def issued(seeded):
 def test_the_plan_cuts_the_items_into_parts_that_overlap():
     assert pdf_parts.plan(12, due_changes=True) == [Part(True, (0, 12), True)]
     parts = pdf_parts.plan(100, due_changes=True, chunk_rows=30, overlap_rows=5, single_rows=30)
-    assert parts == [Part(True, (0, 30), False), Part(False, (25, 55), False),
-                     Part(False, (50, 80), False), Part(False, (75, 100), True)]
+    # four parts of 29 items each, the 5 of the overlap included
+    assert parts == [Part(True, (0, 29), False), Part(False, (24, 53), False),
+                     Part(False, (48, 76), False), Part(False, (71, 100), True)]
     # an even number of parts, as equal as can be: 70 items in parts of 30 at most
     assert [part.rows for part in pdf_parts.plan(70, due_changes=False, chunk_rows=30,
                                                  overlap_rows=5, single_rows=30)] == [
-        (0, 23), (18, 40), (35, 57), (52, 70)]
+        (0, 21), (16, 37), (32, 54), (49, 70)]
+    # 1,000 items: two parts, one for each of two processes
+    assert [part.rows for part in pdf_parts.plan(1000, due_changes=False)] == [(0, 520), (480, 1000)]
     # The plan depends on the report alone (never on the machine): the same every time.
     assert parts == pdf_parts.plan(100, due_changes=True, chunk_rows=30, overlap_rows=5,
                                    single_rows=30)

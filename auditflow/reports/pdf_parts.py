@@ -90,12 +90,15 @@ def plan(total: int, *, due_changes: bool, chunk_rows: int = CHUNK_ROWS,
 
     The first part holds the head and 총괄, the last one the 기한 변경 내역 (it starts on a
     page of its own). Each part but the last goes ``overlap_rows`` past the start of the next.
-    The parts are of one size, ``chunk_rows`` at most, an even number of them.
+    The parts are of one size (their overlap included), about ``chunk_rows`` at most, an
+    even number of them; the overlap is half a part at most.
     """
     if total <= single_rows:
         return [Part(head=True, rows=(0, total), due_changes=due_changes)]
     count = PAIRS * math.ceil(total / (PAIRS * chunk_rows))
-    bounds = [round(index * total / count) for index in range(count + 1)]
+    overlap_rows = min(overlap_rows, chunk_rows // 2)
+    # Each part renders as many items, its overlap included: the parts take as long.
+    bounds = [round(index * (total - overlap_rows) / count) for index in range(count)] + [total]
     parts = []
     for index in range(count):
         last = index == count - 1
