@@ -99,12 +99,12 @@ def render(report: Report, extra_css: str = "", *, part: Part | None = None,
     template = _environment(for_pdf).get_template("reports/document.html")
     part = part or Part.whole(report.total)
     return template.render(report=report, extra_css=Markup(extra_css), leader=LEADER_DOTS,
-                           page=PAGE, part=part, pieces=pieces(report, part), mark_rows=for_pdf)
+                           page=PAGE, part=part, pieces=pieces(report, part), for_pdf=for_pdf)
 
 
 def stylesheet() -> str:
-    """The document's stylesheet alone (the PDF's sheet of page numbers uses it)."""
-    return _environment().get_template("reports/document.css").render(page=PAGE)
+    """The document's stylesheet alone, as the PDF has it (its sheet of page numbers)."""
+    return _environment().get_template("reports/document.css").render(page=PAGE, for_pdf=True)
 
 
 def write(report: Report, path: Path) -> None:
