@@ -1,19 +1,19 @@
 """The PDF's parts joined into one archival file (PDF/A-3b; tagged, PDF/UA-1), read with pypdf.
 
-Each part comes from WeasyPrint as a tagged PDF/A page run without page numbers
-(``reports.pdf_parts``). Joining them:
+Each part comes from WeasyPrint as a PDF/A page run (tagged for an issued edition)
+without page numbers (``reports.pdf_parts``). Joining them:
 
 - the pages taken from each part, in order; each part's font subsets renamed with
   a tag of their own (two parts subset the same face differently, and a reader may
   take two subsets of one name for one font);
-- the page number ("- n -") of every page drawn from a sheet WeasyPrint rendered
+- the page number ("- n -") of every page drawn from sheets WeasyPrint rendered
   with the report's own page style, one page per number, placed as a form over the
   page and marked as a pagination artifact (no part of the text's structure);
-- the structure trees (of a tagged file): WeasyPrint tags each page on its own (its elements point to
-  their page), so the kept pages' elements go under one Document element and the
-  parent tree is numbered again page by page;
+- the structure trees of a tagged file: WeasyPrint tags each page on its own (its
+  elements point to their page), so the kept pages' elements go under one Document
+  element and the parent tree is numbered again page by page;
 - one catalog: the language (ko), the output intent of the first part (sRGB), the
-  XMP metadata (PDF/A-3b and PDF/UA-1 identification, title, author, dates), the
+  XMP metadata (PDF/A-3b, and PDF/UA-1 when tagged; title, author, dates), the
   document information agreeing with it, and a file identifier computed from the
   content. Every date is the edition's day: nothing depends on the moment of writing.
 
