@@ -222,6 +222,12 @@ class Report:
         return len(self.items)
 
     @property
+    def document_day(self) -> date:
+        """The day every file of the report is dated by: its day of issue, else the
+        reference date (never the moment the file is written)."""
+        return self.issued_on or self.as_of
+
+    @property
     def reference_label(self) -> str:
         """"'26.1.31. 기준": shown by every output."""
         return f"{dates.short(self.as_of)} 기준"

@@ -19,7 +19,9 @@ no left margin): a wrapped line starts under the text, not under the marker.
 The document properties name the report (title), the organisation (author) and
 the edition's day (``Report.issued_on``, else the reference date): nothing in the
 file depends on when it was written, and its ids are numbered in document order, so
-the same report gives the same bytes. The preview text (``Preview/PrvText.txt``) is
+the same report gives the same bytes; the zip entries carry one fixed time (1980-01-01,
+the zip format's first day, as the XLSX's do) instead of the library template's. The
+preview text (``Preview/PrvText.txt``) is
 the report's text, as Hancom writes it.
 
 Before the bytes leave this module the library's own checks run: the package
@@ -142,12 +144,30 @@ def to_bytes(report: Report, progress: Progress | None = None) -> bytes:
     doc = HwpxDocument.new()
     try:
         _build(doc, report, steps)
-        data = doc.to_bytes()
+        data = _fixed_entry_times(doc.to_bytes())
     finally:
         doc.close()
     check(data)
     steps.finish()
     return data
+
+
+ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _fixed_entry_times(data: bytes) -> bytes:
+    """The package again, entry by entry in the same order, each dated ``ENTRY_TIME``."""
+    import io
+    import zipfile
+
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=ENTRY_TIME)
+            info.compress_type = entry.compress_type
+            info.external_attr = entry.external_attr
+            target.writestr(info, source.read(entry))
+    return output.getvalue()
 
 
 def write(report: Report, path: Any, progress: Progress | None = None) -> None:
@@ -442,7 +462,7 @@ def _footer(first: Any, styles: _Styles) -> None:
 def _properties(doc: HwpxDocument, report: Report) -> None:
     """Title, author and dates of the document: the report's, never the moment of writing."""
     # The day alone, at 00:00 UTC: the same calendar day in Seoul and wherever it is read.
-    day = report.issued_on or report.as_of
+    day = report.document_day
     stamp = f"{day.isoformat()}T00:00:00Z"
     parts = doc.parts
     parts.clear_document_metadata(keep=("title", "language"), timestamp=stamp)

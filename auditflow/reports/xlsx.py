@@ -22,7 +22,8 @@ Four sheets:
 Every text is written as a string, never as a formula: a text that starts like
 one (``cells.looks_like_formula``) also gets Excel's quote prefix, so it shows
 as written and stays text when someone edits it. The file is a function of the
-report alone: its document dates are the reference date and the zip entries
+report alone: its document dates are the edition's (``Report.document_day``: the day
+of issue, else the reference date) and the zip entries
 carry XlsxWriter's fixed timestamp, so the same report gives the same bytes.
 """
 
@@ -121,7 +122,7 @@ def to_bytes(report: Report, progress: Progress | None = None) -> bytes:
     # a number or a link.
     book = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
                              "strings_to_numbers": False, "strings_to_urls": False})
-    created = datetime.combine(report.as_of, time())
+    created = datetime.combine(report.document_day, time())
     book.set_properties({"title": f"{report.title} ({report.reference_label})",
                          "author": report.organisation, "created": created})
     sheets = Sheets(book)
