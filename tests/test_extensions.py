@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from auditflow import dates, workflow
+from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import DueDateExtension, History, Notification
@@ -145,17 +145,6 @@ def test_an_approval_tells_the_teams_and_the_story_keeps_every_change(world):
     assert {people["lead"].id, people["helper"].id} <= team_people
     assert people["other"].id not in team_people
     assert "타당함" in told[0].body
-
-
-def test_the_extension_workflow_is_built_from_its_definition():
-    machine = workflow.EXTENSIONS.machine
-    assert set(machine.states) == {state.value for state in RequestState}
-    assert machine.auto_transitions is False
-    declared = {(s.trigger, src.value, s.dest.value) for s in EXTENSION_TRANSITIONS
-                for src in s.sources}
-    built = {(name, src, t.dest) for name, event in machine.events.items()
-             for src, transitions in event.transitions.items() for t in transitions}
-    assert built == declared
 
 
 def test_the_pages_ask_decide_and_show_the_story(app, world):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from auditflow import workflow
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import History, Notification, Recommendation, TransferRequest
@@ -188,17 +187,6 @@ def test_withdrawn_tells_nobody(world):
     db.session.commit()
     assert request.state_enum is RequestState.WITHDRAWN
     assert db.session.scalars(select(Notification)).all() == []
-
-
-def test_the_transfer_workflow_is_built_from_its_definition():
-    machine = workflow.TRANSFERS.machine
-    assert set(machine.states) == {state.value for state in RequestState}
-    assert machine.auto_transitions is False
-    declared = {(s.trigger, src.value, s.dest.value) for s in TRANSFER_TRANSITIONS
-                for src in s.sources}
-    built = {(name, src, t.dest) for name, event in machine.events.items()
-             for src, transitions in event.transitions.items() for t in transitions}
-    assert built == declared
 
 
 def test_the_queues_show_requests_to_the_audit_team_and_a_decline_to_the_team(world):

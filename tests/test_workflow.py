@@ -39,22 +39,32 @@ def actor_for(make, recommendation, trigger):
     return make.user("audit")
 
 
-def test_machine_is_built_from_the_definition_only():
-    assert MACHINE.auto_transitions is False
-    assert MACHINE.send_event is True
-    assert MACHINE.model_attribute == "state"
-    assert set(MACHINE.states) == {state.value for state in State}
+@pytest.mark.parametrize("flow", [workflow.ITEMS, workflow.EXTENSIONS, workflow.TRANSFERS],
+                         ids=["items", "extensions", "transfers"])
+def test_every_machine_is_built_from_its_definition_only(flow):
+    machine = flow.machine
+    assert machine.auto_transitions is False
+    assert machine.send_event is True
+    assert machine.model_attribute == "state"
+    assert set(machine.states) == {state.value for state in flow.states}
     declared = {
-        (spec.trigger, source.value, spec.dest.value) for spec in TRANSITIONS for source in spec.sources
+        (spec.trigger, source.value, spec.dest.value)
+        for spec in flow.transitions for source in spec.sources
     }
     built = {
         (name, source, transition.dest)
-        for name, event in MACHINE.events.items()
+        for name, event in machine.events.items()
         for source, transitions in event.transitions.items()
         for transition in transitions
     }
     assert built == declared
-    assert not any(name.startswith("to_") for name in MACHINE.events)
+    assert not any(name.startswith("to_") for name in machine.events)
+
+
+def test_the_item_workflow_is_the_module_s_own():
+    assert MACHINE is workflow.ITEMS.machine
+    assert {spec.trigger for spec in TRANSITIONS} == set(workflow.ITEMS.by_trigger)
+    assert set(MACHINE.states) == {state.value for state in State}
 
 
 def test_no_code_assigns_a_state_directly():
