@@ -291,7 +291,8 @@ def test_a_report_row_must_be_reachable(org):
         [5, "건의사항", "담당자 없는 팀", "창의경영팀", "", None, "추진중", "", "", ""],
     ], header=[*HEADER, "추진상황", "추진내용", "향후계획", "미반영 사유"])
     reasons = {p.where.split(" ")[1]: p.reason for p in importing.plan(org["audit"], data, "r.xlsx").problems}
-    assert reasons["2행"] == "'추진완료'인 요구사항은 주관 부서가 있어야 합니다."
+    assert reasons["2행"] == ("'추진완료'인 요구사항은 주관 부서가 있어야 합니다. "
+                             "파일에 적거나, 가져올 때 주관 부서를 고르세요.")
     assert reasons["3행"] == "'추진완료'인 요구사항의 추진내용이 비어 있습니다."
     assert reasons["4행"] == "미반영인 요구사항은 미반영 사유가 있어야 합니다."
     assert reasons["5행"].startswith("추진상황 '보류'를 알 수 없습니다.")

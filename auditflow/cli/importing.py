@@ -1,6 +1,9 @@
 """``flask --app auditflow import FILE``: the council's list into an audit, checked first.
 
-Every row is checked before anything is written; the preview lists each item and each
+FILE is the XLSX template (or a 처리결과 report laid out as this product's XLSX), or a
+HWPX document: this product's HWPX report, or the council's list in its two-column
+tables. ``--team`` names the lead team of every item the file names none for (a HWPX
+report names no teams). Every row is checked before anything is written; the preview lists each item and each
 problem by row and cell. With problems, nothing is written and the command exits 1
 (``import_invalid``); ``--dry-run`` only shows the preview. Importing the same file again
 adds nothing.
@@ -28,12 +31,14 @@ from auditflow.services import audits, importing
 @click.option("--audit", "audit_id", type=int, help="요구사항을 더할 감사 번호")
 @click.option("--year", type=int, help="새 감사의 연도 (--title과 함께: 감사를 새로 만듭니다)")
 @click.option("--title", help="새 감사의 이름 (예: 2026 행정사무감사)")
+@click.option("--team", "team_name",
+              help="파일에 주관 부서가 없는 요구사항의 주관 부서 (팀 또는 TF의 이름이나 코드)")
 @click.option("--by", "by_login", help="기록할 감사팀 사용자 아이디 (기본: 첫 감사팀 사용자)")
 @click.option("--dry-run", is_flag=True, help="확인만 하고 저장하지 않습니다.")
 @with_appcontext
 def import_command(file: Path, audit_id: int | None, year: int | None, title: str | None,
-                   by_login: str | None, dry_run: bool) -> None:
-    """엑셀(XLSX) 서식의 요구사항 목록을 감사로 가져옵니다."""
+                   team_name: str | None, by_login: str | None, dry_run: bool) -> None:
+    """엑셀(XLSX) 서식의 요구사항 목록이나 처리결과 보고서(XLSX·HWPX)를 감사로 가져옵니다."""
     creating = year is not None or title is not None
     if (audit_id is not None) == creating or (creating and (year is None or not title)):
         fail(DomainError("--audit 번호, 또는 새 감사의 --year와 --title 둘 다를 주세요.",
@@ -43,7 +48,8 @@ def import_command(file: Path, audit_id: int | None, year: int | None, title: st
         audit = db.session.get(Audit, audit_id) if audit_id is not None else None
         if audit_id is not None and audit is None:
             raise NotFound(f"{audit_id}번 감사가 없습니다.", code="audit_not_found")
-        plan = importing.plan(audit, file.read_bytes(), file.name)
+        team = importing.find_team(team_name) if team_name else None
+        plan = importing.plan(audit, file.read_bytes(), file.name, lead_team=team)
         _preview(plan)
         if plan.problems:
             raise importing.ImportRefused(plan)

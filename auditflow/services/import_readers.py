@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from auditflow.errors import DomainError
+from auditflow.vocabulary import Category
 
 # Column → the header spellings it is known by (compared without spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -32,7 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "future_plan": ("향후계획", "향후추진계획"),
     "decline_reason": ("미반영사유",),
 }
-_REPORTED_ON = re.compile(r"['’]?(\d{2}|\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?\s*기준")
+REPORTED_ON = re.compile(r"['’]?(\d{2}|\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?\s*기준")
 REQUIRED = ("number", "category", "council_text")
 HEADERS = ("번호", "구분", "요구사항", "주관 부서", "협조 부서", "처리 기한")
 HEADER_SEARCH_ROWS = 10
@@ -46,14 +47,17 @@ class UnreadableFile(DomainError):
 
 @dataclass
 class RawRow:
-    """One item as the file gives it: ``where`` names the row, ``cells`` each value's cell."""
+    """One item as the file gives it: ``where`` names the row, ``cells`` each value's cell;
+    ``problems`` what the reader itself could not make out, as (column, Korean reason)."""
 
     where: str
     values: dict[str, Any] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _key(text: Any) -> str:
+def key(text: Any) -> str:
+    """A header or label as compared: no spaces, lower case."""
     return re.sub(r"\s+", "", str(text or "")).lower()
 
 
@@ -99,7 +103,7 @@ def _reported_on(workbook: Any) -> date | None:
     for sheet in workbook.worksheets:
         for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
             for value in values:
-                found = _REPORTED_ON.search(str(value or ""))
+                found = REPORTED_ON.search(str(value or ""))
                 if found:
                     return as_date(".".join(found.groups()))
     return None
@@ -110,7 +114,7 @@ def _sheet_rows(sheet: Any) -> list[RawRow] | None:
     header_at: int | None = None
     columns: dict[str, int] = {}
     for number, values in enumerate(rows, start=1):
-        found = _header(values)
+        found = header_columns(values)
         if found:
             header_at, columns = number, found
             break
@@ -134,12 +138,12 @@ def _sheet_rows(sheet: Any) -> list[RawRow] | None:
     return result
 
 
-def _header(values: tuple[Any, ...]) -> dict[str, int]:
-    keys = [_key(value) for value in values]
+def header_columns(values: tuple[Any, ...] | list[Any]) -> dict[str, int]:
+    keys = [key(value) for value in values]
     columns: dict[str, int] = {}
     for name, spellings in COLUMNS.items():
-        for index, key in enumerate(keys):
-            if key and key in spellings and index not in columns.values():
+        for index, found in enumerate(keys):
+            if found and found in spellings and index not in columns.values():
                 columns[name] = index
                 break
     return columns if all(name in columns for name in REQUIRED) else {}
@@ -196,6 +200,27 @@ def template_bytes(categories: list[str], teams: list[str], example_team: str | 
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+_DOTS = str.maketrans({"․": "·", "‧": "·", "・": "·", "ㆍ": "·", ".": "·"})
+
+
+def category_of(value: Any) -> Category | None:
+    """The category a cell or a heading names: its value, label or heading, or how they start."""
+    text = re.sub(r"\s+", "", str(value or "")).translate(_DOTS)
+    if not text:
+        return None
+    for category in Category:
+        names = {category.value, category.label, category.heading}
+        if text in {re.sub(r"\s+", "", name).translate(_DOTS) for name in names}:
+            return category
+    if text.startswith(("시정", "처리요구")):
+        return Category.CORRECTIVE
+    if text.startswith("건의"):
+        return Category.SUGGESTION
+    if text.startswith(("기타", "자료제출")):
+        return Category.OTHER
+    return None
 
 
 def as_date(value: Any) -> date | None:

@@ -33,12 +33,19 @@ from auditflow.permissions import Capability, role_names, roles_with
 from auditflow.reports.content import NOT_WRITTEN
 from auditflow.services import notifications
 from auditflow.services import recommendations as ops
-from auditflow.services.import_readers import RawRow, UnreadableFile, as_date, read_xlsx
+from auditflow.services.import_hwpx import read_hwpx
+from auditflow.services.import_readers import (
+    Listing,
+    RawRow,
+    UnreadableFile,
+    as_date,
+    category_of,
+    read_xlsx,
+)
 from auditflow.storage.sniff import RejectedFile, sniff
 from auditflow.vocabulary import INITIAL, Category, State
 
 TEXT_MAX = 5000
-_DOTS = str.maketrans({"․": "·", "‧": "·", "・": "·", "ㆍ": "·", ".": "·"})
 _SPLIT = re.compile(r"[,，、;\n/]+")
 
 
@@ -91,6 +98,7 @@ class ImportPlan:
     items: list[PlannedItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     reported_on: date | None = None  # a report's reference date
+    lead_team: OrgUnit | None = None  # the importer's choice for rows that name no lead team
 
     @property
     def is_report(self) -> bool:
@@ -116,23 +124,6 @@ class ImportPlan:
     @property
     def unchanged(self) -> int:
         return len(self.items) - len(self.new_items)
-
-
-def _category(value: Any) -> Category | None:
-    text = re.sub(r"\s+", "", str(value or "")).translate(_DOTS)
-    if not text:
-        return None
-    for category in Category:
-        names = {category.value, category.label, category.heading}
-        if text in {re.sub(r"\s+", "", name).translate(_DOTS) for name in names}:
-            return category
-    if text.startswith(("시정", "처리요구")):
-        return Category.CORRECTIVE
-    if text.startswith("건의"):
-        return Category.SUGGESTION
-    if text.startswith(("기타", "자료제출")):
-        return Category.OTHER
-    return None
 
 
 class _Teams:
@@ -161,6 +152,14 @@ class _Teams:
         return unit, ""
 
 
+def find_team(name: str) -> OrgUnit:
+    """The team or TF the importer names (name or code, spaces ignored), or a Korean refusal."""
+    unit, why = _Teams().find(name.strip())
+    if unit is None:
+        raise DomainError(why or f"'{name}' 부서를 찾을 수 없습니다.", code="import_team")
+    return unit
+
+
 def _number(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -176,26 +175,48 @@ def _text(value: Any) -> str:
     return re.sub(r"[ \t]+\n", "\n", str(value or "")).strip()
 
 
+def _outline(value: Any) -> str:
+    """An outline as the file gives it, the first line's indentation (its level) kept."""
+    lines = [line.rstrip() for line in str(value or "").replace("\r\n", "\n").split("\n")]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    text = "\n".join(lines)
+    return text.strip() if text.strip() == NOT_WRITTEN else text
+
+
 def _same_text(a: str, b: str) -> bool:
     return re.sub(r"\s+", " ", a).strip() == re.sub(r"\s+", " ", b).strip()
 
 
-def plan(audit: Audit | None, data: bytes, file_name: str) -> ImportPlan:
-    """What importing ``data`` into ``audit`` (None: a new audit) would write, and every problem."""
-    result = ImportPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest())
-    _check_kind(data)
-    listing = read_xlsx(data)
+READERS = {"xlsx": read_xlsx, "hwpx": read_hwpx}
+
+
+def plan(audit: Audit | None, data: bytes, file_name: str, *,
+         lead_team: OrgUnit | None = None) -> ImportPlan:
+    """What importing ``data`` into ``audit`` (None: a new audit) would write, and every problem.
+
+    ``lead_team``, chosen by the importer, leads every item whose row names no lead team
+    (a HWPX report names none); without it such items stay unassigned, and an item
+    reported as at work or done is a problem, as in an XLSX row without 주관 부서."""
+    result = ImportPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest(),
+                        lead_team=lead_team)
+    listing: Listing = READERS[_check_kind(data)](data)
     result.reported_on = listing.reported_on
     rows = listing.rows
     if not rows:
-        raise UnreadableFile("머리글 아래에 요구사항이 한 줄도 없습니다.", code="import_empty")
+        raise UnreadableFile("요구사항 표(머리글) 아래에 요구사항이 한 줄도 없습니다.", code="import_empty")
+    if lead_team is not None and not lead_team.is_assignable:
+        raise DomainError(f"'{lead_team.name}'{particle(lead_team.name, '은/는')} 본부입니다. "
+                          "주관 부서로 팀 또는 TF를 고르세요.", code="import_team")
     teams = _Teams()
     existing = {} if audit is None else {
         item.number: item for item in db.session.scalars(
             select(Recommendation).where(Recommendation.audit_id == audit.id))}
     seen: dict[int, str] = {}
     for row in rows:
-        item = _check_row(row, teams, result.problems)
+        item = _check_row(row, teams, result.problems, lead_team)
         if item is None:
             continue
         if item.number in seen:
@@ -226,13 +247,15 @@ def _cell(row: RawRow, name: str) -> str:
     return f"{row.where} {cell}({LABELS[name]})" if cell else f"{row.where} ({LABELS[name]})"
 
 
-def _check_row(row: RawRow, teams: _Teams, problems: list[Problem]) -> PlannedItem | None:
+def _check_row(row: RawRow, teams: _Teams, problems: list[Problem],
+               default_lead: OrgUnit | None = None) -> PlannedItem | None:
     before = len(problems)
     values = row.values
+    problems.extend(Problem(_cell(row, name), reason) for name, reason in row.problems)
     number = _number(values.get("number"))
     if number is None or number < 1:
         problems.append(Problem(_cell(row, "number"), "번호는 1 이상의 정수여야 합니다."))
-    category = _category(values.get("category"))
+    category = category_of(values.get("category"))
     if category is None:
         names = ", ".join(c.label for c in Category)
         problems.append(Problem(_cell(row, "category"),
@@ -252,6 +275,8 @@ def _check_row(row: RawRow, teams: _Teams, problems: list[Problem]) -> PlannedIt
         lead, why = teams.find(lead_name)
         if why:
             problems.append(Problem(_cell(row, "lead_team"), why))
+    else:
+        lead = default_lead
     supporting: list[OrgUnit] = []
     for name in (part.strip() for part in _SPLIT.split(_text(values.get("supporting_teams")))):
         if not name:
@@ -299,17 +324,18 @@ def _reported(row: RawRow, lead: OrgUnit | None, problems: list[Problem]
                                 f"{particle(_text(values.get('state')), '을/를')} 알 수 없습니다. "
                                 f"{names} 중 하나를 적으세요."))
         return INITIAL, "", "", "", None
-    details = _text(values.get("action_details"))
+    details = _outline(values.get("action_details"))
     if details == NOT_WRITTEN:
         details = ""
-    plan_text = _text(values.get("future_plan"))
-    decline = _text(values.get("decline_reason"))
+    plan_text = _outline(values.get("future_plan"))
+    decline = _outline(values.get("decline_reason"))
     if state is INITIAL:
         return state, details, plan_text, decline, None
     worker = None
     if lead is None:
         problems.append(Problem(_cell(row, "lead_team"),
-                                f"'{state.report_label}'인 요구사항은 주관 부서가 있어야 합니다."))
+                                f"'{state.report_label}'인 요구사항은 주관 부서가 있어야 합니다. "
+                                "파일에 적거나, 가져올 때 주관 부서를 고르세요."))
     else:
         worker = _team_worker(lead)
         if worker is None:
@@ -332,18 +358,29 @@ def _team_worker(team: OrgUnit) -> User | None:
         .order_by(User.id)).first()
 
 
-def _check_kind(data: bytes) -> None:
-    """An XLSX, and a sound one (no zip bomb, no macro): the evidence upload's own check."""
+def _check_kind(data: bytes) -> str:
+    """An XLSX or a HWPX, and a sound one (no zip bomb, no macro, nothing missing, no
+    password): the evidence upload's own check. Returns which of the two it is."""
     with tempfile.NamedTemporaryFile(suffix=".upload") as handle:
         handle.write(data)
         handle.flush()
         try:
             kind = sniff(Path(handle.name))
         except RejectedFile as rejected:
+            if rejected.code == "file_type_not_allowed":
+                raise UnreadableFile(f"{WHAT_TO_SEND} 이 파일은 그 어느 것도 아닙니다.",
+                                     code="import_wrong_type") from None
             raise UnreadableFile(rejected.message, code=rejected.code) from None
-    if kind.key != "xlsx":
-        raise UnreadableFile(f"{kind.label} 파일은 가져올 수 없습니다. 서식에 맞춘 엑셀(XLSX) 파일을 올리세요.",
+    if kind.key not in READERS:
+        raise UnreadableFile(f"{kind.label} 파일은 가져올 수 없습니다. {WHAT_TO_SEND}",
                              code="import_wrong_type")
+    if kind.note:  # a password-protected document: nobody can read its tables
+        raise UnreadableFile(f"암호가 설정된 {kind.label} 문서는 읽을 수 없습니다. 암호를 해제한 파일을 올리세요.",
+                             code="import_encrypted")
+    return kind.key
+
+
+WHAT_TO_SEND = "서식에 맞춘 엑셀(XLSX) 파일이나, 처리결과 보고서처럼 요구사항 표가 있는 한글(HWPX) 문서를 올리세요."
 
 
 def apply(import_plan: ImportPlan, audit: Audit, actor: User) -> list[Recommendation]:

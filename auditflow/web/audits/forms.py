@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from auditflow.web.forms import KoreanForm
+from auditflow.web.recommendations.forms import team_choices
 
 
 class AuditForm(KoreanForm):
@@ -17,7 +18,15 @@ class AuditForm(KoreanForm):
 
 
 class ImportUploadForm(KoreanForm):
-    file = FileField("가져올 파일(XLSX)", validators=[FileRequired("가져올 엑셀(XLSX) 파일을 고르세요.")])
+    file = FileField("가져올 파일(XLSX·HWPX)",
+                     validators=[FileRequired("가져올 엑셀(XLSX) 파일이나 한글(HWPX) 문서를 고르세요.")])
+    # A HWPX report names no teams: the importer says who leads the items it brings.
+    lead_team = SelectField("주관 부서가 적혀 있지 않은 요구사항의 주관 부서", coerce=int,
+                            validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.lead_team.choices = [(0, "지정하지 않음 (나중에 지정)"), *team_choices()]
 
 
 class ImportConfirmForm(KoreanForm):

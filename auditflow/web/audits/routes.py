@@ -25,7 +25,7 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.access import actor, require
 from auditflow.http.errors import return_to
-from auditflow.models import Audit, Recommendation
+from auditflow.models import Audit, OrgUnit, Recommendation
 from auditflow.permissions import Capability
 from auditflow.services import audits as ops
 from auditflow.services import import_readers, importing
@@ -105,18 +105,24 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="auditflow-import")
 
 
-def _sealed(audit: Audit, name: str, data: bytes) -> str:
+def _sealed(audit: Audit, name: str, data: bytes, team: OrgUnit | None) -> str:
     return _signer().dumps({"audit": audit.id, "user": actor().id, "name": name,
+                            "team": team.id if team else None,
                             "data": base64.b64encode(zlib.compress(data, 9)).decode()})
 
 
-def _unsealed(audit: Audit, token: str) -> tuple[str, bytes]:
+def _unsealed(audit: Audit, token: str) -> tuple[str, bytes, OrgUnit | None]:
     try:
         payload = _signer().loads(token)
         if payload["audit"] != audit.id or payload["user"] != actor().id:
             raise BadSignature("not for this audit or user")
         data = zlib.decompress(base64.b64decode(payload["data"]), bufsize=IMPORT_MAX_BYTES)
-        return str(payload["name"]), data
+        team = None
+        if payload.get("team") is not None:
+            team = db.session.get(OrgUnit, int(payload["team"]))
+            if team is None:
+                raise ValueError("the chosen team is gone")
+        return str(payload["name"]), data, team
     except (BadSignature, KeyError, TypeError, ValueError, zlib.error):
         raise DomainError("미리 보기가 만료되었거나 올바르지 않습니다. 파일을 다시 올리세요.",
                           code="import_preview_invalid") from None
@@ -144,15 +150,16 @@ def import_items(audit_id: int) -> Any:
         upload = form.file.data
         data = upload.read(IMPORT_MAX_BYTES + 1)
         name = clean_filename(upload.filename or "") or "목록.xlsx"
+        team = db.session.get(OrgUnit, form.lead_team.data) if form.lead_team.data else None
         if len(data) > IMPORT_MAX_BYTES:
             error = f"가져올 파일은 {IMPORT_MAX_BYTES // (1024 * 1024)}MB까지 올릴 수 있습니다."
         else:
             try:
-                plan = importing.plan(audit, data, name)
+                plan = importing.plan(audit, data, name, lead_team=team)
             except DomainError as refused:
                 error = refused.message
             else:
-                sealed = _sealed(audit, name, data) if plan.ok and plan.new_items else None
+                sealed = _sealed(audit, name, data, team) if plan.ok and plan.new_items else None
     status = 400 if error or form.errors or (plan is not None and plan.problems) else 200
     return render_template("audits/import.html", audit=audit, form=form, plan=plan,
                            sealed=sealed, error=error, confirm_form=ImportConfirmForm()), status
@@ -166,8 +173,8 @@ def import_confirm(audit_id: int) -> Any:
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         raise DomainError("가져오려면 '확인했습니다'에 표시하세요.", code="confirmation_required")
-    name, data = _unsealed(audit, form.sealed.data or "")
-    plan = importing.plan(audit, data, name)
+    name, data, team = _unsealed(audit, form.sealed.data or "")
+    plan = importing.plan(audit, data, name, lead_team=team)
     written = importing.apply(plan, audit, actor())
     flash(f"'{name}'에서 요구사항 {len(written)}건을 가져왔습니다"
           + (f" (이미 있던 {plan.unchanged}건은 그대로 두었습니다)." if plan.unchanged else "."),
