@@ -538,6 +538,10 @@ API_MATRIX: dict[tuple[str, str], Case] = {
         url=lambda w: f"/api/v1/summary?audit={w.audit.id}",
         expect=row(audit=200, own_team=403, other_team=403, liaison=200, admin=200,
                    anonymous=401)),
+    ("api_v1.report_file", "GET"): Case(
+        url=lambda w: f"/api/v1/audits/{w.audit.id}/report/csv",
+        expect=row(audit=200, own_team=403, other_team=403, liaison=200, admin=200,
+                   anonymous=401)),
     # The list: everyone may ask; each sees only the items they may (tested in test_api_v1).
     ("api_v1.recommendations", "GET"): Case(url=lambda w: "/api/v1/recommendations",
                                             expect=API_EVERYONE),

@@ -165,3 +165,37 @@ def test_evidence_uploads_through_the_api_all_or_nothing(app, make):
     assert len(client.get(path).get_json()) == 2
     missing = client.post(path, data={})
     assert missing.status_code == 422 and missing.get_json()["field"] == "files"
+
+
+def test_report_files_by_format_are_the_pages_downloads(app, seeded, monkeypatch):
+    from urllib.parse import quote
+
+    from auditflow.models import Audit, User
+    from tests.auth_helpers import login
+    from tests.conftest import DEMO_PASSWORD
+
+    liaison = db.session.scalars(db.select(User).where(User.login == "liaison")).one()
+    audit = db.session.scalars(db.select(Audit).where(Audit.year == 2025)).one()
+    client = _client(app, liaison)
+    base = f"/api/v1/audits/{audit.id}/report"
+    page = app.test_client()
+    assert login(page, "liaison", DEMO_PASSWORD).status_code == 303
+    for fmt, mimetype in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                          ("csv", "text/csv"), ("hwpx", "application/hwp+zip")):
+        answer = client.get(f"{base}/{fmt}?as_of=2026-01-31")
+        assert answer.status_code == 200 and answer.mimetype == mimetype, answer.get_data(as_text=True)
+        assert quote("2025 행정사무감사 처리결과('26.1.31. 기준)") in answer.headers["Content-Disposition"]
+        assert answer.data == page.get(f"/summary/{audit.id}/report.{fmt}?as_of=2026-01-31").data
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = spec["paths"]["/api/v1/audits/{audit_id}/report/{fmt}"]["parameters"]
+    assert {"csv", "hwpx", "xlsx", "pdf", "html"} <= set(
+        next(p for p in parameters if p["name"] == "fmt")["schema"]["enum"])
+
+    assert client.get(f"{base}/docx").status_code == 404
+    assert client.get("/api/v1/audits/99999/report/csv").get_json()["code"] == "audit_not_found"
+    future = client.get(f"{base}/csv?as_of=2999-01-01")
+    assert (future.status_code, future.get_json()["code"]) == (400, "as_of_in_future")
+    monkeypatch.setitem(app.config["DIRECT_DOWNLOAD_MAX_ITEMS"], "csv", 1)
+    large = client.get(f"{base}/csv")
+    assert (large.status_code, large.get_json()["code"]) == (409, "report_needs_job")
+    assert "파일 만들기" in large.get_json()["detail"]

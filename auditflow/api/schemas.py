@@ -179,6 +179,12 @@ class SummaryArgs(Lenient):
     as_of = fields.Date(metadata={"description": "기준일 (기본: 오늘)"})
 
 
+class ReportArgs(Lenient):
+    as_of = fields.Date(metadata={"description": "기준일 (기본: 오늘, 오늘 이후는 안 됨)"})
+    due_changes = fields.Bool(load_default=True,
+                              metadata={"description": "기한 변경 내역을 넣을지 (기본: 넣음)"})
+
+
 class ActionIn(Strict):
     version = fields.Int(required=True, strict=True,
                          metadata={"description": "화면(응답)에서 본 항목의 version"})

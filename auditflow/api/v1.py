@@ -15,19 +15,22 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from auditflow import workflow
+from auditflow import dates, workflow
 from auditflow.api import schemas
-from auditflow.errors import NotFound
+from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http.access import actor, load_visible, require, viewer
 from auditflow.http.downloads import send_evidence
+from auditflow.http.report_files import report_response
 from auditflow.models import Audit, Comment, Evidence, History, OrgUnit, Recommendation
 from auditflow.permissions import Actor, Capability
-from auditflow.reports import item_search
+from auditflow.reports import FORMAT_LABELS, FORMATS, item_search, writer
+from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.reports.summary import latest_audit, summarize
 from auditflow.services import comments as comment_ops
 from auditflow.services import evidence as evidence_ops
 from auditflow.services import recommendations as ops
+from auditflow.services import report_jobs
 from auditflow.storage import KINDS
 from auditflow.vocabulary import UnitKind
 
@@ -118,6 +121,34 @@ def summary(audit: int | None = None, as_of: date | None = None) -> Any:
                        code="audit_not_found")
     result = summarize(chosen, as_of)
     return {**result.as_dict(), "as_of": result.as_of}  # the schema writes the date back
+
+
+@route(f"/audits/<int:audit_id>/report/<any({', '.join(FORMATS)}):fmt>", "GET", "처리결과 총괄")
+@require(Capability.VIEW_REPORTS)
+@arguments(schemas.ReportArgs, location="query")
+@documented(responses={"200": {
+    "description": "처리결과 보고서 파일 (화면의 내려받기와 같은 파일)",
+    "content": {CONTENT_TYPES[fmt].split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for fmt in FORMATS}}})
+def report_file(audit_id: int, fmt: str, *, as_of: date | None = None,
+                due_changes: bool = True) -> Any:
+    """처리결과 보고서 파일 (형식: pdf, hwpx, xlsx, html, csv; 기준일 기준)
+
+    요구사항이 많아 바로 만들 수 없는 형식은 409(report_needs_job): 처리결과 화면의 '파일 만들기'를 쓰세요.
+    """
+    chosen = db.session.get(Audit, audit_id)
+    if chosen is None:
+        raise NotFound(f"{audit_id}번 감사가 없습니다.", code="audit_not_found")
+    write = writer(fmt)  # FormatUnavailable: 404 with its Korean message
+    day = as_of or dates.today()
+    if day > dates.today():
+        raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
+    report = build_report(chosen, day, include_due_changes=due_changes)
+    if report_jobs.needs_job(fmt, len(report.items)):
+        raise DomainError(f"요구사항이 {len(report.items)}건이라 {FORMAT_LABELS[fmt]} 파일은 바로 만들 수 "
+                          "없습니다. 처리결과 화면의 '파일 만들기'로 만드세요.",
+                          code="report_needs_job", status=409)
+    return report_response(report, write, fmt)
 
 
 # ── recommendations ──────────────────────────────────────────────────────────

@@ -15,9 +15,7 @@ page, looked at again by a link. A download of a report with at most
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -39,10 +37,11 @@ from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
+from auditflow.http.report_files import report_response
 from auditflow.models import Audit, ReportJob
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
-from auditflow.reports.content import CONTENT_TYPES, build_report
+from auditflow.reports.content import build_report
 from auditflow.reports.summary import latest_audit
 from auditflow.services import report_jobs
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
@@ -121,14 +120,7 @@ def download(audit_id: int, fmt: str) -> Any:
               f"'{FORMAT_LABELS[fmt]} 파일 만들기'를 누르면 다 되는 대로 내려받을 수 있습니다.", "info")
         where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
         return redirect(url_for(".index", **where, _anchor="downloads-title"), code=303)
-    with tempfile.TemporaryDirectory(prefix="auditflow-report-") as folder:
-        path = Path(folder) / f"report.{fmt}"
-        write(report, path)
-        data = path.read_bytes()
-    response = Response(data, content_type=CONTENT_TYPES[fmt])
-    response.headers["Content-Disposition"] = content_disposition(report.file_name(fmt))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return report_response(report, write, fmt)
 
 
 @bp.post("/summary/<int:audit_id>/issue")
