@@ -90,8 +90,9 @@ def test_a_council_list_in_two_column_tables_imports_and_twice_adds_nothing(org)
     assert (second.lead_team_id, [t.id for t in second.supporting_teams],
             second.due_date.isoformat()) == (org["lead"].id, [org["helper"].id], "2026-09-30")
     assert (third.state, third.lead_team_id) == ("in_progress", org["lead"].id)
-    assert third.action_details == " ㅇ 개선 계획 수립 착수\n   - 관계 부서 협의"
-    assert third.future_plan == " ㅇ 6월 중 완료"
+    # As typed: the report's one space before every line comes off, the levels stay.
+    assert third.action_details == "ㅇ 개선 계획 수립 착수\n  - 관계 부서 협의"
+    assert third.future_plan == "ㅇ 6월 중 완료"
     started = db.session.scalars(select(History).where(
         History.recommendation_id == third.id, History.trigger == "start")).one()
     assert started.actor_id == org["worker"].id
@@ -251,7 +252,7 @@ def test_the_page_takes_a_hwpx_with_the_chosen_lead_team_and_writes_on_confirmat
     assert "'보고.hwpx'에서 요구사항 1건을 가져왔습니다." in text(done)
     db.session.expire_all()
     item = db.session.scalars(select(Recommendation)).one()
-    assert (item.state, item.lead_team_id, item.action_details) == ("completed", org["lead"].id, " ㅇ 조치함")
+    assert (item.state, item.lead_team_id, item.action_details) == ("completed", org["lead"].id, "ㅇ 조치함")
 
     broken = client.post(page, data={"csrf_token": token,
                                      "file": (io.BytesIO(b"not a zip at all" * 50), "깨진.hwpx")})
@@ -326,3 +327,40 @@ def test_the_seed_report_as_hwpx_and_as_xlsx_imports_with_the_same_table_and_tex
         assert new.lead_team == team.name  # the importer's choice, since the file names none
     # Old work: nobody was told of it.
     assert db.session.scalar(select(func.count(Notification.id))) == told
+
+
+def test_a_report_of_every_state_reads_back_as_it_was_written(org, make):
+    from auditflow.reports import hwpx
+    from auditflow.reports.content import build_report
+    from auditflow.reports.summary import summarize
+    from auditflow.reports.summary_formats import table
+    from auditflow.services import recommendations as ops
+
+    source = make.audit(2024)
+    states = [("received", Category.CORRECTIVE), ("not_reflected", Category.CORRECTIVE),
+              ("in_progress", Category.SUGGESTION), ("reviewing", Category.SUGGESTION),
+              ("completed", Category.OTHER)]
+    for number, (state, category) in enumerate(states, start=1):
+        item = make.recommendation(audit=source, number=number, state=state, category=category,
+                                   text=f"{number}번 요구사항 (상태 {state})")
+        if state == "in_progress":
+            worker = db.session.scalars(select(User).where(User.team_id == item.lead_team_id)).first()
+            ops.edit_result(item, worker, action_details="ㅇ 착수\n  - 세부 추진\n    1. 첫 단계",
+                            future_plan="ㅇ 하반기 완료\n  ※ 예산 확보 후")
+    db.session.commit()
+    written = build_report(source)
+    data = hwpx.to_bytes(written)
+    plan = importing.plan(org["audit"], data, "2024 처리결과.hwpx", lead_team=org["lead"])
+    assert plan.ok and plan.is_report, plan.problems
+    importing.apply(plan, org["audit"], org["auditor"])
+    db.session.commit()
+    read = build_report(org["audit"])
+    assert table(summarize(org["audit"])) == table(summarize(source))
+    assert [(i.number, i.category, i.state, i.council_text, i.result_lines()) for i in read.items] == [
+        (i.number, i.category, i.state, i.council_text, i.result_lines()) for i in written.items]
+    declined = next(i for i in read.items if i.state is State.NOT_REFLECTED)
+    assert declined.decline_reason == "반영 불가"
+    at_work = db.session.scalar(select(Recommendation).where(
+        Recommendation.audit_id == org["audit"].id, Recommendation.state == "in_progress"))
+    assert (at_work.action_details, at_work.future_plan) == (
+        "ㅇ 착수\n  - 세부 추진\n    1. 첫 단계", "ㅇ 하반기 완료\n  ※ 예산 확보 후")

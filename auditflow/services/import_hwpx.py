@@ -220,7 +220,16 @@ def _right_field(label: str) -> str | None:
 
 
 def _grid(table: Any) -> list[list[tuple[int, list[str]]]]:
-    return [[(cell.address[1], list(_lines(cell))) for cell in row.cells] for row in table.rows]
+    """Each row's cells as (column, lines); by their place in the row where the file gives
+    no addresses (or the same one twice)."""
+    grid = []
+    for row in table.rows:
+        cells = list(row.cells)
+        columns = [cell.address[1] for cell in cells]
+        if len(set(columns)) != len(columns):
+            columns = list(range(len(cells)))
+        grid.append([(column, list(_lines(cell))) for column, cell in zip(columns, cells, strict=True)])
+    return grid
 
 
 def _lines(cell: Any) -> Iterator[str]:

@@ -176,14 +176,16 @@ def _text(value: Any) -> str:
 
 
 def _outline(value: Any) -> str:
-    """An outline as the file gives it, the first line's indentation (its level) kept."""
+    """An outline as it was typed: the file's lines, each line's level kept. A report prints
+    every line one space in (``outline.plain``); that space comes off again."""
     lines = [line.rstrip() for line in str(value or "").replace("\r\n", "\n").split("\n")]
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    text = "\n".join(lines)
-    return text.strip() if text.strip() == NOT_WRITTEN else text
+    if lines and all(line.startswith(" ") for line in lines if line):
+        lines = [line[1:] for line in lines]
+    return "\n".join(lines)
 
 
 def _same_text(a: str, b: str) -> bool:
