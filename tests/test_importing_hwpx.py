@@ -257,6 +257,7 @@ def test_the_page_takes_a_hwpx_with_the_chosen_lead_team_and_writes_on_confirmat
     broken = client.post(page, data={"csrf_token": token,
                                      "file": (io.BytesIO(b"not a zip at all" * 50), "깨진.hwpx")})
     assert broken.status_code == 400 and "한글(HWPX) 문서를 올리세요" in text(broken)
+    assert "이름은 한글(HWPX) 문서이지만 내용이 한글(HWPX) 문서가 아닙니다" in text(broken)
 
 
 def test_the_command_takes_a_hwpx_and_a_lead_team(app, org, tmp_path):

@@ -204,7 +204,7 @@ def plan(audit: Audit | None, data: bytes, file_name: str, *,
     reported as at work or done is a problem, as in an XLSX row without 주관 부서."""
     result = ImportPlan(file_name=file_name, sha256=hashlib.sha256(data).hexdigest(),
                         lead_team=lead_team)
-    listing: Listing = READERS[_check_kind(data)](data)
+    listing: Listing = READERS[_check_kind(data, file_name)](data)
     result.reported_on = listing.reported_on
     rows = listing.rows
     if not rows:
@@ -360,9 +360,10 @@ def _team_worker(team: OrgUnit) -> User | None:
         .order_by(User.id)).first()
 
 
-def _check_kind(data: bytes) -> str:
+def _check_kind(data: bytes, file_name: str = "") -> str:
     """An XLSX or a HWPX, and a sound one (no zip bomb, no macro, nothing missing, no
     password): the evidence upload's own check. Returns which of the two it is."""
+    named = {".xlsx": "엑셀(XLSX) 파일", ".hwpx": "한글(HWPX) 문서"}.get(Path(file_name).suffix.lower())
     with tempfile.NamedTemporaryFile(suffix=".upload") as handle:
         handle.write(data)
         handle.flush()
@@ -370,8 +371,10 @@ def _check_kind(data: bytes) -> str:
             kind = sniff(Path(handle.name))
         except RejectedFile as rejected:
             if rejected.code == "file_type_not_allowed":
-                raise UnreadableFile(f"{WHAT_TO_SEND} 이 파일은 그 어느 것도 아닙니다.",
-                                     code="import_wrong_type") from None
+                what = (f"이름은 {named}이지만 내용이 {named}{particle(named, '이/가')} 아닙니다"
+                        "(손상되었거나 다른 형식입니다)."
+                        if named else "이 파일은 그 어느 것도 아닙니다.")
+                raise UnreadableFile(f"{WHAT_TO_SEND} {what}", code="import_wrong_type") from None
             raise UnreadableFile(rejected.message, code=rejected.code) from None
     if kind.key not in READERS:
         raise UnreadableFile(f"{kind.label} 파일은 가져올 수 없습니다. {WHAT_TO_SEND}",
