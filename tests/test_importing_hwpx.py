@@ -275,6 +275,7 @@ def test_the_command_takes_a_hwpx_and_a_lead_team(app, org, tmp_path):
                                "--team", "AI동행팀"])
     assert done.exit_code == 0, done.output
     assert "요구사항 1건을 더했습니다" in done.output and "추진 중 · AI동행팀" in done.output
+    assert "파일에 주관 부서가 없는 요구사항은 'AI동행팀'에서 맡습니다." in done.output
     db.session.expire_all()
     created = db.session.scalar(select(Audit).where(Audit.title == "2027 행정사무감사"))
     assert created.reference_date.isoformat() == "2026-06-30"

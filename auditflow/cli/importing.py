@@ -87,6 +87,8 @@ def _preview(plan: importing.ImportPlan) -> None:
     click.echo(f"{plan.file_name} (SHA-256 {plan.sha256[:16]}…): 요구사항 {len(plan.items)}건, "
                f"새로 더할 것 {len(plan.new_items)}건, 이미 있는 것 {plan.unchanged}건, "
                f"문제 {len(plan.problems)}건")
+    if plan.lead_team is not None:
+        click.echo(f"  파일에 주관 부서가 없는 요구사항은 '{plan.lead_team.name}'에서 맡습니다.")
     for item in plan.items:
         teams = item.lead_team.name if item.lead_team else "주관 부서 미지정"
         if item.supporting_teams:

@@ -1,5 +1,8 @@
 """Import the council's list of recommendations from a file: check everything, then write all.
 
+The file is an XLSX (``import_readers``) or a HWPX (``import_hwpx``); both readers give the
+same rows, and everything below is the same for both.
+
 ``plan`` reads the file and checks every row against the organisation and the audit,
 writing nothing: each problem names its row and cell in Korean (unknown team, with the
 closest name when one is near; unknown category; a number used twice; empty text; a
