@@ -32,9 +32,9 @@ def test_the_audit_team_imports_a_list_after_its_preview(app, seeded, live_serve
         story.check("요구사항 가져오기")
         page.get_by_role("button", name="올려서 미리 보기").click()  # no file: said in Korean
         page.locator("#file-required").wait_for()
-        assert "가져올 엑셀(XLSX) 파일을 고르세요." in page.inner_text("main")
+        assert "가져올 엑셀(XLSX) 파일이나 한글(HWPX) 문서를 고르세요." in page.inner_text("main")
 
-        page.get_by_label("가져올 파일(XLSX)").set_input_files(str(upload))
+        page.get_by_label("가져올 파일(XLSX·HWPX)").set_input_files(str(upload))
         story.submit(page.get_by_role("button", name="올려서 미리 보기"), "가져오기 미리 보기")
         preview = page.locator(".import-preview").inner_text()
         assert "새로 더할 것 2건" in preview and "브라우저로 가져온 둘째 요구사항" in preview
