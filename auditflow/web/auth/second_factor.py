@@ -56,9 +56,10 @@ def second_step() -> ResponseReturnValue:
             except DomainError as refused:
                 refusal = refused.message
             else:
+                signed_in = finish_sign_in(step.user, step.target or _home())
                 if method == "recovery":
-                    _recovery_used(step.user)
-                return finish_sign_in(step.user, step.target or _home())
+                    _recovery_used(step.user)  # after sign-in, which empties the session
+                return signed_in
     return render_template("auth/second_step.html", form=form, refusal=refusal,
                            max_failures=signin.max_failures())
 
