@@ -281,6 +281,19 @@ def test_wrong_codes_lock_the_account(app, make, clock):
     assert reload(user).locked_until is not None
 
 
+def test_the_right_password_does_not_buy_more_guesses_at_the_code(app, make, clock):
+    user, _ = enrolled(make, clock)
+    wrong = "111111" if code(user, clock) != "111111" else "222222"
+    for attempt in range(5):
+        client = app.test_client()
+        assert login(client, user.login, PASSWORD).location == "/login/code"  # count reset
+        refused = text(second_step(client, wrong))
+        if attempt < 4:
+            assert "올바르지 않습니다" in refused
+    assert "계정이 잠겼습니다" in refused
+    assert "계정이 잠겼습니다" in text(login(app.test_client(), user.login, PASSWORD))
+
+
 def test_a_recovery_code_signs_in_once(app, make, clock):
     user, codes = enrolled(make, clock)
     client = app.test_client()

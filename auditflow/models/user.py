@@ -50,6 +50,9 @@ class User(Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column()
+    # Wrong codes in a row. Apart from failed_logins, which the right password resets: the
+    # password must not buy an endless supply of guesses at the code.
+    totp_failures: Mapped[int] = mapped_column(default=0)
 
     team: Mapped[OrgUnit | None] = relationship()
 

@@ -9,8 +9,10 @@
 - A code is accepted for its 30-second step and one step either side (clocks drift), and
   only once: the step of the latest accepted code is kept, and a code of that step or an
   earlier one is refused. A recovery code works once.
-- Wrong codes count toward the account's lockout like wrong passwords; every check is a
-  sign-in attempt row (``signin.record_attempt``).
+- ``LOGIN_MAX_FAILURES`` wrong codes in a row lock the account for ``LOGIN_LOCK_MINUTES``,
+  as wrong passwords do; they are counted apart (``User.totp_failures``), since the right
+  password resets the password's count. Every check is a sign-in attempt row
+  (``signin.record_attempt``).
 - An administrator may reset another user's second factor (a lost phone); the reset is
   recorded (``record``) and ends that user's sessions.
 
@@ -24,6 +26,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, NoReturn
 
 import pyotp
@@ -127,6 +130,7 @@ def confirm_enrolment(user: User, code: str | None, remote_addr: str | None) -> 
         _refuse(user, remote_addr, "bad_enrolment_code", CodeRefused())
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
+    user.totp_failures = 0
     codes = new_recovery_codes(user)
     signin.record_attempt(user.login, remote_addr, success=True, reason="second_factor_enrolled")
     record("second_factor_enrolled", user, actor=user)
@@ -157,7 +161,7 @@ def verify(user: User, code: str | None, remote_addr: str | None) -> Method:
             _refuse(user, remote_addr, "bad_recovery_code", CodeRefused())
         used.used_at = now
         method = "recovery"
-    user.failed_logins = 0
+    user.totp_failures = 0
     signin.record_attempt(user.login, remote_addr, success=True, reason=f"second_factor_{method}")
     db.session.flush()
     return method
@@ -186,6 +190,7 @@ def reset(user: User, *, actor: User | None) -> None:
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
+    user.totp_failures = 0
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.end_sessions()
     db.session.flush()
@@ -250,6 +255,20 @@ def _hash(normal: str) -> str:
     return hashlib.sha256(normal.replace("-", "").encode()).hexdigest()
 
 
+def _count_failure(user: User) -> datetime | None:
+    """One wrong code more; at ``LOGIN_MAX_FAILURES`` the account is locked (the end returned)."""
+    user.totp_failures = (user.totp_failures or 0) + 1
+    if user.totp_failures < signin.max_failures():
+        db.session.flush()
+        return None
+    user.totp_failures = 0
+    user.locked_until = utcnow() + timedelta(minutes=signin.lock_minutes())
+    db.session.flush()
+    log.warning("account locked (second factor): login=%r until=%s", user.login,
+                user.locked_until.isoformat())
+    return user.locked_until
+
+
 def _refuse_if_locked(user: User, remote_addr: str | None) -> None:
     if user.is_locked(utcnow()):
         signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
@@ -258,7 +277,7 @@ def _refuse_if_locked(user: User, remote_addr: str | None) -> None:
 
 def _refuse(user: User, remote_addr: str | None, reason: str, error: DomainError) -> NoReturn:
     """Count a wrong code toward the lockout, record it, and raise (locked now, or ``error``)."""
-    locked_until = signin.register_failure(user)
+    locked_until = _count_failure(user)
     signin.record_attempt(user.login, remote_addr, success=False, reason=reason)
     if locked_until is not None:
         raise signin.AccountLocked(locked_until, signin.max_failures())
