@@ -291,3 +291,17 @@ def test_change_without_csrf_token_is_refused(app, user):
     assert response.status_code == 400
     assert "보안 토큰" in text(response)
     assert login(app.test_client(), user.login, PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    ("Password1!", "추측하기 쉬운 비밀번호"),
+    ("{login}!Xy-2741", "아이디·이름·메일 주소가 들어간 비밀번호"),
+])
+def test_the_own_password_page_applies_the_whole_rule(app, user, new, message):
+    client = signed_in_client(app, user)
+    before = user.password_hash
+    response = change(client, PASSWORD, new.format(login=user.login))
+    assert response.status_code == 200
+    assert message in field_error(response, "new_password")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before
