@@ -20,7 +20,7 @@ from auditflow.models import LoginAttempt, RecoveryCode, ReportJob, User
 from auditflow.permissions import needs_second_factor
 from auditflow.services import second_factor
 from auditflow.vocabulary import Role
-from tests.auth_helpers import csrf_token, login, post_form, signed_in
+from tests.auth_helpers import csrf_token, find_csrf_token, login, post_form, signed_in
 from tests.factories import PASSWORD
 
 
@@ -170,6 +170,10 @@ def test_a_user_who_must_have_one_enrols_before_being_signed_in(app, required, m
     assert 'download="auditflow-recovery-codes.txt"' in text(done)
     assert 'href="/admin/users"' in text(done)  # then on to where the sign-in was going
     assert signed_in(client)
+    # The page was drawn in the request that signed in: its form tokens are the new session's.
+    token = find_csrf_token(text(done))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert not signed_in(client)
     user = reload(admin)
     assert user.has_second_factor
     stored = db.session.scalars(select(RecoveryCode.code_hash)
@@ -335,6 +339,8 @@ def test_a_signed_in_user_who_must_enrol_is_sent_to_enrolment(app, make, clock):
     response = client.get("/summary")
     assert response.status_code == 303 and response.location == "/account/second-factor/enrol"
     assert client.get("/account/second-factor/enrol").status_code == 200
+    api = client.get("/api/v1/audits")
+    assert api.status_code == 403 and api.get_json()["code"] == "second_factor_required"
 
 
 # --- reset by another administrator ------------------------------------------------------------

@@ -7,7 +7,17 @@ attempt and the failure count.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -61,6 +71,9 @@ def after_password(user: User, target: str) -> ResponseReturnValue:
 def start_session(user: User) -> None:
     """Signed in at last: the one place a browser session starts."""
     sessions.start(user)
+    # The fresh session has no CSRF secret yet: forget the token Flask-WTF cached for this
+    # request, so a page rendered now (the recovery codes) carries one of the new session.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def finish_sign_in(user: User, target: str) -> ResponseReturnValue:

@@ -15,10 +15,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from auditflow.errors import DomainError
+from auditflow.errors import DomainError, Forbidden
 from auditflow.http import reauth
 from auditflow.http.access import actor, require
 from auditflow.http.errors import wants_json
+from auditflow.http.tokens import api_token
 from auditflow.models import User
 from auditflow.services import accounts, second_factor, signin
 from auditflow.web.auth import pending
@@ -26,6 +27,7 @@ from auditflow.web.auth.forms import ConfirmForm, EnrolForm, RecoveryCodesForm, 
 from auditflow.web.auth.routes import bp, finish_sign_in, start_session
 
 EXPIRED = "로그인 시간이 지났습니다. 아이디와 비밀번호를 다시 입력하세요."
+ENROL_FIRST = "이 계정은 2단계 인증을 등록해야 사용할 수 있습니다. 인증 앱을 등록하세요."
 # Pages a user who must still enrol may open (besides static files).
 ENROLMENT_OPEN = frozenset({"auth.enrol", "auth.confirm", "auth.logout", "auth.keep_alive",
                             "auth.login", "auth.second_step", "auth.enrol_at_sign_in"})
@@ -171,7 +173,9 @@ def _enrolment_first() -> ResponseReturnValue | None:
     user = current_user._get_current_object()
     if user.has_second_factor or not second_factor.required(user):
         return None
-    if not wants_json():
-        flash("이 계정은 2단계 인증을 등록해야 사용할 수 있습니다. 인증 앱을 등록하세요.", "warning")
-        return redirect(url_for("auth.enrol"), code=303)
-    return None
+    if wants_json():
+        if api_token() is not None:
+            return None  # a personal access token: made by its user, revoked by them
+        raise Forbidden(ENROL_FIRST, code="second_factor_required")
+    flash(ENROL_FIRST, "warning")
+    return redirect(url_for("auth.enrol"), code=303)
