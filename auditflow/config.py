@@ -92,6 +92,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _bool("AUDITFLOW_SECURE_COOKIES", False),
         "LOGIN_MAX_FAILURES": _int("AUDITFLOW_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("AUDITFLOW_LOGIN_LOCK_MINUTES", 15),
+        # The second factor (TOTP) for whoever administers users or reviews results
+        # (permissions.needs_second_factor). None: on in production, off elsewhere (``finalise``).
+        "REQUIRE_SECOND_FACTOR": (_bool("AUDITFLOW_REQUIRE_SECOND_FACTOR", False)
+                                  if os.environ.get("AUDITFLOW_REQUIRE_SECOND_FACTOR") else None),
+        # The name authenticator apps show beside the code.
+        "SECOND_FACTOR_ISSUER": os.environ.get("AUDITFLOW_SECOND_FACTOR_ISSUER") or "auditflow",
+        # User administration and 발행 ask for the password again after this many minutes.
+        "REAUTH_MINUTES": _int("AUDITFLOW_REAUTH_MINUTES", 10),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Links in e-mails point here (the address people open the product at).
         "BASE_URL": os.environ.get("AUDITFLOW_BASE_URL", "http://127.0.0.1:5000"),
@@ -158,6 +166,8 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if config.get("REQUIRE_SECOND_FACTOR") is None:
+        config["REQUIRE_SECOND_FACTOR"] = env == "production"
     for key, default in zip(PASSWORD_HASH_KEYS, PASSWORD_HASH_DEFAULTS[env], strict=True):
         if config.get(key) is None:
             config[key] = default
@@ -171,7 +181,7 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES",
                 "LOGIN_LOCK_MINUTES", "ESCALATE_AFTER_DAYS", "SMTP_PORT", "SMTP_TIMEOUT",
                 "REPORT_JOB_MAX_ATTEMPTS", "REPORT_JOB_TIMEOUT_MINUTES",
-                "REPORT_DOWNLOAD_KEEP_HOURS", "MAX_JSON_KB", "API_TOKEN_DAYS",
+                "REPORT_DOWNLOAD_KEEP_HOURS", "MAX_JSON_KB", "API_TOKEN_DAYS", "REAUTH_MINUTES",
                 *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")

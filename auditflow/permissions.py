@@ -103,3 +103,14 @@ def role_names(capability: Capability) -> str:
 def needs_team(role: str | None) -> bool:
     """Whether a user of ``role`` must belong to a team: whoever works on a team's items."""
     return grants(role, Capability.WORK_ON_ASSIGNED_ITEMS)
+
+
+# Whoever can change who may do what, or decide and sign off the audit's results, signs in
+# with a second factor (when ``REQUIRE_SECOND_FACTOR`` is on): a stolen password alone must
+# not reach the user list or the council's report.
+SECOND_FACTOR_CAPABILITIES = frozenset({Capability.ADMINISTER_USERS, Capability.REVIEW_ITEMS})
+
+
+def needs_second_factor(role: str | None) -> bool:
+    """Whether a user of ``role`` must sign in with a one-time code as well as a password."""
+    return bool(capabilities(role) & SECOND_FACTOR_CAPABILITIES)

@@ -274,8 +274,9 @@ MATRIX.update({
     ("admin.create_user", "POST"): Case(
         url=lambda w: "/admin/users/new",
         data=lambda w: {"login": "newcomer", "name": "새 사용자", "role": "liaison", "team": "",
-                        "password": "Newcomer-pass-2025!",
-                        "password_confirm": "Newcomer-pass-2025!"},
+                        # not the login ("newcomer"): the rule refuses one's own login
+                        "password": "Arrival-maple-2025!",
+                        "password_confirm": "Arrival-maple-2025!"},
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
                    anonymous=LOGIN),
     ),
@@ -608,5 +609,66 @@ MATRIX.update({
     ("tokens.revoke", "POST"): Case(
         url=lambda w: f"/account/tokens/{w.extra['token_id']}/revoke", setup=_token,
         expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+})
+
+
+def _enrolled_user(w: World) -> None:
+    """One more user, with an authenticator app enrolled (for the reset): not an actor, who
+    then could not sign in with the password alone."""
+    import pyotp
+
+    from auditflow.extensions import db
+    from auditflow.models import utcnow
+    from tests.factories import Factory
+
+    user = Factory().user("liaison")
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = utcnow()
+    db.session.flush()
+    w.extra["enrolled_id"] = user.id
+
+
+ADMIN_ONLY_GET = row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                     anonymous=LOGIN)
+
+MATRIX.update({
+    # The second factor. The sign-in's steps need a password given in this browser first:
+    # without one, everyone goes back to the sign-in page, nothing changed.
+    ("auth.second_step", "GET"): Case(url=lambda w: "/login/code",
+                                      expect=everyone(LOGIN, anonymous=LOGIN)),
+    ("auth.second_step", "POST"): Case(url=lambda w: "/login/code",
+                                       data=lambda w: {"code": "123456"},
+                                       expect=everyone(LOGIN, anonymous=LOGIN)),
+    ("auth.enrol_at_sign_in", "GET"): Case(url=lambda w: "/login/enrol",
+                                           expect=everyone(LOGIN, anonymous=LOGIN)),
+    ("auth.enrol_at_sign_in", "POST"): Case(url=lambda w: "/login/enrol",
+                                            data=lambda w: {"code": "123456"},
+                                            expect=everyone(LOGIN, anonymous=LOGIN)),
+    ("auth.second_factor_page", "GET"): Case(url=lambda w: "/account/second-factor",
+                                             expect=everyone(200)),
+    ("auth.enrol", "GET"): Case(url=lambda w: "/account/second-factor/enrol",
+                                expect=everyone(200)),
+    ("auth.enrol", "POST"): Case(
+        url=lambda w: "/account/second-factor/enrol", data=lambda w: {"code": "123456"},
+        # no enrolment begun (its page was not opened): the form again, nothing changed
+        expect=everyone(200)),
+    ("auth.new_recovery_codes", "POST"): Case(
+        url=lambda w: "/account/second-factor/recovery-codes", data=lambda w: {},
+        # nobody here has a second factor: back to its page, nothing made
+        expect=everyone(REDIRECT)),
+    # 본인 확인: the right password (an attempt row, which the snapshot leaves out; the time
+    # is the session's), and back to the work.
+    ("auth.confirm", "GET"): Case(url=lambda w: "/account/confirm", expect=everyone(200)),
+    ("auth.confirm", "POST"): Case(url=lambda w: "/account/confirm",
+                                   data=lambda w: {"password": PASSWORD},
+                                   expect=everyone(REDIRECT)),
+    ("admin.reset_second_factor", "GET"): Case(
+        url=lambda w: f"/admin/users/{w.users['liaison'].id}/second-factor",
+        expect=ADMIN_ONLY_GET),
+    ("admin.reset_second_factor", "POST"): Case(
+        url=lambda w: f"/admin/users/{w.extra['enrolled_id']}/second-factor",
+        data=lambda w: {"confirm": "y"}, setup=_enrolled_user,
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
                    anonymous=LOGIN)),
 })

@@ -139,6 +139,8 @@ def sign_in(app: Any, backend: Any, case: Case, world: World, actor: str) -> tup
 
 
 def run_case(app: Any, make: Any, backend: Any, case: Case, method: str, actor: str) -> None:
+    # The kept sign-ins serve the whole run: 본인 확인 (its own tests) must not expire them.
+    app.config["REAUTH_MINUTES"] = 24 * 60
     world = build_world(make, case, backend)
     client, token = sign_in(app, backend, case, world, actor)
     url = case.url(world)

@@ -119,3 +119,15 @@ def test_several_refusals_are_listed_after_the_first(app, app_context):
     assert first.startswith("오류 [login_invalid]: ")
     assert more == ["  - [name_required] 이름을 입력하세요 (100자 이하).",
                     "  - [team_required] 부서 담당자는 소속 팀 또는 TF를 지정해야 합니다."]
+
+
+@pytest.mark.parametrize(("password", "code"), [
+    ("Password1!", "password_guessable"),   # the Korean rule alone would take it
+    ("Kim.boss-2025!", "password_personal"),  # the login
+])
+def test_create_refuses_guessable_and_personal_passwords(app, app_context, password, code):
+    result = run(app, "create", "--login", "kim.boss", "--name", "김관리", "--role", "admin",
+                 password=password)
+    assert result.exit_code == 1
+    assert f"[{code}]" in result.output
+    assert stored("kim.boss") is None

@@ -13,8 +13,11 @@ from auditflow.extensions import db
 from auditflow.models import LoginAttempt, User
 from auditflow.services import passwords
 from auditflow.services.passwords import (
+    GuessablePassword,
     PasswordTooLong,
+    PersonalPassword,
     WeakPassword,
+    check_composition,
     check_rule,
     hash_password,
     verify_password,
@@ -117,8 +120,50 @@ def test_every_hash_is_salted_and_verifies_only_its_password(app_context):
     "abcd 12345",       # 10 characters counting the space, letters and digits
     "비밀번호Abc12345!",  # Hangul adds length; the kinds are there without it
 ])
-def test_rule_accepts(password):
-    check_rule(password)
+def test_the_korean_rule_accepts(password):
+    check_composition(password)
+
+
+@pytest.mark.parametrize("password", [
+    "abcdef12!", "abcdefgh12", "12345678-_", "abcd 12345",  # the Korean rule's own examples
+    "Password1!", "P@ssw0rd2025", "Qwer1234!@", "qwerty12345", "Admin1234!",  # the lists
+    "aaaaaaaa1!", "abc123abc123",  # repeats
+    "iloveyou12!", "Dragon2025!",  # a common word and a year
+])
+def test_common_and_guessable_passwords_are_refused(password):
+    check_composition(password)  # each would pass the kinds-and-length rule alone
+    with pytest.raises(GuessablePassword) as refused:
+        check_rule(password)
+    assert refused.value.code == "password_guessable"
+    assert "추측하기 쉬운 비밀번호" in refused.value.message
+
+
+@pytest.mark.parametrize("password", [
+    "Pass word 2025!", "비밀번호Abc12345!", NEW_PASSWORD, PASSWORD, "Tiger-maple-Ladle-81",
+])
+def test_the_whole_rule_accepts_unguessable_passwords(password):
+    check_rule(password, login="hong.gildong", name="홍길동", email="gildong@seoul.go.kr")
+
+
+@pytest.mark.parametrize("password", [
+    "hong.gildong-2025!",   # the login
+    "HONG.GILDONG#Rt82",    # in capitals
+    "홍길동!Pass-7294",      # the name
+    "홍 길동!Pass-7294",     # the name, spaced
+    "Gildong@Korea-7294",   # the mailbox (the domain alone is no one's)
+])
+def test_the_users_own_login_name_or_mailbox_is_refused(password):
+    check_composition(password)
+    with pytest.raises(PersonalPassword) as refused:
+        check_rule(password, login="hong.gildong", name="홍길동", email="gildong@seoul.go.kr")
+    assert refused.value.code == "password_personal"
+
+
+def test_parts_of_the_login_make_a_password_guessable():
+    # Not the login itself, but its parts with a year: zxcvbn knows them as the user's words.
+    check_rule("Gildong1998!", login="other")
+    with pytest.raises(GuessablePassword):
+        check_rule("Gildong1998!", login="hong.gildong")
 
 
 @pytest.mark.parametrize("password", [
@@ -152,6 +197,12 @@ def test_overlong_passwords_are_refused():
 def test_generated_passwords_meet_the_rule():
     for _ in range(50):
         check_rule(passwords.generate())
+
+
+def test_a_very_long_password_is_judged_without_error():
+    check_rule("Tiger-maple-Ladle-81 " * 6)  # past zxcvbn's 72 characters
+    with pytest.raises(GuessablePassword):
+        check_rule("Aa1!" * 30)
 
 
 # --- change own password --------------------------------------------------------------------
@@ -240,3 +291,17 @@ def test_change_without_csrf_token_is_refused(app, user):
     assert response.status_code == 400
     assert "보안 토큰" in text(response)
     assert login(app.test_client(), user.login, PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    ("Password1!", "추측하기 쉬운 비밀번호"),
+    ("{login}!Xy-2741", "아이디·이름·메일 주소가 들어간 비밀번호"),
+])
+def test_the_own_password_page_applies_the_whole_rule(app, user, new, message):
+    client = signed_in_client(app, user)
+    before = user.password_hash
+    response = change(client, PASSWORD, new.format(login=user.login))
+    assert response.status_code == 200
+    assert message in field_error(response, "new_password")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before

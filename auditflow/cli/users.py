@@ -1,4 +1,4 @@
-"""``flask --app auditflow user create|list``: user accounts from the command line."""
+"""``flask --app auditflow user create|list|reset-second-factor``: user accounts from the command line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 import click
 from flask.cli import with_appcontext
 
-from auditflow.cli.common import committed
+from auditflow.cli.common import committed, fail
+from auditflow.errors import NotFound
 from auditflow.models import User
 from auditflow.services import accounts
 from auditflow.vocabulary import Role
@@ -15,7 +16,7 @@ from auditflow.vocabulary import Role
 
 @click.group("user")
 def user_group() -> None:
-    """사용자 계정: 등록, 목록."""
+    """사용자 계정: 등록, 목록, 2단계 인증 초기화."""
 
 
 @user_group.command("create")
@@ -54,3 +55,16 @@ def user_list_command() -> None:
         state = "사용" if user.active else "사용 중지"
         lock = " 잠김" if row.locked else ""
         click.echo(f"{user.login}\t{user.name}\t{row.role_label}\t{row.team_name or '-'}\t{state}{lock}")
+
+
+@user_group.command("reset-second-factor")
+@click.argument("login")
+@with_appcontext
+def user_reset_second_factor_command(login: str) -> None:
+    """LOGIN 사용자의 2단계 인증(인증 앱, 복구 코드)을 초기화합니다. 관리자가 모두 잠긴 경우에 씁니다."""
+    with committed():
+        user = accounts.find(login)
+        if user is None:
+            fail(NotFound(f"'{login}' 사용자가 없습니다.", code="user_not_found"))
+        accounts.reset_second_factor(user, actor=None)
+    click.echo(f"2단계 인증 초기화: {user.login} (다음 로그인 때 인증 앱을 다시 등록합니다)")

@@ -18,6 +18,7 @@ from auditflow.models.notification import (
 from auditflow.models.organisation import OrgUnit
 from auditflow.models.recommendation import Recommendation, recommendation_support_team
 from auditflow.models.report_job import ReportJob
+from auditflow.models.second_factor import RecoveryCode
 from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User
 
@@ -38,6 +39,7 @@ __all__ = [
     "NotificationPreference",
     "OrgUnit",
     "Recommendation",
+    "RecoveryCode",
     "ReportJob",
     "TransferRequest",
     "UTCDateTime",

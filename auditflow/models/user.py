@@ -44,6 +44,15 @@ class User(Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The second factor (services/second_factor.py): the TOTP secret (base32), set when
+    # enrolment begins and in use once a code confirmed it; the time step of the latest
+    # code accepted, so the same code is not accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()
+    # Wrong codes in a row. Apart from failed_logins, which the right password resets: the
+    # password must not buy an endless supply of guesses at the code.
+    totp_failures: Mapped[int] = mapped_column(default=0)
 
     team: Mapped[OrgUnit | None] = relationship()
 
@@ -75,6 +84,15 @@ class User(Model):
     def end_sessions(self) -> None:
         """Rotate the session token: every cookie issued so far stops signing anyone in."""
         self.session_token = new_session_token()
+
+    @property
+    def has_second_factor(self) -> bool:
+        """An authenticator app is enrolled (a code confirmed it): sign-in asks for its code."""
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
+
+    def needs_second_factor(self) -> bool:
+        """Whether this user's role is one that must sign in with a second factor."""
+        return permissions.needs_second_factor(self.role)
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now

@@ -20,7 +20,7 @@ from auditflow.extensions import db
 from auditflow.korean import particle
 from auditflow.models import OrgUnit, User, utcnow
 from auditflow.permissions import Capability, grants, needs_team, roles_with
-from auditflow.services import passwords, signin
+from auditflow.services import passwords, second_factor, signin
 from auditflow.vocabulary import Role, UnitKind
 
 log = logging.getLogger("auditflow.auth")
@@ -128,7 +128,7 @@ class LastAdmin(AccountError):
 
 class SelfChange(AccountError):
     code = "self_change"
-    message = "본인 계정의 역할 변경·사용 중지·비밀번호 재설정은 할 수 없습니다. 비밀번호는 '비밀번호 변경'에서 바꾸세요."
+    message = "본인 계정의 역할 변경·사용 중지·비밀번호 재설정·2단계 인증 초기화는 할 수 없습니다. 비밀번호는 '비밀번호 변경'에서 바꾸세요."
 
 
 class WrongCurrentPassword(AccountError):
@@ -162,6 +162,11 @@ def get(user_id: int) -> User:
     if user is None:
         raise NotFound("사용자를 찾을 수 없습니다.", code="user_not_found")
     return user
+
+
+def find(login: str | None) -> User | None:
+    """The user with this login (as people type it), or None."""
+    return db.session.scalars(select(User).where(User.login == signin.normalise_login(login))).first()
 
 
 def listing() -> list[UserRow]:
@@ -241,15 +246,17 @@ def _team(role: Role | None, team: OrgUnit | str | None) -> OrgUnit | None:
     return team
 
 
-def _check_password(password: str | None, field: str) -> None:
+def _check_password(password: str | None, field: str, *, login: str | None = None,
+                    name: str | None = None, email: str | None = None) -> None:
     try:
-        passwords.check_rule(password or "")
+        passwords.check_rule(password or "", login=login, name=name, email=email)
     except DomainError as error:
         raise _password_error(error, field) from None
 
 
-def _new_password(password: str | None, field: str = "password") -> str:
-    _check_password(password, field)
+def _new_password(password: str | None, user: User, field: str = "password") -> str:
+    """The hash of ``user``'s new password, once it meets the rule (their own words refused)."""
+    _check_password(password, field, login=user.login, name=user.name, email=user.email)
     return passwords.hash_password(password or "")
 
 
@@ -272,7 +279,11 @@ def validate_new(*, login: str | None, name: str | None, role: str | None,
     # Hash last, and only when all else is right: argon2 is slow on purpose.
     hashed = None
     if check_password:
-        checks.check(_check_password, password, "password")
+        try:
+            _check_password(password, "password", login=login_ or login, name=name_ or name,
+                            email=email)
+        except AccountError as error:
+            checks.errors.append(error)
         if not checks.errors:
             hashed = passwords.hash_password(password or "")
     checks.raise_if_any()
@@ -324,7 +335,7 @@ def reset_password(user: User, password: str | None, *, actor: User) -> None:
     """An administrator sets a new password: the user's sessions end and any lock is lifted."""
     if user.id == actor.id:
         raise SelfChange(field="password")
-    user.password_hash = _new_password(password)
+    user.password_hash = _new_password(password, user)
     user.failed_logins = 0
     user.locked_until = None
     user.end_sessions()
@@ -339,26 +350,63 @@ def change_own_password(user: User, current: str | None, new: str | None,
     A wrong current password counts toward the lockout like a wrong sign-in, so
     this form cannot be used to guess the password from a stolen session.
     """
+    _check_current_password(user, current, remote_addr, field="current_password")
+    if current == new:
+        raise SamePassword()
+    user.password_hash = _new_password(new, user, field="new_password")
+    user.end_sessions()
+    db.session.flush()
+    log.info("password changed: login=%r", user.login)
+
+
+def _check_current_password(user: User, current: str | None, remote_addr: str | None, *,
+                            field: str) -> None:
+    """The signed-in user's own password, given again; wrong ones count toward the lockout."""
     now = utcnow()
     if user.is_locked(now):
         signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
         raise AccountError(
             signin.AccountLocked(user.locked_until, signin.max_failures()).message,  # type: ignore[arg-type]
-            code="account_locked", field="current_password")
+            code="account_locked", field=field)
     if not passwords.verify_password(user.password_hash, current or ""):
         locked_until = signin.register_failure(user, now)
         signin.record_attempt(user.login, remote_addr, success=False, reason="bad_current_password")
         if locked_until is not None:
             raise AccountError(signin.AccountLocked(locked_until, signin.max_failures()).message,
-                               code="account_locked", field="current_password")
-        raise WrongCurrentPassword()
+                               code="account_locked", field=field)
+        raise WrongCurrentPassword(field=field)
     user.failed_logins = 0
-    if current == new:
-        raise SamePassword()
-    user.password_hash = _new_password(new, field="new_password")
-    user.end_sessions()
+
+
+class CodeMissing(AccountError):
+    code = "second_factor_required"
+    message = "인증 앱에 표시된 6자리 숫자나 복구 코드를 입력하세요."
+    field = "code"
+
+
+def confirm_identity(user: User, password: str | None, code: str | None,
+                     remote_addr: str | None) -> None:
+    """본인 확인: the signed-in user's password again, and the second factor's code when enrolled."""
+    _check_current_password(user, password, remote_addr, field="password")
+    if user.has_second_factor:
+        if not (code or "").strip():
+            raise CodeMissing()
+        try:
+            second_factor.verify(user, code, remote_addr)
+        except DomainError as error:
+            raise AccountError(error.message, code=error.code, field="code") from None
+    signin.record_attempt(user.login, remote_addr, success=True, reason="reauthenticated")
     db.session.flush()
-    log.info("password changed: login=%r", user.login)
+
+
+def reset_second_factor(user: User, *, actor: User | None) -> None:
+    """An administrator takes away another user's second factor (a lost phone); recorded."""
+    if actor is not None and user.id == actor.id:
+        raise SelfChange()
+    if not user.has_second_factor and not user.totp_secret:
+        raise AccountError("이 사용자는 2단계 인증을 등록하지 않았습니다.",
+                           code="second_factor_not_enrolled")
+    second_factor.reset(user, actor=actor)
 
 
 def set_active(user: User, active: bool, *, actor: User) -> None:

@@ -1,4 +1,12 @@
-"""Password hashing (argon2id) and the Korean public-sector password rule."""
+"""Password hashing (argon2id) and the password rule.
+
+The rule (``check_rule``) is the Korean public-sector one (kinds and length,
+``check_composition``), and on top of it a password must not be guessable: zxcvbn
+(Dropbox's estimator, which knows common passwords, words, names, dates, keyboard
+patterns and repeats) must score it 3 or more out of 4, counting the user's own
+login, name and e-mail as words a guesser knows, and it must not hold the login or
+the name themselves.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from zxcvbn import zxcvbn
 
 from auditflow.errors import DomainError
 
@@ -21,6 +30,20 @@ MAX_LENGTH = 128
 # syllable or a space adds length but is not a "special character" (특수문자).
 KIND_PATTERNS = (r"[A-Za-z]", r"[0-9]", "[" + re.escape(string.punctuation) + "]")
 
+# zxcvbn's scores: 3 is "safely unguessable: moderate protection from an offline attack"
+# (about 10^8 guesses and more), the score its authors advise as a minimum.
+MIN_SCORE = 3
+# A login, a name or an e-mail's part shorter than this is too common a fragment to refuse.
+MIN_PERSONAL = 3
+ZXCVBN_MAX = 72
+
+
+# What the forms say before anyone types.
+RULE_HINT = (
+    "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상. "
+    "흔히 쓰이거나 추측하기 쉬운 비밀번호와 아이디·이름이 들어간 비밀번호는 쓸 수 없습니다."
+)
+
 
 class WeakPassword(DomainError):
     code = "password_weak"
@@ -28,6 +51,19 @@ class WeakPassword(DomainError):
         "비밀번호는 영문·숫자·특수문자 중 3종류 이상으로 9자 이상, "
         "또는 2종류 이상으로 10자 이상이어야 합니다."
     )
+
+
+class GuessablePassword(DomainError):
+    code = "password_guessable"
+    message = (
+        "흔히 쓰이거나 추측하기 쉬운 비밀번호입니다. 잘 알려진 단어·날짜·키보드 배열·"
+        "반복되는 글자를 피하고, 서로 관계없는 단어를 섞어 더 길게 만드세요."
+    )
+
+
+class PersonalPassword(DomainError):
+    code = "password_personal"
+    message = "아이디·이름·메일 주소가 들어간 비밀번호는 쓸 수 없습니다."
 
 
 class PasswordTooLong(DomainError):
@@ -39,12 +75,42 @@ def kinds(password: str) -> int:
     return sum(bool(re.search(pattern, password)) for pattern in KIND_PATTERNS)
 
 
-def check_rule(password: str) -> None:
+def check_composition(password: str) -> None:
+    """The Korean rule alone: 3 kinds and 9 characters, or 2 kinds and 10."""
     if len(password) > MAX_LENGTH:
         raise PasswordTooLong()
     count = kinds(password)
     if not ((len(password) >= 9 and count >= 3) or (len(password) >= 10 and count >= 2)):
         raise WeakPassword()
+
+
+def _own_values(login: str | None, name: str | None, email: str | None) -> list[str]:
+    """The login, the name and the mailbox (the address's own part: its domain is the body's)."""
+    mailbox = (email or "").partition("@")[0]
+    values = (re.sub(r"\s+", "", (value or "").lower()) for value in (login, name, mailbox))
+    return [value for value in values if len(value) >= MIN_PERSONAL and not value.isdigit()]
+
+
+def personal_words(*, login: str | None = None, name: str | None = None,
+                   email: str | None = None) -> list[str]:
+    """What a guesser knows of this person, for zxcvbn: the login, name, mailbox and their parts."""
+    words = _own_values(login, name, email)
+    for value in (login, name, (email or "").partition("@")[0]):
+        words.extend(part for part in re.split(r"[\s._-]+", (value or "").lower()) if part)
+    return list(dict.fromkeys(word for word in words if len(word) >= MIN_PERSONAL))
+
+
+def check_rule(password: str, *, login: str | None = None, name: str | None = None,
+               email: str | None = None) -> None:
+    """The whole rule: the Korean one, then not the person's own words, then not guessable."""
+    check_composition(password)
+    folded = re.sub(r"\s+", "", password.lower())
+    if any(value in folded for value in _own_values(login, name, email)):
+        raise PersonalPassword()
+    words = personal_words(login=login, name=name, email=email)
+    # zxcvbn reads at most 72 characters; a prefix that strong makes the whole at least as strong.
+    if zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)["score"] < MIN_SCORE:
+        raise GuessablePassword()
 
 
 @lru_cache(maxsize=4)

@@ -71,6 +71,12 @@ class ActiveForm(KoreanForm):
     submit = SubmitField("확인")
 
 
+class SecondFactorResetForm(KoreanForm):
+    confirm = BooleanField("본인 확인을 거쳐 요청받았음을 확인했습니다.",
+                           validators=[DataRequired("확인란을 선택해야 진행합니다.")])
+    submit = SubmitField("2단계 인증 초기화")
+
+
 class UnlockForm(KoreanForm):
     """Only the CSRF token: the user comes from the URL."""
 

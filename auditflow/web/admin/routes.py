@@ -1,6 +1,8 @@
-"""User administration: list, create, edit, reset a password, deactivate/reactivate, unlock.
+"""User administration: list, create, edit, reset a password or a second factor,
+deactivate/reactivate, unlock.
 
-``Capability.ADMINISTER_USERS`` only (everyone else 403, signed out → the sign-in page). Every
+``Capability.ADMINISTER_USERS`` only (everyone else 403, signed out → the sign-in page), and
+a recent 본인 확인 (``http.reauth``: the password again after ``REAUTH_MINUTES``). Every
 change is a POST with a CSRF token; the rules live in ``auditflow.services.accounts``.
 """
 
@@ -12,12 +14,14 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from auditflow.http.access import actor, require
+from auditflow.http.reauth import recent_confirmation
 from auditflow.permissions import Capability
-from auditflow.services import accounts
+from auditflow.services import accounts, passwords
 from auditflow.web.admin.forms import (
     NO_TEAM,
     ActiveForm,
     PasswordResetForm,
+    SecondFactorResetForm,
     UnlockForm,
     UserCreateForm,
     UserEditForm,
@@ -25,7 +29,7 @@ from auditflow.web.admin.forms import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-PASSWORD_RULE = "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상"
+PASSWORD_RULE = passwords.RULE_HINT
 
 
 
@@ -45,12 +49,14 @@ def _user(user_id: int) -> Any:
 
 @bp.get("/users")
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def users() -> ResponseReturnValue:
     return render_template("admin/users.html", rows=accounts.listing(), unlock_form=UnlockForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def create_user() -> ResponseReturnValue:
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -69,6 +75,7 @@ def create_user() -> ResponseReturnValue:
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def edit_user(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = UserEditForm(data={"name": user.name, "role": user.role,
@@ -89,6 +96,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def reset_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = PasswordResetForm()
@@ -107,6 +115,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def set_active(user_id: int) -> ResponseReturnValue:
     """Deactivate an active user, or reactivate an inactive one, after a confirmation."""
     user = _user(user_id)
@@ -126,6 +135,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/unlock")
 @require(Capability.ADMINISTER_USERS)
+@recent_confirmation
 def unlock(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     form = UnlockForm()
@@ -134,3 +144,22 @@ def unlock(user_id: int) -> ResponseReturnValue:
         flash(f"'{user.login}' 계정의 잠금을 풀었습니다.", "success")
     return redirect(url_for("admin.users"), code=303)
 
+
+
+@bp.route("/users/<int:user_id>/second-factor", methods=["GET", "POST"])
+@require(Capability.ADMINISTER_USERS)
+@recent_confirmation
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    """Take another user's second factor away (a lost phone), after a confirmation; recorded."""
+    user = _user(user_id)
+    form = SecondFactorResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_second_factor(user, actor=actor())
+        except accounts.AccountError as refused:
+            _place(form, refused)
+        else:
+            flash(f"'{user.login}'의 2단계 인증을 초기화했습니다. 이 사용자의 기존 로그인은 모두 "
+                  "종료되었고, 다음 로그인 때 인증 앱을 다시 등록합니다.", "success")
+            return redirect(url_for("admin.users"), code=303)
+    return render_template("admin/second_factor.html", form=form, user=user)

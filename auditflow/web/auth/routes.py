@@ -7,20 +7,30 @@ attempt and the failure count.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from auditflow.http import navigation, sessions
 from auditflow.http.access import actor, require
-from auditflow.services import accounts, signin
+from auditflow.models import User
+from auditflow.services import accounts, passwords, second_factor, signin
+from auditflow.web.auth import pending
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
-PASSWORD_RULE = (
-    "영문·숫자·특수문자 중 3종류 이상으로 9자 이상, 또는 2종류 이상으로 10자 이상"
-)
+PASSWORD_RULE = passwords.RULE_HINT
 
 
 def _home() -> str:
@@ -40,10 +50,35 @@ def login() -> ResponseReturnValue:
         except signin.SignInRefused as refused:
             refusal = refused.message
         else:
-            sessions.start(user)
-            return redirect(target, code=303)
+            return after_password(user, target)
     return render_template("auth/login.html", form=form, refusal=refusal,
                            max_failures=signin.max_failures(), lock_minutes=signin.lock_minutes())
+
+
+def after_password(user: User, target: str) -> ResponseReturnValue:
+    """The step between "password verified" and "signed in": the second factor, when asked.
+
+    Enrolled: the code page. Required but not enrolled: enrolment first. Otherwise signed in.
+    """
+    if second_factor.asked(user):
+        pending.begin(user, target)
+        if user.has_second_factor:
+            return redirect(url_for("auth.second_step"), code=303)
+        return redirect(url_for("auth.enrol_at_sign_in"), code=303)
+    return finish_sign_in(user, target)
+
+
+def start_session(user: User) -> None:
+    """Signed in at last: the one place a browser session starts."""
+    sessions.start(user)
+    # The fresh session has no CSRF secret yet: forget the token Flask-WTF cached for this
+    # request, so a page rendered now (the recovery codes) carries one of the new session.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def finish_sign_in(user: User, target: str) -> ResponseReturnValue:
+    start_session(user)
+    return redirect(target, code=303)
 
 
 @bp.post("/logout")

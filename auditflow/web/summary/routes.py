@@ -37,6 +37,7 @@ from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
+from auditflow.http.reauth import recent_confirmation
 from auditflow.http.report_files import report_response
 from auditflow.models import Audit, ReportJob
 from auditflow.permissions import Capability
@@ -125,6 +126,7 @@ def download(audit_id: int, fmt: str) -> Any:
 
 @bp.post("/summary/<int:audit_id>/issue")
 @require(Capability.ISSUE_REPORTS)
+@recent_confirmation
 def issue_report(audit_id: int) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     form = IssueForm()
