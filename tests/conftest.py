@@ -283,6 +283,8 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
     application.config.clear()
     application.config.update(made.config, STORAGE_DIR=str(tmp_path / "storage"))
     application.extensions.pop("auditflow.file_store", None)
+    for limiter in application.extensions.get("limiter", ()):
+        limiter.reset()  # the counts of an earlier test's requests (memory storage)
     yield application
     with application.app_context():
         db.session.remove()

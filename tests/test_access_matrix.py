@@ -30,8 +30,7 @@ from tests.factories import PASSWORD
 
 ITEM_FIELDS = ("state", "version", "category", "council_text", "lead_team_id", "due_date",
                "action_details", "future_plan")
-USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "session_token",
-               "failed_logins", "locked_until")
+USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "session_token")
 AUDIT_FIELDS = ("year", "title", "body", "organisation", "received_on", "reference_date")
 
 

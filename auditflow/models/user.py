@@ -41,8 +41,6 @@ class User(Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Rotated at logout, password change and deactivation: a copied cookie then stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[OrgUnit | None] = relationship()
@@ -75,9 +73,6 @@ class User(Model):
     def end_sessions(self) -> None:
         """Rotate the session token: every cookie issued so far stops signing anyone in."""
         self.session_token = new_session_token()
-
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
 
     def __repr__(self) -> str:
         return f"<User {self.login} {self.role}>"

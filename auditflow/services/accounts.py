@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,9 +19,9 @@ from sqlalchemy import func, select
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.korean import particle
-from auditflow.models import OrgUnit, User, utcnow
+from auditflow.models import OrgUnit, User
 from auditflow.permissions import Capability, grants, needs_team, roles_with
-from auditflow.services import passwords, signin
+from auditflow.services import lockout, passwords, signin
 from auditflow.vocabulary import Role, UnitKind
 
 log = logging.getLogger("auditflow.auth")
@@ -154,7 +155,12 @@ class UserRow:
     user: User
     role_label: str
     team_name: str
-    locked: bool
+    # The latest end of a lock or delay of this login, from any address, if one runs now.
+    locked_until: datetime | None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
 
 
 def get(user_id: int) -> User:
@@ -165,12 +171,13 @@ def get(user_id: int) -> User:
 
 
 def listing() -> list[UserRow]:
-    now = utcnow()
+    locked = lockout.locked_logins()
     order = {role.value: index for index, role in enumerate(Role)}
     users = db.session.scalars(select(User).order_by(User.login)).all()
     users = sorted(users, key=lambda user: (order.get(user.role, 99), user.login))
     return [
-        UserRow(user, Role(user.role).label, user.team.name if user.team else "", user.is_locked(now))
+        UserRow(user, Role(user.role).label, user.team.name if user.team else "",
+                locked.get(user.login))
         for user in users
     ]
 
@@ -325,8 +332,7 @@ def reset_password(user: User, password: str | None, *, actor: User) -> None:
     if user.id == actor.id:
         raise SelfChange(field="password")
     user.password_hash = _new_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.unlock(user.login)
     user.end_sessions()
     db.session.flush()
     log.info("password reset: login=%r by=%r", user.login, _who(actor))
@@ -339,20 +345,18 @@ def change_own_password(user: User, current: str | None, new: str | None,
     A wrong current password counts toward the lockout like a wrong sign-in, so
     this form cannot be used to guess the password from a stolen session.
     """
-    now = utcnow()
-    if user.is_locked(now):
-        signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
-        raise AccountError(
-            signin.AccountLocked(user.locked_until, signin.max_failures()).message,  # type: ignore[arg-type]
-            code="account_locked", field="current_password")
-    if not passwords.verify_password(user.password_hash, current or ""):
-        locked_until = signin.register_failure(user, now)
-        signin.record_attempt(user.login, remote_addr, success=False, reason="bad_current_password")
-        if locked_until is not None:
-            raise AccountError(signin.AccountLocked(locked_until, signin.max_failures()).message,
-                               code="account_locked", field="current_password")
-        raise WrongCurrentPassword()
-    user.failed_logins = 0
+    try:
+        with passwords.hashing_slot():
+            signin.check_password(user.login, current or "", remote_addr,
+                                  reason="bad_current_password")
+    except lockout.Locked as locked:
+        raise AccountError(locked.message, code=locked.code, field="current_password") from None
+    except lockout.Delayed as delayed:
+        raise AccountError(delayed.message, code=delayed.code,
+                           field="current_password") from None
+    except signin.SignInRefused:
+        raise WrongCurrentPassword() from None
+    lockout.forgive(user.login, remote_addr)
     if current == new:
         raise SamePassword()
     user.password_hash = _new_password(new, field="new_password")
@@ -378,8 +382,7 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
 
 
 def unlock(user: User, *, actor: User) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.unlock(user.login)
     db.session.flush()
     log.info("user unlocked: login=%r by=%r", user.login, _who(actor))
 

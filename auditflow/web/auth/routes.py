@@ -11,9 +11,9 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from auditflow.http import navigation, sessions
+from auditflow.http import navigation, sessions, throttle
 from auditflow.http.access import actor, require
-from auditflow.services import accounts, signin
+from auditflow.services import accounts, passwords, signin
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -32,18 +32,23 @@ def login() -> ResponseReturnValue:
     target = navigation.safe_next(request.args.get("next"), _home())
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target)
+    if request.method == "POST":
+        throttle.sign_in()  # per address, before anything is checked
     form = LoginForm()
-    refusal = None
+    refusal, status = None, 200
     if form.validate_on_submit():
         try:
             user = signin.authenticate(form.login.data, form.password.data, request.remote_addr)
         except signin.SignInRefused as refused:
             refusal = refused.message
+        except passwords.HashingBusy as busy:
+            refusal, status = busy.message, busy.status
         else:
             sessions.start(user)
             return redirect(target, code=303)
     return render_template("auth/login.html", form=form, refusal=refusal,
-                           max_failures=signin.max_failures(), lock_minutes=signin.lock_minutes())
+                           max_failures=signin.max_failures(),
+                           lock_minutes=signin.lock_minutes()), status
 
 
 @bp.post("/logout")
