@@ -39,7 +39,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed
+	$(FLASK) seed --demo
 
 # The web server and the background worker (e-mail, daily reminders) together (Procfile).
 run: seed

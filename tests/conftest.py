@@ -404,7 +404,7 @@ def seeded(app_context: Flask, backend: Backend) -> Any:
     if snapshot is not None:
         snapshot.restore()
         return copy.deepcopy(snapshot.payload)
-    result = load(REPO / "seed", demo_password=DEMO_PASSWORD)
+    result = load(REPO / "seed", demo=True, demo_password=DEMO_PASSWORD)
     db.session.commit()
     DatabaseSnapshot.take(backend, "seed", copy.deepcopy(result))
     return result

@@ -29,6 +29,7 @@ from auditflow.storage import FileKind, FileTooLarge, RejectedFile, clean_filena
 from auditflow.storage.transactional import file_store, follow_transaction
 from auditflow.vocabulary import Field, HistoryKind, State
 
+
 @dataclass(frozen=True)
 class Upload:
     """One file as the user sent it: its bytes and the name the browser gave."""
