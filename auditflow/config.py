@@ -112,6 +112,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TRUSTED_HOSTS": [host.strip() for host in
                           os.environ.get("AUDITFLOW_TRUSTED_HOSTS", "").split(",")
                           if host.strip()] or None,
+        # Reverse proxies in front that set X-Forwarded-For and -Proto (nginx: 1). The
+        # address of a request, which the sign-in locks and limits count by, is then the
+        # client's as the nearest proxy saw it; 0: the connection's own address.
+        "PROXY_HOPS": _int("AUDITFLOW_PROXY_HOPS", 0),
         # Background jobs: Huey on a SQLite file in the instance folder, or Redis when set.
         "QUEUE_URL": os.environ.get("AUDITFLOW_QUEUE_URL") or None,
         "QUEUE_PATH": os.environ.get("AUDITFLOW_QUEUE_PATH", str(instance / "queue.db")),

@@ -209,3 +209,24 @@ class TestPasswordChecksAtOnce:
         assert not signed_in(client)
         assert counts(owner.login, "127.0.0.1") is None  # not counted: never checked
         assert login(client, owner.login, PASSWORD).status_code == 303
+
+
+def test_without_a_proxy_a_forwarded_address_is_ignored(app, owner):
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert refusal(login(client, owner.login, WRONG)) == GENERIC
+    assert counts(owner.login, "127.0.0.1").attempts == 1
+    assert counts(owner.login, "203.0.113.9") is None
+
+
+class TestBehindAProxy:
+    @pytest.fixture
+    def app_config(self):
+        return {"PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1000 per minute"}
+
+    def test_the_address_the_proxy_passes_on_is_counted(self, app, owner):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+        assert refusal(login(client, owner.login, WRONG)) == GENERIC
+        assert counts(owner.login, "203.0.113.9").attempts == 1
+        assert counts(owner.login, "127.0.0.1") is None
