@@ -230,3 +230,25 @@ class TestBehindAProxy:
         assert refusal(login(client, owner.login, WRONG)) == GENERIC
         assert counts(owner.login, "203.0.113.9").attempts == 1
         assert counts(owner.login, "127.0.0.1") is None
+
+
+def test_idle_counts_are_forgotten_but_not_locks_nor_the_owners_addresses(app, owner):
+    from auditflow import jobs
+
+    long_ago = utcnow() - timedelta(days=2)
+    db.session.add_all([
+        LoginThrottle(login="guessed-name", remote_addr="10.5.0.1", attempts=1,
+                      updated_at=long_ago),
+        LoginThrottle(login=owner.login, remote_addr="10.5.0.2", attempts=0,
+                      signed_in_at=long_ago, updated_at=long_ago),
+        LoginThrottle(login=owner.login, remote_addr="10.5.0.3", attempts=5,
+                      locked_until=utcnow() + timedelta(minutes=5), updated_at=long_ago),
+        LoginThrottle(login="recent-guess", remote_addr="10.5.0.4", attempts=1),
+    ])
+    db.session.commit()
+    with app.app_context():
+        assert jobs.sweep_logins() == 1
+    db.session.expire_all()
+    left = {(row.login, row.remote_addr) for row in db.session.scalars(select(LoginThrottle))}
+    assert left == {(owner.login, "10.5.0.2"), (owner.login, "10.5.0.3"),
+                    ("recent-guess", "10.5.0.4")}

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, and_, case, literal, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from auditflow import dates
@@ -157,6 +157,20 @@ def locked_logins(now: datetime | None = None) -> dict[str, datetime]:
         if until is not None:
             locked[login] = max(until, locked.get(login, until))
     return locked
+
+
+def sweep(now: datetime | None = None, *, idle: timedelta = timedelta(days=1)) -> int:
+    """Forget the counts nothing has touched for ``idle`` and that hold no running lock nor
+    an owner's address (guesses at unknown logins would pile up). Returns how many."""
+    now = now or utcnow()
+    result = db.session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.updated_at < now - idle,
+            LoginThrottle.signed_in_at.is_(None),
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _locked_until(connection: Connection, login: str, address: str) -> datetime | None:
