@@ -252,3 +252,16 @@ def test_idle_counts_are_forgotten_but_not_locks_nor_the_owners_addresses(app, o
     left = {(row.login, row.remote_addr) for row in db.session.scalars(select(LoginThrottle))}
     assert left == {(owner.login, "10.5.0.2"), (owner.login, "10.5.0.3"),
                     ("recent-guess", "10.5.0.4")}
+
+
+def test_a_limiter_whose_storage_is_down_does_not_stop_sign_in(app, owner, monkeypatch):
+    from auditflow.http import throttle
+
+    class Down:
+        def hit(self, *_args):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(throttle, "limiter", lambda: type("L", (), {"limiter": Down()})())
+    client = app.test_client()
+    assert login(client, owner.login, PASSWORD).status_code == 303
+    assert signed_in(client)

@@ -5,6 +5,7 @@ Above ``LOGIN_RATE_LIMIT`` the answer is 429 with ``Retry-After`` and a Korean p
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -14,6 +15,8 @@ from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
 SCOPE = "sign-in"
+
+log = logging.getLogger("auditflow.http")
 
 
 def limiter() -> Limiter:
@@ -27,7 +30,12 @@ def sign_in() -> None:
     item = parse(str(current_app.config["LOGIN_RATE_LIMIT"]))
     address = request.remote_addr or "unknown"
     strategy = limiter().limiter
-    if strategy.hit(item, SCOPE, address):
+    try:
+        if strategy.hit(item, SCOPE, address):
+            return
+        reset_at = strategy.get_window_stats(item, SCOPE, address).reset_time
+    except Exception:  # noqa: BLE001 — the limiter's storage (Redis) is down
+        # The lockout in the database still holds every account: let the sign-in through.
+        log.exception("sign-in limiter unavailable; not counting this sign-in")
         return
-    reset_at = strategy.get_window_stats(item, SCOPE, address).reset_time
     raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
