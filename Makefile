@@ -15,7 +15,7 @@ export AUDITFLOW_ENV ?= development
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools  # the venv's own are old, with known flaws
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -39,7 +39,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed
+	$(FLASK) seed --demo
 
 # The web server and the background worker (e-mail, daily reminders) together (Procfile).
 run: seed
@@ -49,12 +49,15 @@ run: seed
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Style (ruff), types (mypy, strict, configured in pyproject.toml) and the architecture
-# (import-linter: the layers and the leaves, see docs/architecture.md).
+# Style (ruff), types (mypy, strict, configured in pyproject.toml), the architecture
+# (import-linter: the layers and the leaves, see docs/architecture.md) and the installed
+# packages' known vulnerabilities (pip-audit: a finding fails; a service that cannot be
+# reached is reported, see tools/dependency_audit.py).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/dependency_audit.py
 
 bench: install
 	$(BIN)/python bench/summary_bench.py $(BENCH_ARGS)

@@ -100,6 +100,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECOND_FACTOR_ISSUER": os.environ.get("AUDITFLOW_SECOND_FACTOR_ISSUER") or "auditflow",
         # User administration and 발행 ask for the password again after this many minutes.
         "REAUTH_MINUTES": _int("AUDITFLOW_REAUTH_MINUTES", 10),
+        # Past LOGIN_MAX_FAILURES wrong passwords from everywhere, each check of the login
+        # waits 1, 2, 4 … seconds, at most this long (the owner's own address does not).
+        "LOGIN_DELAY_MAX_SECONDS": _int("AUDITFLOW_LOGIN_DELAY_MAX_SECONDS", 60),
+        # Sign-in posts per address (Flask-Limiter notation; the API's limiter storage).
+        "LOGIN_RATE_LIMIT": os.environ.get("AUDITFLOW_LOGIN_RATE_LIMIT") or "30 per minute",
+        # Password checks at once per process; a sign-in waits this long for one, then 429.
+        "PASSWORD_HASH_CONCURRENCY": _int("AUDITFLOW_PASSWORD_HASH_CONCURRENCY", 2),
+        "PASSWORD_HASH_WAIT_SECONDS": _int("AUDITFLOW_PASSWORD_HASH_WAIT_SECONDS", 3),
+        # Files per upload: with MAX_UPLOAD_MB it bounds the whole body (MAX_CONTENT_LENGTH).
+        "MAX_UPLOAD_FILES": _int("AUDITFLOW_MAX_UPLOAD_FILES", 20),
+        # The body a request may send before it is known to be signed in with a form token.
+        "MAX_ANONYMOUS_BODY_KB": _int("AUDITFLOW_MAX_ANONYMOUS_BODY_KB", 64),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Links in e-mails point here (the address people open the product at).
         "BASE_URL": os.environ.get("AUDITFLOW_BASE_URL", "http://127.0.0.1:5000"),
@@ -108,6 +120,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TRUSTED_HOSTS": [host.strip() for host in
                           os.environ.get("AUDITFLOW_TRUSTED_HOSTS", "").split(",")
                           if host.strip()] or None,
+        # Reverse proxies in front that set X-Forwarded-For and -Proto (nginx: 1). The
+        # address of a request, which the sign-in locks and limits count by, is then the
+        # client's as the nearest proxy saw it; 0: the connection's own address.
+        "PROXY_HOPS": _int("AUDITFLOW_PROXY_HOPS", 0),
         # Background jobs: Huey on a SQLite file in the instance folder, or Redis when set.
         "QUEUE_URL": os.environ.get("AUDITFLOW_QUEUE_URL") or None,
         "QUEUE_PATH": os.environ.get("AUDITFLOW_QUEUE_PATH", str(instance / "queue.db")),
@@ -162,7 +178,14 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
             )
         config["SECRET_KEY"] = "dev-only-not-secret"
     config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
-    config["MAX_CONTENT_LENGTH"] = None  # uploads are limited per file while streaming
+    # The whole body: every file of one upload at its limit, and 1 MiB for the form's fields.
+    # (Each file is also limited while it streams, web/evidence/uploads.py.) Form fields
+    # without a file are kept in memory up to MAX_FORM_MEMORY_SIZE, in at most
+    # MAX_FORM_PARTS parts.
+    config["MAX_CONTENT_LENGTH"] = (
+        int(config["MAX_UPLOAD_MB"]) * int(config["MAX_UPLOAD_FILES"]) + 1) * 1024 * 1024
+    config.setdefault("MAX_FORM_MEMORY_SIZE", 1024 * 1024)
+    config.setdefault("MAX_FORM_PARTS", 1000)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -182,11 +205,14 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
                 "LOGIN_LOCK_MINUTES", "ESCALATE_AFTER_DAYS", "SMTP_PORT", "SMTP_TIMEOUT",
                 "REPORT_JOB_MAX_ATTEMPTS", "REPORT_JOB_TIMEOUT_MINUTES",
                 "REPORT_DOWNLOAD_KEEP_HOURS", "MAX_JSON_KB", "API_TOKEN_DAYS", "REAUTH_MINUTES",
+                "LOGIN_DELAY_MAX_SECONDS", "PASSWORD_HASH_CONCURRENCY",
+                "MAX_UPLOAD_MB", "MAX_UPLOAD_FILES", "MAX_ANONYMOUS_BODY_KB",
                 *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
     # Seconds; tests give fractions.
-    for key in ("REPORT_JOB_HEARTBEAT_SECONDS", "REPORT_JOB_STALE_SECONDS"):
+    for key in ("REPORT_JOB_HEARTBEAT_SECONDS", "REPORT_JOB_STALE_SECONDS",
+                "PASSWORD_HASH_WAIT_SECONDS"):
         if not isinstance(config.get(key), int | float) or config[key] <= 0:
             raise ConfigError(f"{key} must be a number of seconds above 0, got {config.get(key)!r}")
     if config["REPORT_JOB_STALE_SECONDS"] <= 2 * config["REPORT_JOB_HEARTBEAT_SECONDS"]:

@@ -144,7 +144,7 @@ def main() -> None:
                           "STORAGE_DIR": f"{workdir}/storage"})
         with app.app_context():
             db.create_all()
-            load(REPO / "seed", demo_password="Bench-pass-2025!")
+            load(REPO / "seed", demo=True, demo_password="Bench-pass-2025!")
             db.session.commit()
             audit = fill(size)
             began = time.perf_counter()

@@ -283,6 +283,8 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
     application.config.clear()
     application.config.update(made.config, STORAGE_DIR=str(tmp_path / "storage"))
     application.extensions.pop("auditflow.file_store", None)
+    for limiter in application.extensions.get("limiter", ()):
+        limiter.reset()  # the counts of an earlier test's requests (memory storage)
     yield application
     with application.app_context():
         db.session.remove()
@@ -402,7 +404,7 @@ def seeded(app_context: Flask, backend: Backend) -> Any:
     if snapshot is not None:
         snapshot.restore()
         return copy.deepcopy(snapshot.payload)
-    result = load(REPO / "seed", demo_password=DEMO_PASSWORD)
+    result = load(REPO / "seed", demo=True, demo_password=DEMO_PASSWORD)
     db.session.commit()
     DatabaseSnapshot.take(backend, "seed", copy.deepcopy(result))
     return result

@@ -47,7 +47,7 @@ def main() -> None:
     hashes = {}
     with app.app_context():
         db.create_all()
-        load(REPO / "seed", demo_password="Demo-pass-2025!")
+        load(REPO / "seed", demo=True, demo_password="Demo-pass-2025!")
         db.session.commit()
         audit = db.session.scalar(db.select(Audit).filter_by(year=2025))
         report = build_report(audit, REFERENCE, issued_on=args.issued_on)

@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 
 from auditflow import dates
 from auditflow.extensions import db
-from auditflow.models import LoginAttempt, User, utcnow
+from auditflow.models import LoginAttempt, LoginThrottle, User, utcnow
 from tests.auth_helpers import find_csrf_token, login, signed_in
 from tests.factories import PASSWORD
 
 GENERIC = "아이디 또는 비밀번호가 올바르지 않습니다."
 LOCKED = re.compile(
-    r"비밀번호를 (\d+)회 잘못 입력하여 계정이 잠겼습니다\. (\d\d:\d\d) 이후에 다시 시도하세요\."
+    r"비밀번호를 (\d+)회 잘못 입력하여 이 접속 위치에서의 로그인이 잠겼습니다\. "
+    r"(\d\d:\d\d) 이후에 다시 시도하세요\."
 )
 WRONG = "Wrong-guess-77!"
 
@@ -44,6 +45,25 @@ def attempts(login_name: str) -> list[LoginAttempt]:
 def fresh(user: User) -> User:
     db.session.expire_all()
     return db.session.get(User, user.id)
+
+
+def counts(login_name: str, address: str = "127.0.0.1") -> LoginThrottle | None:
+    """The sign-in counts of this login from this address (the test client's by default)."""
+    db.session.expire_all()
+    return db.session.scalars(select(LoginThrottle).where(
+        LoginThrottle.login == login_name, LoginThrottle.remote_addr == address)).first()
+
+
+def is_locked(login_name: str, address: str = "127.0.0.1") -> bool:
+    row = counts(login_name, address)
+    return row is not None and row.locked_until is not None and row.locked_until > utcnow()
+
+
+def end_lock(login_name: str, address: str = "127.0.0.1") -> None:
+    """Move the end of the lock into the past instead of waiting."""
+    row = counts(login_name, address)
+    row.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
 
 
 @pytest.fixture
@@ -78,10 +98,10 @@ def test_wrong_password_is_refused_in_korean_and_counted(app, people):
     assert response.status_code == 200
     assert refusal(response) == GENERIC
     assert not signed_in(client)
-    assert fresh(user).failed_logins == 1
+    assert counts(user.login).attempts == 1
 
 
-def test_unknown_login_gets_the_same_answer_and_locks_nothing(app, people):
+def test_unknown_login_gets_the_same_answers_as_a_real_one(app, people):
     user, _ = people
     client = app.test_client()
     wrong_password = login(client, user.login, WRONG)
@@ -96,11 +116,15 @@ def test_unknown_login_gets_the_same_answer_and_locks_nothing(app, people):
     # Apart from the login typed back into its field, the two pages are the same.
     assert page(unknown, "nobody-here") == page(wrong_password, user.login)
 
-    for _ in range(6):  # more than the limit: unknown logins never lock
-        response = login(client, "nobody-here", WRONG)
-        assert refusal(response) == GENERIC
+    # An unknown login is counted and locked like a real one: the lock tells nothing.
+    answers = {}
+    for name in (user.login, "nobody-here"):
+        answers[name] = [refusal(login(client, name, WRONG)) for _ in range(5)]
+    assert answers[user.login][:3] == answers["nobody-here"][:3] == [GENERIC] * 3
+    assert LOCKED.search(answers[user.login][3]) and LOCKED.search(answers["nobody-here"][3])
+    assert LOCKED.search(answers[user.login][4]) and LOCKED.search(answers["nobody-here"][4])
     assert db.session.scalar(select(func.count()).select_from(User)) == 2
-    assert {a.reason for a in attempts("nobody-here")} == {"unknown_login"}
+    assert [a.reason for a in attempts("nobody-here")] == ["unknown_login"] * 5 + ["locked"]
 
 
 def test_five_failures_lock_the_account_and_say_until_when(app, people):
@@ -112,7 +136,7 @@ def test_five_failures_lock_the_account_and_say_until_when(app, people):
     response = login(client, user.login, WRONG)
     locked = LOCKED.search(refusal(response))
     assert locked, refusal(response)
-    stored = fresh(user)
+    stored = counts(user.login)
     assert stored.locked_until is not None
     assert before + timedelta(minutes=15) <= stored.locked_until <= utcnow() + timedelta(minutes=15)
     assert locked.group(1) == "5"
@@ -135,17 +159,13 @@ def test_the_lock_ends_when_its_time_has_passed(app, people):
     client = app.test_client()
     for _ in range(5):
         login(client, user.login, WRONG)
-    assert fresh(user).is_locked(utcnow())
-
-    # Move the end of the lock into the past instead of waiting.
-    stored = fresh(user)
-    stored.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    assert is_locked(user.login)
+    end_lock(user.login)
 
     assert login(client, user.login, PASSWORD).status_code == 303
     assert signed_in(client)
-    stored = fresh(user)
-    assert stored.failed_logins == 0
+    stored = counts(user.login)
+    assert stored.attempts == 0
     assert stored.locked_until is None
 
 
@@ -154,11 +174,10 @@ def test_after_a_lock_one_more_failure_does_not_lock_again(app, people):
     client = app.test_client()
     for _ in range(5):
         login(client, user.login, WRONG)
-    stored = fresh(user)
-    stored.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    end_lock(user.login)
     assert refusal(login(client, user.login, WRONG)) == GENERIC
-    assert not fresh(user).is_locked(utcnow())
+    assert not is_locked(user.login)
+    assert counts(user.login).attempts == 1
 
 
 def test_a_success_resets_the_count(app, people):
@@ -167,11 +186,11 @@ def test_a_success_resets_the_count(app, people):
     for _ in range(4):
         login(client, user.login, WRONG)
     assert login(client, user.login, PASSWORD).status_code == 303
-    assert fresh(user).failed_logins == 0
+    assert counts(user.login).attempts == 0
     client = app.test_client()
     for _ in range(4):  # four more: five failures in all, but not in a row
         assert refusal(login(client, user.login, WRONG)) == GENERIC
-    assert not fresh(user).is_locked(utcnow())
+    assert not is_locked(user.login)
 
 
 class TestConfiguredLockout:
@@ -186,10 +205,10 @@ class TestConfiguredLockout:
             assert refusal(login(client, user.login, WRONG)) == GENERIC
         locked = LOCKED.search(refusal(login(client, user.login, WRONG)))
         assert locked and locked.group(1) == "3"
-        until = fresh(user).locked_until
+        until = counts(user.login).locked_until
         assert utcnow() + timedelta(minutes=59) < until <= utcnow() + timedelta(minutes=60)
         page = text(app.test_client().get("/login"))
-        assert "3회 잘못 입력하면 계정이 60분 동안 잠깁니다" in page
+        assert "3회 잘못 입력하면 이 접속 위치에서의 로그인이 60분 동안 잠깁니다" in page
 
 
 def test_deactivated_account_cannot_sign_in(app, make):

@@ -273,11 +273,12 @@ def test_wrong_current_passwords_count_toward_the_lockout(app, user):
         assert "현재 비밀번호가 올바르지 않습니다." in field_error(
             change(client, "Not-my-pass-1", NEW_PASSWORD), "current_password")
     locked = change(client, "Not-my-pass-1", NEW_PASSWORD)
-    assert "계정이 잠겼습니다" in field_error(locked, "current_password")
-    # Locked: the right current password is refused too, and sign-in elsewhere is locked.
-    assert "계정이 잠겼습니다" in field_error(change(client, PASSWORD, NEW_PASSWORD),
+    assert "로그인이 잠겼습니다" in field_error(locked, "current_password")
+    # Locked: the right current password is refused too, and so is signing in again from
+    # the same address (the lock is the login's from this address).
+    assert "로그인이 잠겼습니다" in field_error(change(client, PASSWORD, NEW_PASSWORD),
                                           "current_password")
-    assert "계정이 잠겼습니다" in text(login(app.test_client(), user.login, PASSWORD))
+    assert "로그인이 잠겼습니다" in text(login(app.test_client(), user.login, PASSWORD))
     reasons = [a.reason for a in db.session.query(LoginAttempt).order_by(LoginAttempt.id)]
     assert reasons.count("bad_current_password") == 5
     assert "locked" in reasons

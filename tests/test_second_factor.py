@@ -282,7 +282,7 @@ def test_wrong_codes_lock_the_account(app, make, clock):
     assert "계정이 잠겼습니다" in text(second_step(client, wrong))
     assert "계정이 잠겼습니다" in text(second_step(client, right))  # locked: even the right one
     assert not signed_in(client)
-    assert reload(user).locked_until is not None
+    assert reload(user).totp_locked_until is not None
 
 
 def test_the_right_password_does_not_buy_more_guesses_at_the_code(app, make, clock):

@@ -69,7 +69,7 @@ def test_history_dates_follow_the_report(seeded):
 def test_seeding_twice_changes_nothing(seeded):
     before = counts()
     versions = {r.id: r.version for r in db.session.scalars(select(Recommendation))}
-    again = load(SEED, demo_password=DEMO_PASSWORD)
+    again = load(SEED, demo=True, demo_password=DEMO_PASSWORD)
     db.session.commit()
     assert not again.changed
     assert counts() == before
@@ -118,7 +118,7 @@ def _duplicate_number(data):
 def test_a_bad_seed_is_refused_and_writes_nothing(app_context, tmp_path, change, expected):
     directory = _broken_copy(tmp_path, change)
     with pytest.raises(SeedRefused) as refused:
-        load(directory, demo_password=DEMO_PASSWORD)
+        load(directory, demo=True, demo_password=DEMO_PASSWORD)
     db.session.rollback()
     problems = [str(problem) for problem in refused.value.problems]
     assert any(expected in problem and "2025.yaml" in problem and "번 요구사항" in problem
@@ -168,9 +168,62 @@ def test_a_missing_audit_team_user_is_reported_once(app_context, tmp_path):
     (directory / "audits" / "2024.yaml").write_text(
         yaml.safe_dump(second, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(SeedRefused) as refused:
-        load(directory, demo_password=DEMO_PASSWORD)
+        load(directory, demo=True, demo_password=DEMO_PASSWORD)
     db.session.rollback()
     problems = [str(problem) for problem in refused.value.problems]
     missing = [problem for problem in problems if "감사팀 사용자가 한 명 이상 필요합니다" in problem]
     assert len(missing) == 1, problems
     assert all(value == 0 for value in counts().values())
+
+
+def test_a_plain_seed_makes_no_account_anyone_can_sign_in_to(app, app_context):
+    from tests.auth_helpers import login, signed_in
+
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    assert "기록용 계정" in result.output and "비밀번호" not in result.output
+    users = list(db.session.scalars(select(User)))
+    # Only the people the history names: the audit team and the teams that did the work.
+    assert users and "admin" not in {user.login for user in users}
+    assert "liaison" not in {user.login for user in users}
+    assert all(user.password_hash is None and not user.active for user in users)
+    assert all(row.actor_id is not None for row in db.session.scalars(select(History)))
+    client = app.test_client()
+    for login_name in ("audit", "admin"):
+        assert login(client, login_name, DEMO_PASSWORD).status_code == 200
+        assert not signed_in(client)
+
+
+def test_demo_after_a_plain_seed_gives_the_demo_users_their_passwords(app, app_context):
+    from tests.auth_helpers import login
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    before = counts()
+    demo = runner.invoke(args=["seed", "--demo"])
+    assert demo.exit_code == 0, demo.output
+    assert "AUDITFLOW_DEMO_PASSWORD" in demo.output
+    db.session.expire_all()
+    users = {user.login: user for user in db.session.scalars(select(User))}
+    entries = yaml.safe_load((SEED / "demo_users.yaml").read_text(encoding="utf-8"))["users"]
+    assert set(users) == {entry["login"] for entry in entries}
+    assert all(user.active and user.password_hash for user in users.values())
+    assert counts()["history"] == before["history"]  # the audits were there already
+    assert login(app.test_client(), "audit", DEMO_PASSWORD).status_code == 303
+
+
+class TestInProduction:
+    @pytest.fixture
+    def app_config(self):
+        return {"AUDITFLOW_ENV": "production"}
+
+    def test_demo_users_are_refused_and_the_plain_seed_works(self, app, app_context):
+        runner = app.test_cli_runner()
+        refused = runner.invoke(args=["seed", "--demo"])
+        assert refused.exit_code == 1
+        assert "[demo_in_production]" in (refused.output + (getattr(refused, "stderr", "") or ""))
+        assert all(value == 0 for value in counts().values())
+        plain = runner.invoke(args=["seed"])
+        assert plain.exit_code == 0, plain.output
+        assert counts()["recommendation"] == 12
+        assert not any(user.active for user in db.session.scalars(select(User)))

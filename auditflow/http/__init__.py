@@ -4,6 +4,7 @@ transaction boundary, sign-in sessions, access checks, error answers and securit
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def init_app(app: Flask) -> None:
@@ -11,6 +12,11 @@ def init_app(app: Flask) -> None:
     from auditflow.http.converters import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind nginx: the client's address and scheme as the proxy saw them (README,
+        # Production). Only as many hops as are really there, or a client could name any.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     transaction.init_app(app)
     sessions.init_app(app)  # Flask-Login on the rotating token; idle and absolute limits

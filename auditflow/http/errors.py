@@ -94,6 +94,8 @@ def _message_for(status: int, exc: HTTPException | None = None) -> str:
         return json_too_large_message()
     if status == 429:
         return MESSAGES[429]
+    if status == 413 and exc is not None and exc.description != type(exc).description:
+        return str(exc.description)  # our own words: which file, or which limit
     if status == 413:
         limit = current_app.config.get("MAX_UPLOAD_MB")
         if limit:

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import csrf, login_manager
+from auditflow.http import bodies
 from auditflow.http.errors import json_too_large_message, wants_json
 from auditflow.models import ApiToken
 from auditflow.services import tokens
@@ -83,4 +84,5 @@ def _protect() -> None:
 def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.before_request(_authenticate)
+    app.before_request(bodies.limit_body)  # after the token is known, before the form is read
     app.before_request(_protect)

@@ -43,7 +43,7 @@ from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import EmailMessage
-from auditflow.services import mail, reminders, report_jobs
+from auditflow.services import lockout, mail, reminders, report_jobs
 
 log = logging.getLogger("auditflow.jobs")
 
@@ -76,6 +76,8 @@ class Jobs:
         self.make_report = self.huey.task(name="make_report")(self._in_context(make_report))
         self.sweep_report_jobs = self.huey.periodic_task(
             crontab(minute="*"), name="sweep_report_jobs")(self._in_context(sweep_reports))
+        self.sweep_login_counts = self.huey.periodic_task(
+            crontab(minute="17"), name="sweep_login_counts")(self._in_context(sweep_logins))
 
     def _in_context(self, function: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app
@@ -200,6 +202,13 @@ def sweep_reports() -> int:
     db.session.commit()  # jobs taken again are queued by the commit
     jobs().enqueue_reports(result.requeue)
     return len(result.requeue)
+
+
+def sweep_logins() -> int:
+    """Forget sign-in counts idle for a day (services.lockout.sweep). Returns how many."""
+    forgotten = lockout.sweep()
+    db.session.commit()
+    return forgotten
 
 
 def deliver_inline(session: Session) -> None:

@@ -9,6 +9,7 @@ from auditflow.models.extension import DueDateExtension
 from auditflow.models.history import History
 from auditflow.models.issued import IssuedReport, IssuedReportFile
 from auditflow.models.login_attempt import LoginAttempt
+from auditflow.models.login_throttle import EVERY_ADDRESS, LoginThrottle
 from auditflow.models.notification import (
     EmailAttempt,
     EmailMessage,
@@ -35,6 +36,8 @@ __all__ = [
     "IssuedReport",
     "IssuedReportFile",
     "LoginAttempt",
+    "LoginThrottle",
+    "EVERY_ADDRESS",
     "Notification",
     "NotificationPreference",
     "OrgUnit",

@@ -41,8 +41,6 @@ class User(Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Rotated at logout, password change and deactivation: a copied cookie then stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The second factor (services/second_factor.py): the TOTP secret (base32), set when
     # enrolment begins and in use once a code confirmed it; the time step of the latest
@@ -50,9 +48,12 @@ class User(Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column()
-    # Wrong codes in a row. Apart from failed_logins, which the right password resets: the
-    # password must not buy an endless supply of guesses at the code.
+    # Wrong codes in a row, apart from the password's counts (services/lockout.py), which the
+    # right password resets: the password must not buy an endless supply of guesses at the code.
     totp_failures: Mapped[int] = mapped_column(default=0)
+    # Too many wrong codes lock the code step of this account (from every address: whoever
+    # guesses codes holds the password already) until then.
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[OrgUnit | None] = relationship()
 
@@ -93,9 +94,6 @@ class User(Model):
     def needs_second_factor(self) -> bool:
         """Whether this user's role is one that must sign in with a second factor."""
         return permissions.needs_second_factor(self.role)
-
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
 
     def __repr__(self) -> str:
         return f"<User {self.login} {self.role}>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,9 +19,9 @@ from sqlalchemy import func, select
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.korean import particle
-from auditflow.models import OrgUnit, User, utcnow
+from auditflow.models import OrgUnit, User
 from auditflow.permissions import Capability, grants, needs_team, roles_with
-from auditflow.services import passwords, second_factor, signin
+from auditflow.services import lockout, passwords, second_factor, signin
 from auditflow.vocabulary import Role, UnitKind
 
 log = logging.getLogger("auditflow.auth")
@@ -154,7 +155,12 @@ class UserRow:
     user: User
     role_label: str
     team_name: str
-    locked: bool
+    # The latest end of a lock or delay of this login, from any address, if one runs now.
+    locked_until: datetime | None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
 
 
 def get(user_id: int) -> User:
@@ -170,12 +176,13 @@ def find(login: str | None) -> User | None:
 
 
 def listing() -> list[UserRow]:
-    now = utcnow()
+    locked = lockout.locked_logins()
     order = {role.value: index for index, role in enumerate(Role)}
     users = db.session.scalars(select(User).order_by(User.login)).all()
     users = sorted(users, key=lambda user: (order.get(user.role, 99), user.login))
     return [
-        UserRow(user, Role(user.role).label, user.team.name if user.team else "", user.is_locked(now))
+        UserRow(user, Role(user.role).label, user.team.name if user.team else "",
+                locked.get(user.login))
         for user in users
     ]
 
@@ -336,8 +343,8 @@ def reset_password(user: User, password: str | None, *, actor: User) -> None:
     if user.id == actor.id:
         raise SelfChange(field="password")
     user.password_hash = _new_password(password, user)
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.unlock(user.login)
+    second_factor.forgive(user)
     user.end_sessions()
     db.session.flush()
     log.info("password reset: login=%r by=%r", user.login, _who(actor))
@@ -361,21 +368,19 @@ def change_own_password(user: User, current: str | None, new: str | None,
 
 def _check_current_password(user: User, current: str | None, remote_addr: str | None, *,
                             field: str) -> None:
-    """The signed-in user's own password, given again; wrong ones count toward the lockout."""
-    now = utcnow()
-    if user.is_locked(now):
-        signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
-        raise AccountError(
-            signin.AccountLocked(user.locked_until, signin.max_failures()).message,  # type: ignore[arg-type]
-            code="account_locked", field=field)
-    if not passwords.verify_password(user.password_hash, current or ""):
-        locked_until = signin.register_failure(user, now)
-        signin.record_attempt(user.login, remote_addr, success=False, reason="bad_current_password")
-        if locked_until is not None:
-            raise AccountError(signin.AccountLocked(locked_until, signin.max_failures()).message,
-                               code="account_locked", field=field)
-        raise WrongCurrentPassword(field=field)
-    user.failed_logins = 0
+    """The signed-in user's own password, given again: admitted and counted as a sign-in is
+    (``signin.check_password``), so this form cannot be used to guess it either."""
+    try:
+        with passwords.hashing_slot():
+            signin.check_password(user.login, current or "", remote_addr,
+                                  reason="bad_current_password")
+    except lockout.Locked as locked:
+        raise AccountError(locked.message, code=locked.code, field=field) from None
+    except lockout.Delayed as delayed:
+        raise AccountError(delayed.message, code=delayed.code, field=field) from None
+    except signin.SignInRefused:
+        raise WrongCurrentPassword(field=field) from None
+    lockout.forgive(user.login, remote_addr)
 
 
 class CodeMissing(AccountError):
@@ -426,8 +431,7 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
 
 
 def unlock(user: User, *, actor: User) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.unlock(user.login)
     db.session.flush()
     log.info("user unlocked: login=%r by=%r", user.login, _who(actor))
 

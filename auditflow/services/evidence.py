@@ -29,9 +29,6 @@ from auditflow.storage import FileKind, FileTooLarge, RejectedFile, clean_filena
 from auditflow.storage.transactional import file_store, follow_transaction
 from auditflow.vocabulary import Field, HistoryKind, State
 
-# One request may carry several files; past this many the user is asked to split
-# the upload (keeps one request's disk use and time bounded).
-MAX_FILES_PER_UPLOAD = 20
 
 @dataclass(frozen=True)
 class Upload:
@@ -112,9 +109,12 @@ def upload_many(recommendation: Recommendation, user: User,
     check_may_change(recommendation, user, "올릴")
     if not files:
         raise DomainError("올릴 파일을 선택하세요.", code="evidence_file_required")
-    if len(files) > MAX_FILES_PER_UPLOAD:
+    # One request may carry several files; past MAX_UPLOAD_FILES the user is asked to split
+    # the upload (with the per-file size it bounds one request's body, MAX_CONTENT_LENGTH).
+    most = int(current_app.config["MAX_UPLOAD_FILES"])
+    if len(files) > most:
         raise DomainError(
-            f"한 번에 {MAX_FILES_PER_UPLOAD}개까지 올릴 수 있습니다. 나누어 올려 주세요.",
+            f"한 번에 {most}개까지 올릴 수 있습니다. 나누어 올려 주세요.",
             code="evidence_too_many_files",
         )
 

@@ -14,6 +14,8 @@ import contextlib
 import re
 import secrets
 import string
+import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -69,6 +71,14 @@ class PersonalPassword(DomainError):
 class PasswordTooLong(DomainError):
     code = "password_too_long"
     message = f"비밀번호는 {MAX_LENGTH}자 이하로 입력하세요."
+
+
+class HashingBusy(DomainError):
+    """More sign-ins at once than this process checks: the rest wait briefly, then this."""
+
+    code = "too_busy"
+    status = 429
+    message = "로그인 요청이 많아 지금은 처리할 수 없습니다. 잠시 후 다시 시도하세요."
 
 
 def kinds(password: str) -> int:
@@ -158,6 +168,32 @@ def burn_time(password: str) -> None:
     """Do the work of one verification for a login that does not exist."""
     with contextlib.suppress(VerificationError, InvalidHashError):
         hasher().verify(_dummy_hash(hasher()), password)
+
+
+_SLOTS = "auditflow.password_hash_slots"
+_SLOTS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold one of the ``PASSWORD_HASH_CONCURRENCY`` checks this process makes at once.
+
+    A burst of sign-ins then takes at most that many cores (argon2id is slow on purpose)
+    and the other pages keep answering; a sign-in that waits longer than
+    ``PASSWORD_HASH_WAIT_SECONDS`` for a slot gets ``HashingBusy`` (429).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _SLOTS_LOCK:
+        slots = app.extensions.get(_SLOTS)
+        if slots is None:
+            slots = app.extensions[_SLOTS] = threading.BoundedSemaphore(
+                int(app.config["PASSWORD_HASH_CONCURRENCY"]))
+    if not slots.acquire(timeout=float(app.config["PASSWORD_HASH_WAIT_SECONDS"])):
+        raise HashingBusy()
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def generate() -> str:

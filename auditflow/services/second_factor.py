@@ -34,6 +34,7 @@ import segno
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import RecoveryCode, User, utcnow
@@ -124,7 +125,7 @@ def confirm_enrolment(user: User, code: str | None, remote_addr: str | None) -> 
         raise AlreadyEnrolled()
     if not user.totp_secret:
         raise NotEnrolled()
-    _refuse_if_locked(user, remote_addr)
+    refuse_if_locked(user, remote_addr)
     step = _matching_step(user.totp_secret, _digits(code))
     if step is None:
         _refuse(user, remote_addr, "bad_enrolment_code", CodeRefused())
@@ -145,7 +146,7 @@ def verify(user: User, code: str | None, remote_addr: str | None) -> Method:
     if not user.has_second_factor:
         raise NotEnrolled()
     now = utcnow()
-    _refuse_if_locked(user, remote_addr)
+    refuse_if_locked(user, remote_addr)
     digits = _digits(code)
     if len(digits) == CODE_DIGITS:
         step = _matching_step(user.totp_secret or "", digits)
@@ -255,6 +256,19 @@ def _hash(normal: str) -> str:
     return hashlib.sha256(normal.replace("-", "").encode()).hexdigest()
 
 
+class CodeLocked(signin.SignInRefused):
+    """Too many wrong codes for this account, from any address: its sign-in waits a while."""
+
+    code = "account_locked"
+
+    def __init__(self, until: datetime, failures: int) -> None:
+        super().__init__(
+            f"인증 코드를 {failures}회 잘못 입력하여 계정이 잠겼습니다. "
+            f"{dates.local(until):%H:%M} 이후에 다시 시도하세요."
+        )
+        self.until = until
+
+
 def _count_failure(user: User) -> datetime | None:
     """One wrong code more; at ``LOGIN_MAX_FAILURES`` the account is locked (the end returned)."""
     user.totp_failures = (user.totp_failures or 0) + 1
@@ -262,17 +276,26 @@ def _count_failure(user: User) -> datetime | None:
         db.session.flush()
         return None
     user.totp_failures = 0
-    user.locked_until = utcnow() + timedelta(minutes=signin.lock_minutes())
+    until = utcnow() + timedelta(minutes=signin.lock_minutes())
+    user.totp_locked_until = until
     db.session.flush()
     log.warning("account locked (second factor): login=%r until=%s", user.login,
-                user.locked_until.isoformat())
-    return user.locked_until
+                until.isoformat())
+    return until
 
 
-def _refuse_if_locked(user: User, remote_addr: str | None) -> None:
-    if user.is_locked(utcnow()):
+def forgive(user: User) -> None:
+    """An administrator's reset of the password lifts the code step's lock too."""
+    user.totp_failures = 0
+    user.totp_locked_until = None
+
+
+def refuse_if_locked(user: User, remote_addr: str | None) -> None:
+    """Wrong codes locked the code step: the sign-in is refused, the right password too."""
+    until = user.totp_locked_until
+    if until is not None and until > utcnow():
         signin.record_attempt(user.login, remote_addr, success=False, reason="locked")
-        raise signin.AccountLocked(user.locked_until, signin.max_failures())  # type: ignore[arg-type]
+        raise CodeLocked(until, signin.max_failures())
 
 
 def _refuse(user: User, remote_addr: str | None, reason: str, error: DomainError) -> NoReturn:
@@ -280,5 +303,5 @@ def _refuse(user: User, remote_addr: str | None, reason: str, error: DomainError
     locked_until = _count_failure(user)
     signin.record_attempt(user.login, remote_addr, success=False, reason=reason)
     if locked_until is not None:
-        raise signin.AccountLocked(locked_until, signin.max_failures())
+        raise CodeLocked(locked_until, signin.max_failures())
     raise error

@@ -1,15 +1,20 @@
-"""Load the organisation, demo users and council audits from the human-edited ``seed/`` files.
+"""Load the organisation and council audits (and, on request, demo users) from ``seed/``.
 
 The whole set is validated first; a bad value is refused with the file, the
 item and the reason, and nothing is written. Loading is idempotent: what
 exists (by unit code, login, audit title, recommendation number) is left
 alone. States are reached by firing the workflow's triggers with the dates
 the seed gives, so every item has its history.
+
+The history names who did what: the people of ``demo_users.yaml``. Without ``demo``
+only those the history needs are written, as record-keeping accounts nobody can sign
+in to (no password, not active); with ``demo`` every demo user is made with a password
+and can sign in (a record-keeping account an earlier plain load made gets its password).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -242,8 +247,11 @@ def _validate_timeline(file: str, where: str, item: dict[str, Any], received: An
     return problems
 
 
-def load(directory: Path, demo_password: str | None = None) -> SeedResult:
-    """Validate everything, then write what is missing. The caller commits."""
+def load(directory: Path, *, demo: bool = False, demo_password: str | None = None) -> SeedResult:
+    """Validate everything, then write what is missing. The caller commits.
+
+    ``demo``: make the demo users, with ``demo_password`` (else each a random one,
+    returned in ``SeedResult.passwords``)."""
     seed = read(directory)
     problems = validate(seed)
     if problems:
@@ -252,9 +260,10 @@ def load(directory: Path, demo_password: str | None = None) -> SeedResult:
     # The seed's events happened long ago: nobody is notified of them.
     with notifications.quiet():
         units = _load_units(seed, result)
-        users = _load_users(seed, units, result, demo_password)
+        people = _People(seed, units, result, demo=demo, demo_password=demo_password)
         for _file, data in seed.audits:
-            _load_audit(data, units, users, result)
+            _load_audit(data, units, people, result)
+        people.finish()
     return result
 
 
@@ -278,37 +287,87 @@ def _load_units(seed: SeedSet, result: SeedResult) -> dict[str, OrgUnit]:
     return existing
 
 
-def _load_users(seed: SeedSet, units: dict[str, OrgUnit], result: SeedResult,
-                demo_password: str | None) -> dict[str, User]:
-    existing = {user.login: user for user in db.session.scalars(db.select(User))}
-    shared_hash = None
-    if demo_password:
-        check_rule(demo_password)
-        # One shared password: one hash (argon2 is slow on purpose) serves them all.
-        shared_hash = hash_password(demo_password)
-    for data in seed.users:
-        if data["login"] in existing:
-            continue
-        password = demo_password or generate()
+class _People:
+    """The users of the seed: every demo user at once with ``demo``; otherwise each one
+    when the history first names them, as a record-keeping account."""
+
+    def __init__(self, seed: SeedSet, units: dict[str, OrgUnit], result: SeedResult, *,
+                 demo: bool, demo_password: str | None) -> None:
+        self.units, self.result, self.demo = units, result, demo
+        self.entries = {data["login"]: data for data in seed.users}
+        self.known: dict[str, User] = {
+            user.login: user for user in db.session.scalars(db.select(User))}
+        self.password = demo_password
+        self.shared_hash = None
+        if demo and demo_password:
+            check_rule(demo_password)
+            # One shared password: one hash (argon2 is slow on purpose) serves them all.
+            self.shared_hash = hash_password(demo_password)
+        for login in self.entries:
+            user = self.known.get(login)
+            if user is not None and user.password_hash is None:
+                # A record-keeping account: it acts in the history while the seed loads.
+                user.active = True
+                if demo:
+                    self._give_password(user)
+        if demo:
+            for login, data in self.entries.items():
+                if login not in self.known:
+                    self._make(data)
+        db.session.flush()
+
+    def get(self, login: str) -> User:
+        return self.known.get(login) or self._make(self.entries[login])
+
+    def first(self, role_may: Callable[[str], bool], team: OrgUnit | None = None,
+              *, any_team: bool = False) -> User:
+        """The first active user (then the first demo entry) whose role passes ``role_may``
+        and who is on ``team`` (unless ``any_team``)."""
+        for user in self.known.values():
+            if user.active and role_may(user.role) and (any_team or user.team is team):
+                return user
+        for login, data in self.entries.items():
+            if (login not in self.known and role_may(data["role"])
+                    and (any_team or self.units.get(data.get("team") or "") is team)):
+                return self._make(data)
+        raise LookupError("the seed names nobody who may do this (validate() checks it)")
+
+    def finish(self) -> None:
+        """Without ``demo`` the record-keeping accounts go back to nobody's use."""
+        if self.demo:
+            return
+        for login in self.entries:
+            user = self.known.get(login)
+            if user is not None and user.password_hash is None:
+                user.active = False
+        db.session.flush()
+
+    def _make(self, data: dict[str, Any]) -> User:
         user = User(
             login=data["login"],
             name=data.get("name") or data["login"],
             role=data["role"],
-            team=units.get(data.get("team") or ""),
+            team=self.units.get(data.get("team") or ""),
             # Demo users get an address of the reserved example domain: nothing leaves.
             email=data.get("email") or f"{data['login']}@{DEMO_MAIL_DOMAIN}",
             is_manager=bool(data.get("manager")),
-            password_hash=shared_hash or hash_password(password),
+            active=True,
         )
+        if self.demo:
+            self._give_password(user)
         db.session.add(user)
-        existing[user.login] = user
-        result.users += 1
-        result.passwords[user.login] = password
-    db.session.flush()
-    return existing
+        db.session.flush()
+        self.known[user.login] = user
+        self.result.users += 1
+        return user
+
+    def _give_password(self, user: User) -> None:
+        password = self.password or generate()
+        user.password_hash = self.shared_hash or hash_password(password)
+        self.result.passwords[user.login] = password
 
 
-def _load_audit(data: dict[str, Any], units: dict[str, OrgUnit], users: dict[str, User],
+def _load_audit(data: dict[str, Any], units: dict[str, OrgUnit], people: _People,
                 result: SeedResult) -> None:
     meta = data["audit"]
     audit = db.session.scalar(db.select(Audit).filter_by(title=meta["title"]))
@@ -325,27 +384,27 @@ def _load_audit(data: dict[str, Any], units: dict[str, OrgUnit], users: dict[str
         db.session.flush()
         result.audits += 1
     have = set(db.session.scalars(db.select(Recommendation.number).filter_by(audit_id=audit.id)))
-    registrar = next(user for user in users.values()
-                     if user.can(Capability.MANAGE_ITEMS) and user.can(Capability.REVIEW_ITEMS))
     for item in data.get("recommendations") or []:
         if item["number"] in have:
             continue
-        _load_recommendation(audit, item, units, users, registrar)
+        registrar = people.first(lambda role: grants(role, Capability.MANAGE_ITEMS)
+                                 and grants(role, Capability.REVIEW_ITEMS), any_team=True)
+        _load_recommendation(audit, item, units, people, registrar)
         result.recommendations += 1
 
 
-def _actor_for(step: dict[str, Any], lead: OrgUnit | None, users: dict[str, User],
+def _actor_for(step: dict[str, Any], lead: OrgUnit | None, people: _People,
                registrar: User) -> User:
     if step.get("by"):
-        return users[step["by"]]
+        return people.get(step["by"])
     spec = BY_TRIGGER[step["trigger"]]
     if spec.team_only:
-        return next(u for u in users.values() if u.can(spec.capability) and u.team is lead)
+        return people.first(lambda role: grants(role, spec.capability), lead)
     return registrar
 
 
 def _load_recommendation(audit: Audit, item: dict[str, Any], units: dict[str, OrgUnit],
-                         users: dict[str, User], registrar: User) -> None:
+                         people: _People, registrar: User) -> None:
     created_on = audit.received_on or dates.today()
     lead = units.get(item.get("lead_team") or "")
     recommendation = ops.register(
@@ -362,7 +421,7 @@ def _load_recommendation(audit: Audit, item: dict[str, Any], units: dict[str, Or
     timeline = item.get("timeline") or []
     result_written = False
     for index, step in enumerate(timeline):
-        actor = _actor_for(step, lead, users, registrar)
+        actor = _actor_for(step, lead, people, registrar)
         moment = dates.at_local(step["on"], 10, index)
         if step["trigger"] == "submit" and not result_written:
             _write_result(recommendation, item, actor, moment - timedelta(minutes=30))
@@ -370,7 +429,7 @@ def _load_recommendation(audit: Audit, item: dict[str, Any], units: dict[str, Or
         ops.fire(recommendation, step["trigger"], actor, reason=step.get("reason"), at=moment)
     if not result_written and recommendation.state == State.IN_PROGRESS and timeline:
         last = timeline[-1]
-        actor = _actor_for({"trigger": "submit"}, lead, users, registrar)
+        actor = _actor_for({"trigger": "submit"}, lead, people, registrar)
         _write_result(recommendation, item, actor,
                       dates.at_local(last["on"], 10, len(timeline)))
 

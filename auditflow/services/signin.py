@@ -1,54 +1,46 @@
-"""Checking a login and password: lockout after repeated failures, every attempt recorded.
+"""Checking a login and password: every check counted first, every attempt recorded.
 
 The rules:
 
 - an unknown login and a wrong password get the same answer, and take the same
-  time (a dummy hash is checked), so the page does not tell which logins exist;
-- ``LOGIN_MAX_FAILURES`` wrong passwords in a row lock that account for
-  ``LOGIN_LOCK_MINUTES``; while locked even the right password is refused; a
-  success resets the count. Failures for unknown logins lock nothing;
+  time (a dummy hash is checked), and an unknown login is counted and locked like a
+  real one, so the page does not tell which logins exist;
+- a check is counted and admitted before it is made (``services.lockout``): after
+  ``LOGIN_MAX_FAILURES`` wrong passwords in a row from one address that login is
+  locked *from that address* for ``LOGIN_LOCK_MINUTES`` (even the right password is
+  refused there), and past that many from everywhere each further check waits a
+  growing delay, which the owner's own address is spared; a success clears both;
+- at most ``PASSWORD_HASH_CONCURRENCY`` checks run at once in a process
+  (``passwords.hashing_slot``); the address's sign-ins per minute are limited by
+  ``http.throttle`` before any of this;
 - every attempt is a ``LoginAttempt`` row and a log line; the password never
   appears in either.
 
-Operations flush; the request commits (a refused sign-in answers 200, so the
-attempt and the counter are kept).
+The request flushes what it records and commits it (a refused sign-in answers 200);
+the counts are committed by ``lockout.admit`` itself, before the check.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from typing import NoReturn
 
 from flask import current_app
 from sqlalchemy import select
 
-from auditflow import dates
-from auditflow.errors import DomainError
 from auditflow.extensions import db
-from auditflow.models import LoginAttempt, User, utcnow
-from auditflow.services import passwords
+from auditflow.models import LoginAttempt, User
+from auditflow.services import lockout, passwords
+from auditflow.services.lockout import Delayed as SignInDelayed
+from auditflow.services.lockout import Locked as AccountLocked
+from auditflow.services.lockout import SignInRefused
+
+__all__ = ["AccountInactive", "AccountLocked", "SignInDelayed", "SignInRefused",
+           "authenticate", "lock_minutes", "max_failures", "normalise_login", "record_attempt"]
 
 log = logging.getLogger("auditflow.auth")
 
 LOGIN_MAX = 64  # the width of user_account.login and login_attempt.login
-
-
-class SignInRefused(DomainError):
-    code = "login_failed"
-    message = "아이디 또는 비밀번호가 올바르지 않습니다."
-    status = 401
-
-
-class AccountLocked(SignInRefused):
-    code = "account_locked"
-
-    def __init__(self, until: datetime, failures: int) -> None:
-        local = dates.local(until)
-        super().__init__(
-            f"비밀번호를 {failures}회 잘못 입력하여 계정이 잠겼습니다. "
-            f"{local:%H:%M} 이후에 다시 시도하세요."
-        )
-        self.until = until
 
 
 class AccountInactive(SignInRefused):
@@ -71,65 +63,55 @@ def lock_minutes() -> int:
 
 
 def find_user(login: str) -> User | None:
-    query = select(User).where(User.login == login)
-    # On PostgreSQL the row stays locked until the request commits, so parallel
-    # guesses at one account are counted one after the other, none lost.
-    return db.session.scalars(query.with_for_update()).first()
+    return db.session.scalars(select(User).where(User.login == login)).first()
 
 
 def authenticate(login: str | None, password: str | None, remote_addr: str | None) -> User:
     """The active user with this login and password, or a ``SignInRefused``."""
     login = normalise_login(login)
     password = password or ""
-    now = utcnow()
-    user = find_user(login) if login and len(login) <= LOGIN_MAX else None
-
-    if user is None:
-        passwords.burn_time(password)
-        _record(login, remote_addr, success=False, reason="unknown_login")
-        raise SignInRefused()
-
-    if user.is_locked(now):
-        _record(login, remote_addr, success=False, reason="locked")
-        raise AccountLocked(user.locked_until, max_failures())  # type: ignore[arg-type]
-
-    if not passwords.verify_password(user.password_hash, password):
-        locked_until = register_failure(user, now)
-        _record(login, remote_addr, success=False, reason="bad_password")
-        if locked_until is not None:
-            raise AccountLocked(locked_until, max_failures())
-        raise SignInRefused()
-
+    with passwords.hashing_slot():
+        user = check_password(login, password, remote_addr, reason="bad_password")
+        if passwords.needs_rehash(user.password_hash or ""):
+            # Parameters were raised since this hash was made: upgrade it while we hold it.
+            user.password_hash = passwords.hash_password(password)
     if not user.active:
         _record(login, remote_addr, success=False, reason="inactive")
         raise AccountInactive()
-
-    user.failed_logins = 0
-    user.locked_until = None
-    if passwords.needs_rehash(user.password_hash or ""):
-        # Parameters were raised since this hash was made: upgrade it while we hold the password.
-        user.password_hash = passwords.hash_password(password)
+    lockout.forgive(login, remote_addr)
     _record(login, remote_addr, success=True, reason=None)
     db.session.flush()
     return user
 
 
-def register_failure(user: User, now: datetime | None = None) -> datetime | None:
-    """Count one wrong password; lock the account when the count is reached.
+def check_password(login: str, password: str, remote_addr: str | None, *,
+                   reason: str) -> User:
+    """The user whose password this is, once the check was admitted; else the refusal
+    (``reason`` is what a wrong password is recorded as). Call it in a hashing slot."""
+    key = login[:LOGIN_MAX]  # a longer login is no account's, and is counted by its start
+    try:
+        admitted = lockout.admit(key, remote_addr)
+    except SignInRefused as refused:
+        _record(login, remote_addr, success=False,
+                reason="locked" if isinstance(refused, AccountLocked) else "delayed")
+        raise
+    user = find_user(login) if login and len(login) <= LOGIN_MAX else None
+    if user is None:
+        passwords.burn_time(password)
+        _refuse(login, remote_addr, admitted, "unknown_login")
+    if not passwords.verify_password(user.password_hash, password):
+        _refuse(login, remote_addr, admitted, reason)
+    return user
 
-    Returns the end of the lock when this failure locked the account. The count
-    starts again from zero after a lock, so the next lock needs as many failures.
-    """
-    now = now or utcnow()
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < max_failures():
-        db.session.flush()
-        return None
-    user.failed_logins = 0
-    user.locked_until = now + timedelta(minutes=lock_minutes())
-    db.session.flush()
-    log.warning("account locked: login=%r until=%s", user.login, user.locked_until.isoformat())
-    return user.locked_until
+
+def _refuse(login: str, remote_addr: str | None, admitted: lockout.Admission,
+            reason: str) -> NoReturn:
+    _record(login, remote_addr, success=False, reason=reason)
+    if admitted.locked_until is not None:
+        log.warning("sign-in locked: login=%r addr=%s until=%s", login, remote_addr,
+                    admitted.locked_until.isoformat())
+        raise AccountLocked(admitted.locked_until, max_failures())
+    raise SignInRefused()
 
 
 def _record(login: str, remote_addr: str | None, *, success: bool, reason: str | None) -> None:

@@ -27,6 +27,9 @@ def upgrade():
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('totp_failures', sa.Integer(), nullable=False,
                                       server_default='0'))
+        batch_op.add_column(sa.Column('totp_locked_until',
+                                      auditflow.models.base.UTCDateTime(timezone=True),
+                                      nullable=True))
     op.create_table('recovery_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -46,6 +49,7 @@ def downgrade():
         batch_op.drop_index('ix_recovery_code_user_id')
     op.drop_table('recovery_code')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('totp_locked_until')
         batch_op.drop_column('totp_failures')
         batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_confirmed_at')

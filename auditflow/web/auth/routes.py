@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from auditflow.http import navigation, sessions
+from auditflow.http import navigation, sessions, throttle
 from auditflow.http.access import actor, require
 from auditflow.models import User
 from auditflow.services import accounts, passwords, second_factor, signin
@@ -42,17 +42,24 @@ def login() -> ResponseReturnValue:
     target = navigation.safe_next(request.args.get("next"), _home())
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target)
+    if request.method == "POST":
+        throttle.sign_in()  # per address, before anything is checked
     form = LoginForm()
-    refusal = None
+    refusal, status = None, 200
     if form.validate_on_submit():
         try:
             user = signin.authenticate(form.login.data, form.password.data, request.remote_addr)
+            if second_factor.asked(user):
+                second_factor.refuse_if_locked(user, request.remote_addr)
         except signin.SignInRefused as refused:
             refusal = refused.message
+        except passwords.HashingBusy as busy:
+            refusal, status = busy.message, busy.status
         else:
             return after_password(user, target)
     return render_template("auth/login.html", form=form, refusal=refusal,
-                           max_failures=signin.max_failures(), lock_minutes=signin.lock_minutes())
+                           max_failures=signin.max_failures(),
+                           lock_minutes=signin.lock_minutes()), status
 
 
 def after_password(user: User, target: str) -> ResponseReturnValue:
