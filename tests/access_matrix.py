@@ -246,7 +246,7 @@ MATRIX.update({
     ),
     ("auth.logout", "POST"): Case(
         url=lambda w: "/logout",
-        # signing out rotates the user's session token (a copied cookie stops working)
+        # signing out ends this device's server-side session (a copied cookie stops working)
         expect=everyone(CHANGED, anonymous=LOGIN),
     ),
     # '로그인 유지': the request itself renews the idle limit (the cookie, not the database)
@@ -605,4 +605,29 @@ MATRIX.update({
         url=lambda w: f"/account/tokens/{w.extra['token_id']}/revoke", setup=_token,
         expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
                    anonymous=LOGIN)),
+})
+
+
+# ── 로그인 기기: each user sees and ends their own sessions ───────────────────────
+def _other_devices(w: World) -> None:
+    """Every user is signed in on another device too; the item's team user's is named."""
+    from auditflow.services import user_sessions
+
+    for who, user in w.users.items():
+        if who != "anonymous":
+            row, _ = user_sessions.open_session(user, user_agent="Mozilla/5.0 (iPhone) Safari/604",
+                                                address="10.0.0.9")
+            w.extra[f"session_{who}"] = row.id
+    w.extra["session_id"] = w.extra["session_own_team"]
+
+
+MATRIX.update({
+    ("devices.index", "GET"): Case(url=lambda w: "/account/devices", expect=everyone(200)),
+    ("devices.end_one", "POST"): Case(
+        url=lambda w: f"/account/devices/{w.extra['session_id']}/end", setup=_other_devices,
+        expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+    ("devices.end_others", "POST"): Case(
+        url=lambda w: "/account/devices/end-others", setup=_other_devices,
+        data=lambda w: {"confirm": "y"}, expect=everyone(CHANGED)),
 })

@@ -13,7 +13,8 @@ of every view to :func:`finish`, which is the only commit of request handling
   refused (507 when the storage disk is full), 500 otherwise.
 
 A view that raises never reaches ``finish``: :func:`abandon` rolls back before
-the error handlers answer. ``before_request`` handlers write nothing.
+the error handlers answer. ``before_request`` handlers write nothing but the last use of a
+bearer token or a session (at most once a minute), which this commit carries.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from auditflow.models.organisation import OrgUnit
 from auditflow.models.recommendation import Recommendation, recommendation_support_team
 from auditflow.models.report_job import ReportJob
 from auditflow.models.transfer import TransferRequest
-from auditflow.models.user import User
+from auditflow.models.user import User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -42,6 +42,7 @@ __all__ = [
     "TransferRequest",
     "UTCDateTime",
     "User",
+    "UserSession",
     "recommendation_support_team",
     "utcnow",
 ]
