@@ -174,6 +174,10 @@ def test_the_files_before_the_tricks_were_added_are_fine(tmp_path):
                  ).key == "docx"
     truthful = make_hwpx([("BinData/big.dat", b"\x00" * (3 * MB))])
     assert sniff(write(tmp_path, "d", truthful)).key == "hwpx"
+    # 한글 saves a document's own scripts in the package: part of the document, not a program.
+    scripted = make_hwpx([("Scripts/headerScripts.js", "var Documents = XHwpDocuments;".encode(
+        "utf-16-le")), ("Scripts/sourceScripts", b"function OnDocument_New() {}")])
+    assert sniff(write(tmp_path, "e", scripted)).key == "hwpx"
 
 
 def test_random_binary_content_is_no_false_alarm(tmp_path):
@@ -463,4 +467,26 @@ def test_the_api_refuses_a_polyglot_with_its_code(app, item):
     answer = client.post(f"/api/v1/recommendations/{recommendation.id}/evidence",
                          data={"files": [(io.BytesIO(data), name)]})
     assert answer.status_code == 400 and answer.get_json()["code"] == code
+    assert_nothing_stored(recommendation)
+
+
+class _FullTempFile(io.BytesIO):
+    def write(self, data):  # type: ignore[override]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_while_the_request_is_parsed_is_507(app, item, monkeypatch):
+    """The form parser's own temp file fills the disk before any view runs."""
+    from flask import Request
+
+    recommendation, worker = item
+    client = _web_client(app, worker)
+    token = csrf_token(client, f"/recommendations/{recommendation.id}")
+    monkeypatch.setattr(Request, "_get_file_stream", lambda *args, **kwargs: _FullTempFile())
+    answer = client.post(f"/recommendations/{recommendation.id}/evidence",
+                         data={"files": [(io.BytesIO(make_pdf()), "보고.pdf")],
+                               "csrf_token": token},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 507
+    assert "저장 공간이 부족" in answer.get_data(as_text=True)
     assert_nothing_stored(recommendation)

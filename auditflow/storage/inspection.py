@@ -69,10 +69,12 @@ _ARCHIVE_NAMES = frozenset((
     ".zip", ".rar", ".7z", ".gz", ".tgz", ".bz2", ".xz", ".tar", ".cab", ".jar", ".war", ".apk",
     ".iso", ".img", ".hwpx", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp",
 ))
+# Not ".js": 한글 keeps a document's own scripts as Scripts/headerScripts.js, which only
+# 한글 runs (as Word runs macros, which the sniffer refuses in OOXML by their part).
 _EXECUTABLE_NAMES = frozenset((
     ".exe", ".dll", ".com", ".scr", ".pif", ".cpl", ".msi", ".msp", ".sys", ".drv", ".ocx",
-    ".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".hta",
-    ".lnk", ".reg", ".sh", ".elf", ".so", ".dylib", ".app", ".deb", ".rpm", ".appimage",
+    ".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".vbe", ".jse", ".wsf", ".wsh", ".hta", ".lnk",
+    ".reg", ".sh", ".elf", ".so", ".dylib", ".app", ".deb", ".rpm", ".appimage",
 ))
 
 
