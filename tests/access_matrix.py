@@ -249,7 +249,8 @@ MATRIX.update({
         # signing out ends this device's server-side session (a copied cookie stops working)
         expect=everyone(CHANGED, anonymous=LOGIN),
     ),
-    # '로그인 유지': the request itself renews the idle limit (the cookie, not the database)
+    # '로그인 유지': the request itself renews the idle limit (the cookie; the session row's last
+    # use at most once a minute, which the snapshot leaves out)
     ("auth.keep_alive", "POST"): Case(url=lambda w: "/account/session", expect=everyone(200)),
     ("auth.change_password", "GET"): Case(url=lambda w: "/account/password",
                                           expect=everyone(200)),
