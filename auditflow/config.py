@@ -85,6 +85,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "STORAGE_DIR": os.environ.get("AUDITFLOW_STORAGE_DIR", str(instance / "evidence")),
         "MAX_UPLOAD_MB": _int("AUDITFLOW_MAX_UPLOAD_MB", 50),
+        "MAX_EXPANDED_MB": _int("AUDITFLOW_MAX_EXPANDED_MB", 200),
         "TIMEZONE": os.environ.get("AUDITFLOW_TIMEZONE", "Asia/Seoul"),
         "DEMO_PASSWORD": os.environ.get("AUDITFLOW_DEMO_PASSWORD"),
         "SESSION_IDLE_MINUTES": _int("AUDITFLOW_SESSION_IDLE_MINUTES", 30),

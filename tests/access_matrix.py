@@ -246,10 +246,11 @@ MATRIX.update({
     ),
     ("auth.logout", "POST"): Case(
         url=lambda w: "/logout",
-        # signing out rotates the user's session token (a copied cookie stops working)
+        # signing out ends this device's server-side session (a copied cookie stops working)
         expect=everyone(CHANGED, anonymous=LOGIN),
     ),
-    # '로그인 유지': the request itself renews the idle limit (the cookie, not the database)
+    # '로그인 유지': the request itself renews the idle limit (the cookie; the session row's last
+    # use at most once a minute, which the snapshot leaves out)
     ("auth.keep_alive", "POST"): Case(url=lambda w: "/account/session", expect=everyone(200)),
     ("auth.change_password", "GET"): Case(url=lambda w: "/account/password",
                                           expect=everyone(200)),
@@ -651,8 +652,8 @@ MATRIX.update({
                                 expect=everyone(200)),
     ("auth.enrol", "POST"): Case(
         url=lambda w: "/account/second-factor/enrol", data=lambda w: {"code": "123456"},
-        # no enrolment begun (its page was not opened): the form again, nothing changed
-        expect=everyone(200)),
+        # no enrolment begun (its page was not opened): to that page, nothing changed
+        expect=everyone(REDIRECT)),
     ("auth.new_recovery_codes", "POST"): Case(
         url=lambda w: "/account/second-factor/recovery-codes", data=lambda w: {},
         # nobody here has a second factor: back to its page, nothing made
@@ -671,4 +672,29 @@ MATRIX.update({
         data=lambda w: {"confirm": "y"}, setup=_enrolled_user,
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=CHANGED,
                    anonymous=LOGIN)),
+})
+
+
+# ── 로그인 기기: each user sees and ends their own sessions ───────────────────────
+def _other_devices(w: World) -> None:
+    """Every user is signed in on another device too; the item's team user's is named."""
+    from auditflow.services import user_sessions
+
+    for who, user in w.users.items():
+        if who != "anonymous":
+            row, _ = user_sessions.open_session(user, user_agent="Mozilla/5.0 (iPhone) Safari/604",
+                                                address="10.0.0.9")
+            w.extra[f"session_{who}"] = row.id
+    w.extra["session_id"] = w.extra["session_own_team"]
+
+
+MATRIX.update({
+    ("devices.index", "GET"): Case(url=lambda w: "/account/devices", expect=everyone(200)),
+    ("devices.end_one", "POST"): Case(
+        url=lambda w: f"/account/devices/{w.extra['session_id']}/end", setup=_other_devices,
+        expect=row(audit=404, own_team=CHANGED, other_team=404, liaison=404, admin=404,
+                   anonymous=LOGIN)),
+    ("devices.end_others", "POST"): Case(
+        url=lambda w: "/account/devices/end-others", setup=_other_devices,
+        data=lambda w: {"confirm": "y"}, expect=everyone(CHANGED)),
 })

@@ -20,6 +20,8 @@ from auditflow.models import (
     OrgUnit,
     Recommendation,
     User,
+    UserSession,
+    utcnow,
 )
 from auditflow.web.assets import ASSET_ENDPOINTS
 from auditflow.workflow import TRANSITIONS
@@ -30,7 +32,10 @@ from tests.factories import PASSWORD
 
 ITEM_FIELDS = ("state", "version", "category", "council_text", "lead_team_id", "due_date",
                "action_details", "future_plan")
-USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "session_token")
+USER_FIELDS = ("login", "name", "role", "team_id", "active", "password_hash", "totp_secret",
+               "totp_confirmed_at")
+# What a kept sign-in puts back into a fresh copy of its world (its server-side session).
+SESSION_FIELDS = ("user_id", "secret_hash", "created_at", "user_agent", "address")
 AUDIT_FIELDS = ("year", "title", "body", "organisation", "received_on", "reference_date")
 
 
@@ -113,6 +118,9 @@ def snapshot(world: World) -> dict[str, Any]:
         "tokens": sorted(
             (item.id, item.revoked_at) for item in db.session.scalars(select(ApiToken))
         ),
+        "sessions": sorted(
+            (item.secret_hash, item.ended_at) for item in db.session.scalars(select(UserSession))
+        ),
     }
 
 
@@ -126,15 +134,24 @@ def sign_in(app: Any, backend: Any, case: Case, world: World, actor: str) -> tup
     client = app.test_client()
     key = ("signed in", world_name(case), actor)
     if key in backend.kept:
-        cookie, token = backend.kept[key]
+        cookie, token, signed_in_row = backend.kept[key]
         if cookie is not None:
             replay_session(client, cookie)
+        if signed_in_row is not None:  # the sign-in's server-side session, in this copy too
+            db.session.add(UserSession(**signed_in_row, last_seen_at=utcnow()))
+            db.session.commit()
         return client, token
+    signed_in_row = None
     if actor != "anonymous":
         response = login(client, world.users[actor].login, PASSWORD)
         assert response.status_code == 303, f"{actor} could not sign in"
+        db.session.expire_all()
+        latest = db.session.scalars(select(UserSession).where(
+            UserSession.user_id == world.users[actor].id).order_by(UserSession.id.desc())).first()
+        assert latest is not None
+        signed_in_row = {name: getattr(latest, name) for name in SESSION_FIELDS}
     token = csrf_token(client, "/login" if actor == "anonymous" else "/")
-    backend.kept[key] = (session_cookie(client), token)
+    backend.kept[key] = (session_cookie(client), token, signed_in_row)
     return client, token
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auditflow.extensions import db
-from auditflow.models import LoginThrottle, User, utcnow
+from auditflow.models import LoginThrottle, User, UserSession, utcnow
 from tests.auth_helpers import csrf_token, login, post_form, signed_in
 from tests.factories import PASSWORD
 
@@ -29,9 +29,14 @@ def field_error(response, field: str) -> str:
 def snapshot() -> list[tuple]:
     """Everything about every user, to compare before and after a refused request."""
     db.session.expire_all()
-    return [(u.id, u.login, u.name, u.role, u.team_id, u.active, u.password_hash, u.session_token,
-             locked_until(u.login))
+    return [(u.id, u.login, u.name, u.role, u.team_id, u.active, u.password_hash,
+             locked_until(u.login), live_session_count(u))
             for u in db.session.scalars(select(User).order_by(User.id))]
+
+
+def live_session_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)))
 
 
 def locked_until(login_name: str):
@@ -328,11 +333,12 @@ def test_deactivation_needs_the_confirmation(app, org, boss):
 
 def test_deactivate_and_reactivate(app, org, boss):
     user = org["department"]
-    token = user.session_token
+    assert login(app.test_client(), user.login, PASSWORD).status_code == 303
+    assert live_session_count(user) == 1
     assert post_form(boss, f"/admin/users/{user.id}/active", {"confirm": "y"}).status_code == 303
     stored = reload(user)
     assert not stored.active
-    assert stored.session_token != token
+    assert live_session_count(stored) == 0
     assert "사용이 중지된 계정" in text(login(app.test_client(), user.login, PASSWORD))
 
     assert "다시 사용" in text(boss.get(f"/admin/users/{user.id}/active"))

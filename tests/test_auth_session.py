@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from auditflow import create_app
 from auditflow.extensions import db
 from auditflow.http import sessions
-from auditflow.models import User, utcnow
+from auditflow.models import User, UserSession, utcnow
+from auditflow.services import user_sessions
 from tests.auth_helpers import (
     csrf_token,
     login,
@@ -29,9 +31,21 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-def token_of(user: User) -> str:
+def device_of(client) -> UserSession | None:
+    """The server-side session the client's cookie names (ended or not), if any."""
+    with client.session_transaction() as session:
+        secret = session.get("_user_id")
+    if secret is None:
+        return None
     db.session.expire_all()
-    return db.session.get(User, user.id).session_token
+    return db.session.scalars(select(UserSession).where(
+        UserSession.secret_hash == user_sessions.hash_secret(secret))).first()
+
+
+def live_sessions(user: User) -> list[UserSession]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None))))
 
 
 @pytest.fixture
@@ -59,9 +73,11 @@ def signed_in_client(app, who: User):
 def test_the_session_names_a_token_not_the_user_id(app, user):
     client = signed_in_client(app, user)
     with client.session_transaction() as session:
-        assert session["_user_id"] == token_of(user)
         assert session["_user_id"] != str(user.id)
         assert "_remember" not in session
+    row = device_of(client)
+    assert row is not None and row.user_id == user.id and row.ended_at is None
+    assert live_sessions(user) == [row]
 
 
 def test_nothing_set_before_login_survives_it(app, user):
@@ -74,7 +90,7 @@ def test_nothing_set_before_login_survives_it(app, user):
     assert login(client, user.login, PASSWORD).status_code == 303
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == token_of(user)
+    assert device_of(client).user_id == user.id
     assert session_cookie(client) != planted
 
     # The cookie planted before login does not sign anyone in afterwards.
@@ -93,10 +109,11 @@ def test_a_planted_user_token_without_sign_in_times_is_dropped(app, user):
         assert "planted" not in session and "_user_id" not in session
 
 
-def test_login_rotates_nothing_else(app, user):
-    token = token_of(user)
+def test_login_elsewhere_ends_nothing_else(app, user):
+    first = signed_in_client(app, user)
     signed_in_client(app, user)
-    assert token_of(user) == token
+    assert signed_in(first)
+    assert len(live_sessions(user)) == 2
 
 
 def test_no_remember_me_cookie_and_safe_cookie_flags(app, user):
@@ -157,14 +174,15 @@ def test_defaults(app):
 def test_logout_ends_the_session_for_real(app, user):
     client = signed_in_client(app, user)
     copied = session_cookie(client)
-    before = token_of(user)
+    before = device_of(client)
 
     response = logout(client)
     assert response.status_code == 303
     assert response.location == "/login"
     assert "로그아웃되었습니다." in text(client.get("/login"))
     assert not signed_in(client)
-    assert token_of(user) != before
+    db.session.refresh(before)
+    assert before.ended_at is not None and before.end_reason == "logout"
 
     replay_session(client, copied)
     assert not signed_in(client)
@@ -175,21 +193,19 @@ def test_logout_ends_the_session_for_real(app, user):
 
 def test_get_logout_does_not_log_out(app, user):
     client = signed_in_client(app, user)
-    before = token_of(user)
     response = client.get("/logout")
     assert response.status_code == 405
     assert signed_in(client)
-    assert token_of(user) == before
+    assert device_of(client).ended_at is None
 
 
 def test_logout_without_csrf_token_is_refused(app, user):
     client = signed_in_client(app, user)
-    before = token_of(user)
     response = client.post("/logout")
     assert response.status_code == 400
     assert "보안 토큰" in text(response)
     assert signed_in(client)
-    assert token_of(user) == before
+    assert device_of(client).ended_at is None
     assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
     assert signed_in(client)
 

@@ -7,8 +7,10 @@ the other kinds are generated.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 import unicodedata
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from auditflow.extensions import db
 from auditflow.models import Evidence, History, Recommendation
 from auditflow.services import evidence as ops
 from auditflow.services import recommendations as rec_ops
-from auditflow.storage import ALLOWED_LABEL, FileStore
+from auditflow.storage import ALLOWED_LABEL, FileStore, StorageFull
 from auditflow.storage.transactional import file_store
 from auditflow.workflow import ConflictError
 from tests.test_storage import make_pdf, make_png, sample
@@ -104,7 +106,7 @@ def test_upload_stores_bytes_under_a_random_key_when_the_transaction_commits(ite
 def test_same_name_again_is_a_new_version_and_old_versions_stay(item):
     recommendation, worker = item
     first = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "보고서.pdf")
-    second = ops.upload(recommendation, worker, io.BytesIO(make_png()), "보고서.pdf")
+    second = ops.upload(recommendation, worker, io.BytesIO(make_pdf() + b"\n"), "보고서.pdf")
     other = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "다른 보고서.pdf")
     db.session.commit()
     assert (first.version, second.version, other.version) == (1, 2, 1)
@@ -320,8 +322,9 @@ def test_database_failure_during_upload_leaves_no_file(item, monkeypatch):
 class FailingStream(io.RawIOBase):
     """A disk or network error after the first chunk."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: int = 5) -> None:
         self.calls = 0
+        self.error = error
 
     def readable(self) -> bool:
         return True
@@ -329,7 +332,7 @@ class FailingStream(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         self.calls += 1
         if self.calls > 1:
-            raise OSError(28, "No space left on device")
+            raise OSError(self.error, os.strerror(self.error))
         return make_pdf()
 
 
@@ -340,6 +343,17 @@ def test_failed_file_write_leaves_no_row(item):
             recommendation, worker, [up("좋은.pdf", make_pdf()), ops.Upload(FailingStream(), "b.pdf")]
         )
     db.session.commit()  # whatever the caller does next, nothing was added
+    assert_nothing_stored(recommendation)
+
+
+def test_a_full_disk_while_reading_is_507_and_leaves_no_row(item):
+    recommendation, worker = item
+    with pytest.raises(StorageFull) as info:
+        ops.upload_many(recommendation, worker, [
+            up("좋은.pdf", make_pdf()), ops.Upload(FailingStream(errno.ENOSPC), "b.pdf")])
+    assert (info.value.status, info.value.code) == (507, "storage_full")
+    assert "저장 공간이 부족" in info.value.message
+    db.session.commit()
     assert_nothing_stored(recommendation)
 
 

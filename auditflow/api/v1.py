@@ -214,7 +214,8 @@ def evidence(recommendation_id: int) -> Any:
 @arguments(schemas.UploadIn, location="files")
 @response(201, schemas.EvidenceOut(many=True))
 def upload_evidence(recommendation_id: int, *, files: list[Any]) -> Any:
-    """증빙자료 올리기 (multipart/form-data의 files, 여러 개; 모두 저장하거나 하나도 저장하지 않음)"""
+    """증빙자료 올리기 (multipart/form-data의 files, 여러 개; 모두 저장하거나 하나도 저장하지 않음;
+    파일 이름의 확장자는 내용의 형식과 맞아야 함; 저장 공간이 부족하면 507)"""
     item = load_visible(recommendation_id)
     uploads = [evidence_ops.Upload(f.stream, f.filename or "") for f in files]
     return [_evidence_out(done.evidence) for done in evidence_ops.upload_many(item, actor(), uploads)]

@@ -42,6 +42,7 @@ TITLES = {
     422: "입력값 오류",
     429: "요청이 너무 많음",
     500: "일시적인 오류",
+    507: "저장 공간 부족",
 }
 
 MESSAGES = {
@@ -56,6 +57,7 @@ MESSAGES = {
     422: "입력값이 올바르지 않습니다.",
     429: "요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
     500: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도하세요. 문제가 계속되면 관리자에게 알려 주세요.",
+    507: "저장 공간이 부족하여 처리하지 못했습니다. 아무것도 저장되지 않았습니다. 관리자에게 알려 주세요.",
 }
 
 CODES = {
@@ -70,6 +72,7 @@ CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "server_error",
+    507: "storage_full",
 }
 
 CSRF_MESSAGE = "보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
@@ -172,8 +175,10 @@ def register(app: Flask) -> None:
     def _domain(exc: DomainError) -> Any:
         target = g.get("return_to")
         # A business refusal (conflict, wrong state, missing reason) goes back to the
-        # item with its message; a permission refusal answers with its own status.
-        if target and request.method == "POST" and not wants_json() and exc.status not in (403, 404):
+        # item with its message; a permission refusal, or the server's own trouble (507,
+        # the storage is full), answers with its own status.
+        if (target and request.method == "POST" and not wants_json()
+                and exc.status not in (403, 404) and exc.status < 500):
             flash(exc.message, "error")
             return redirect(target, code=303)
         extra = {"field": exc.field} if exc.field else {}

@@ -1,9 +1,14 @@
-"""The signed-in session: Flask-Login on a rotating per-user token, with idle and absolute limits.
+"""The signed-in session: Flask-Login on one server-side session per sign-in, with idle
+and absolute limits.
 
 Flask keeps the session in a signed cookie. By default a copy of that cookie
-would keep working after logout, so the cookie does not name the user: it
-holds ``User.session_token``, which is replaced at logout, password change and
-deactivation. A copied cookie then names a token nobody has any more.
+would keep working after logout, so the cookie does not name the user: it holds
+the secret of a ``UserSession`` row (``auditflow.services.user_sessions``), made
+for this sign-in on this device. Logout ends that row; a password change, a reset
+and a deactivation end all of the user's rows; the user may end their other
+devices on "로그인 기기". A copied cookie then names a session that has ended.
+Signing in again, even in the same browser, makes a new row (a new identifier)
+and ends the one the browser had.
 
 The session also carries when the user signed in and when they were last seen;
 ``_enforce_limits`` ends it after ``SESSION_IDLE_MINUTES`` without a request or
@@ -11,28 +16,31 @@ The session also carries when the user signed in and when they were last seen;
 ends in the browser that holds it, without touching the database: the signed
 cookie carries the times that expired it, so neither it nor any copy of it can
 sign anybody in again, and the user's sessions in other browsers keep their own
-limits. Logout, a password change and deactivation end every session at once by
-rotating the token.
+limits. The row keeps the same limits (its sign-in time and when it was last
+seen, noted at most once a minute and committed with the request's answer).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin, current_user, login_url, login_user, logout_user
-from sqlalchemy import select
 
-from auditflow.extensions import db, login_manager
+from auditflow.extensions import login_manager
 from auditflow.http.errors import wants_json
 from auditflow.http.navigation import return_path
-from auditflow.models import User, utcnow
+from auditflow.models import User, UserSession, utcnow
 from auditflow.permissions import Capability
+from auditflow.services import user_sessions
 
 log = logging.getLogger("auditflow.auth")
 
 LOGIN_AT = "auth_login_at"  # epoch seconds (UTC) of the sign-in
+USER_ID = "_user_id"  # Flask-Login's key: here the secret of this device's UserSession
+_DEVICE = "auditflow_device_session"  # g: the UserSession this request signed in with
 SEEN_AT = "auth_seen_at"  # epoch seconds (UTC) of the latest request
 
 IDLE_MESSAGE = "장시간 사용하지 않아 로그아웃되었습니다."
@@ -66,41 +74,65 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce_limits)
 
 
-def load_user(token: str) -> User | None:
-    if not token:
+def load_user(secret: str) -> User | None:
+    row = user_sessions.find(secret)
+    if row is None:
         return None
-    return db.session.scalars(
-        select(User).where(User.session_token == token, User.active.is_(True))
-    ).first()
+    setattr(g, _DEVICE, row)
+    return row.user
+
+
+def current_device() -> UserSession | None:
+    """The session (device) this request is signed in with, if any."""
+    if not current_user.is_authenticated:  # loads the user, and with it the row
+        return None
+    row: UserSession | None = g.get(_DEVICE)
+    return row
 
 
 def start(user: User) -> None:
-    """Sign ``user`` in on a fresh session: nothing set before sign-in survives it."""
-    session.clear()
-    login_user(user, remember=False)
-    now = _now()
-    session[LOGIN_AT] = now
-    session[SEEN_AT] = now
+    """Sign ``user`` in on a new session of its own: nothing set before sign-in survives it.
+
+    The one step from "this person has proven who they are" to "signed in": it makes
+    the server-side session and tells Flask-Login. The browser's earlier session, if
+    it had one, ends (its cookie, and copies of it, stop working).
+    """
+    earlier = current_device()
+    if earlier is not None:
+        user_sessions.end(earlier, "new_sign_in")
+    _sign_in(user, _now())
 
 
 def renew(user: User) -> None:
-    """After this user's token was rotated (own password change): keep this browser signed in.
+    """After all of this user's sessions were ended (own password change): keep this browser
+    signed in, on a new session.
 
     The sign-in time is kept, so renewing does not extend the absolute lifetime.
     """
     login_at = session.get(LOGIN_AT, _now())
+    _sign_in(user, login_at if isinstance(login_at, int | float) else _now())
+
+
+def _sign_in(user: User, login_at: float) -> None:
+    signed_in_at = datetime.fromtimestamp(login_at, UTC)
+    row, secret = user_sessions.open_session(
+        user, user_agent=request.headers.get("User-Agent"), address=request.remote_addr,
+        signed_in_at=signed_in_at)
     session.clear()
     login_user(user, remember=False)
+    # The cookie names this sign-in's session, not the user (see User.get_id).
+    session[USER_ID] = secret
+    setattr(g, _DEVICE, row)
     session[LOGIN_AT] = login_at
     session[SEEN_AT] = _now()
 
 
 def end(user: User | None = None) -> None:
-    """Sign out: rotate the token (so copies of the cookie stop working) and empty the session."""
-    user = user if user is not None else _signed_in_user()
-    if user is not None:
-        user.end_sessions()
-        db.session.flush()
+    """Sign out here: end this device's session (copies of the cookie stop working) and
+    empty the browser's session. The user's other devices stay signed in."""
+    row = current_device()
+    if row is not None and (user is None or row.user_id == user.id):
+        user_sessions.end(row, "logout")
     logout_user()
     session.clear()
 
@@ -143,6 +175,9 @@ def _enforce_limits() -> ResponseReturnValue | None:
     )
     if fresh:
         session[SEEN_AT] = now
+        row = current_device()
+        if row is not None:
+            user_sessions.seen(row)
         return None
     user = _signed_in_user()
     if user is not None:

@@ -9,10 +9,12 @@ of every view to :func:`finish`, which is the only commit of request handling
   to follow the transaction are removed with it, see ``auditflow.storage.transactional``),
   the success messages the view flashed are taken back, and the user gets the
   Korean error page instead: 409 with the conflict message when somebody else
-  changed the same item first, 500 otherwise.
+  changed the same item first, the refusal's own status when moving the files
+  refused (507 when the storage disk is full), 500 otherwise.
 
 A view that raises never reaches ``finish``: :func:`abandon` rolls back before
-the error handlers answer. ``before_request`` handlers write nothing.
+the error handlers answer. ``before_request`` handlers write nothing but the last use of a
+bearer token or a session (at most once a minute), which this commit carries.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, message_flashed, session
 from sqlalchemy.orm.exc import StaleDataError
 
+from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.errors import MESSAGES, error_response
 from auditflow.workflow import ConflictError
@@ -45,6 +48,9 @@ def finish(response: Response) -> Response:
         if isinstance(exc, StaleDataError):
             conflict = ConflictError()
             return _as_response(error_response(conflict.status, conflict.message, conflict.code))
+        if isinstance(exc, DomainError):  # e.g. the disk filled up as the files moved (507)
+            log.warning("commit refused: %s", exc.code)
+            return _as_response(error_response(exc.status, exc.message, exc.code))
         log.exception("commit failed; the request was rolled back")
         return _as_response(error_response(500, MESSAGES[500], "server_error"))
     return response

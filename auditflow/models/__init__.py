@@ -21,7 +21,7 @@ from auditflow.models.recommendation import Recommendation, recommendation_suppo
 from auditflow.models.report_job import ReportJob
 from auditflow.models.second_factor import RecoveryCode
 from auditflow.models.transfer import TransferRequest
-from auditflow.models.user import User
+from auditflow.models.user import User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -47,6 +47,7 @@ __all__ = [
     "TransferRequest",
     "UTCDateTime",
     "User",
+    "UserSession",
     "recommendation_support_team",
     "utcnow",
 ]

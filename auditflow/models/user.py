@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, update
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from auditflow import permissions
 from auditflow.extensions import Model
@@ -12,10 +11,6 @@ from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
 from auditflow.permissions import Capability
 from auditflow.vocabulary import Role
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class User(Model):
@@ -39,8 +34,6 @@ class User(Model):
     is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    # Rotated at logout, password change and deactivation: a copied cookie then stops working.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The second factor (services/second_factor.py): the TOTP secret (base32), set when
     # enrolment begins and in use once a code confirmed it; the time step of the latest
@@ -65,8 +58,8 @@ class User(Model):
         """Whether this user may do ``capability``: an active user whose role grants it."""
         return bool(self.active) and permissions.grants(self.role, capability)
 
-    # Flask-Login's user protocol. The session holds ``session_token``, not the
-    # id, so rotating the token ends every session of this user at once.
+    # Flask-Login's user protocol. The cookie holds the secret of one UserSession (one
+    # sign-in on one device), never the id: auditflow.http.sessions.start puts it there.
     @property
     def is_authenticated(self) -> bool:
         return True
@@ -80,11 +73,24 @@ class User(Model):
         return False
 
     def get_id(self) -> str:
-        return self.session_token
+        # What Flask-Login's login_user would put in the cookie: no session's secret, so
+        # a sign-in that bypasses auditflow.http.sessions.start signs nobody in.
+        return f"user:{self.id}"
 
-    def end_sessions(self) -> None:
-        """Rotate the session token: every cookie issued so far stops signing anyone in."""
-        self.session_token = new_session_token()
+    def end_sessions(self, reason: str = "ended_all", *, keep: UserSession | None = None) -> None:
+        """End every active session of this user (all devices), but ``keep`` if given.
+
+        Password change, password reset and deactivation call it: every cookie issued
+        so far stops signing anyone in.
+        """
+        session = object_session(self)
+        assert session is not None  # a stored user
+        statement = update(UserSession).where(UserSession.user_id == self.id,
+                                              UserSession.ended_at.is_(None))
+        if keep is not None:
+            statement = statement.where(UserSession.id != keep.id)
+        session.execute(statement.values(ended_at=utcnow(), end_reason=reason),
+                        execution_options={"synchronize_session": "fetch"})
 
     @property
     def has_second_factor(self) -> bool:
@@ -97,3 +103,37 @@ class User(Model):
 
     def __repr__(self) -> str:
         return f"<User {self.login} {self.role}>"
+
+
+class UserSession(Model):
+    """One sign-in on one device: the server side of a session cookie.
+
+    The cookie holds a random secret; only its SHA-256 is kept here, so the table
+    read by somebody else signs nobody in. Each sign-in makes a new row (a new
+    identifier); logout ends its own row, a password change, a reset and a
+    deactivation end all of the user's. ``last_seen_at`` is noted at most once a
+    minute. The idle and absolute limits apply to the row as to the cookie.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)",
+                        name="ck_user_session_end_reason"),
+        Index("ix_user_session_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the sign-in
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(100))  # a summary: browser and system
+    address: Mapped[str | None] = mapped_column(String(45))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout | new_sign_in | ended_by_user | ended_all
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

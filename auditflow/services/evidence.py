@@ -25,7 +25,14 @@ from auditflow.errors import DomainError, Forbidden
 from auditflow.extensions import db
 from auditflow.models import Evidence, History, Recommendation, User, utcnow
 from auditflow.services.recommendations import flush
-from auditflow.storage import FileKind, FileTooLarge, RejectedFile, clean_filename, sniff
+from auditflow.storage import (
+    FileKind,
+    FileTooLarge,
+    RejectedFile,
+    clean_filename,
+    name_for,
+    sniff,
+)
 from auditflow.storage.transactional import file_store, follow_transaction
 from auditflow.vocabulary import Field, HistoryKind, State
 
@@ -73,6 +80,11 @@ def max_upload_bytes() -> int:
     return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
 
+def max_expanded_bytes() -> int:
+    """What the entries of one ZIP-based document (HWPX, DOCX, ...) may expand to."""
+    return int(current_app.config["MAX_EXPANDED_MB"]) * 1024 * 1024
+
+
 def check_may_change(recommendation: Recommendation, user: User, verb: str) -> None:
     """Refuse (403, Korean message) unless ``user`` may upload or delete evidence now."""
     if recommendation.can_change_evidence(user):
@@ -101,10 +113,13 @@ def upload_many(recommendation: Recommendation, user: User,
                 files: Sequence[Upload]) -> list[Uploaded]:
     """Check every file first; store all of them or, if any is refused, none.
 
-    Raises :class:`Forbidden` (not the item's team, or already submitted),
+    A file is kept under the name it came with, whose extension must fit what
+    its bytes are (a name without one gets the kind's). Raises
+    :class:`Forbidden` (not the item's team, or already submitted),
     :class:`EvidenceRejected` (status 413 when a file is over the limit, 400
-    otherwise; its message names each refused file and what is allowed) or
-    :class:`DomainError` for an empty or too large batch.
+    otherwise; its message names each refused file and what is allowed),
+    :class:`~auditflow.storage.StorageFull` (507: the disk is full, nothing
+    stored) or :class:`DomainError` for an empty or too large batch.
     """
     check_may_change(recommendation, user, "올릴")
     if not files:
@@ -120,6 +135,7 @@ def upload_many(recommendation: Recommendation, user: User,
 
     store = file_store()
     limit = max_upload_bytes()
+    expanded = max_expanded_bytes()
     staged: list[tuple[str, Any, Path, FileKind]] = []
     refused: list[tuple[str, RejectedFile]] = []
     try:
@@ -131,7 +147,8 @@ def upload_many(recommendation: Recommendation, user: User,
                 refused.append((name, err))
                 continue
             try:
-                kind = sniff(temp)
+                kind = sniff(temp, max_expanded=expanded)
+                name = clean_filename(name_for(name, kind))
             except RejectedFile as err:
                 store.discard(temp)
                 refused.append((name, err))

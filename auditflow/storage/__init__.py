@@ -11,8 +11,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from .files import CHUNK_SIZE, KEY_BYTES, FileStore, FileTooLarge, StoredFile
-from .sniff import ALLOWED_LABEL, KINDS, FileKind, RejectedFile, sniff
+from .files import CHUNK_SIZE, KEY_BYTES, FileStore, FileTooLarge, StorageFull, StoredFile
+from .sniff import ALLOWED_LABEL, KINDS, FileKind, RejectedFile, name_for, sniff
 
 __all__ = [
     "ALLOWED_LABEL",
@@ -23,9 +23,11 @@ __all__ = [
     "FileStore",
     "FileTooLarge",
     "RejectedFile",
+    "StorageFull",
     "StoredFile",
     "clean_filename",
     "content_disposition",
+    "name_for",
     "sniff",
 ]
 

@@ -26,6 +26,7 @@ final place, so :func:`os.replace` is atomic); committed files live at
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import os
@@ -37,9 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from auditflow.errors import DomainError
+
 from .sniff import RejectedFile
 
-__all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "StoredFile", "KEY_BYTES"]
+__all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "StorageFull", "StoredFile", "KEY_BYTES"]
 
 CHUNK_SIZE = 64 * 1024
 KEY_BYTES = 16
@@ -78,6 +81,31 @@ class FileTooLarge(RejectedFile):
         )
 
 
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class StorageFull(DomainError):
+    """The storage disk (or the quota) is full: nothing was stored."""
+
+    code = "storage_full"
+    status = 507
+    message = (
+        "저장 공간이 부족하여 파일을 저장하지 못했습니다. 아무것도 저장되지 않았습니다. "
+        "잠시 후 다시 시도하시고, 계속되면 시스템 관리자에게 알려 주세요."
+    )
+
+
+def full_disk(exc: OSError) -> bool:
+    return exc.errno in _FULL
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` (os.write may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a rename durable (POSIX); silently skipped where unsupported."""
     try:
@@ -105,15 +133,22 @@ class FileStore:
 
         Returns the :class:`StoredFile` (random key, size, sha256) and the
         temp path. Nothing is visible under the key until :meth:`commit`.
-        Raises :class:`FileTooLarge` (temp file removed) past *max_bytes*;
-        any other error while reading also removes the temp file.
+        Raises :class:`FileTooLarge` (temp file removed) past *max_bytes*,
+        :class:`StorageFull` (a DomainError, 507; temp file removed) when the
+        disk or the quota is full; any other error while reading also removes
+        the temp file.
         """
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
+        try:
+            fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-", suffix=".part")
+        except OSError as exc:
+            if full_disk(exc):
+                raise StorageFull() from exc
+            raise
         temp_path = Path(name)
         digest = hashlib.sha256()
         size = 0
         try:
-            with os.fdopen(fd, "wb") as out:
+            try:
                 while True:
                     chunk = stream.read(CHUNK_SIZE)
                     if not chunk:
@@ -122,9 +157,15 @@ class FileStore:
                     if max_bytes is not None and size > max_bytes:
                         raise FileTooLarge(max_bytes)
                     digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                    _write_all(fd, chunk)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            temp_path.unlink(missing_ok=True)
+            if full_disk(exc):
+                raise StorageFull() from exc
+            raise
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise
@@ -135,7 +176,12 @@ class FileStore:
         """Atomically move a saved temp file to its final place; return that path."""
         temp_path = self._temp(temp_path)
         final = self.path(key)
-        final.parent.mkdir(exist_ok=True)
+        try:
+            final.parent.mkdir(exist_ok=True)
+        except OSError as exc:  # a new directory needs a block
+            if full_disk(exc):
+                raise StorageFull() from exc
+            raise
         if final.exists():
             raise FileExistsError(f"storage key already in use: {key}")
         os.replace(temp_path, final)

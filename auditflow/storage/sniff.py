@@ -1,8 +1,13 @@
 """Decide what an uploaded evidence file is, from its bytes only.
 
-The file name and the Content-Type the browser declared are never consulted:
-a renamed executable saved as ``보고서.pdf`` is rejected, and a real HWP named
-``scan.bin`` is accepted as HWP.
+The file name and the Content-Type the browser declared are never consulted
+here: a renamed executable saved as ``보고서.pdf`` is rejected, and a real HWP
+named ``scan.bin`` is recognised as HWP. The name is held to the content
+afterwards (:func:`name_for`): the extension a file is kept under must be one
+of its kind's (``FileKind.extensions``, the one table of them), so a PDF named
+``invoice.exe`` or ``x.html`` is refused (``extension_mismatch``) with a
+message naming what the content is; a name without an extension gets the
+kind's.
 
 Allowed kinds: PDF, HWP 5.x, HWPX, DOCX, XLSX, PPTX, PNG, JPEG.
 
@@ -26,18 +31,30 @@ Decisions worth knowing
   verified; they are rejected (``file_type_not_allowed``) with a message
   asking for the unprotected file. Macro-enabled OOXML (any
   ``vbaProject.bin`` part, i.e. DOCM/XLSM/PPTM) is rejected the same way.
-* Zip containers are inspected without extracting anything: only the
-  central directory is read (plus at most 64 bytes of the HWPX ``mimetype``
-  entry and a bounded read of the HWPX manifest). Zip-bomb limits are checked
+* Zip containers are never extracted to disk. The kind is decided from the
+  central directory (plus at most 64 bytes of the HWPX ``mimetype`` entry
+  and a bounded read of the HWPX manifest). Zip-bomb limits are checked
   first, partly from the end-of-central-directory record before
   :mod:`zipfile` parses the directory, so a zip declaring millions of entries
   is refused without building millions of objects.
 * Unreadable zip/OLE structures give ``file_corrupt``; no exception other
   than :class:`RejectedFile` escapes :func:`sniff` for bad input.
+* After the kind is known, every byte is read (:mod:`.inspection`). A file
+  that is valid as two kinds at once is refused (``file_polyglot``): a PDF,
+  HWP or image with an executable (PE, ELF), HTML or a ZIP central directory
+  after its header. The entries of an HWPX/DOCX/XLSX/PPTX are read to their
+  real end, streaming: an executable or an archive among them (by name, by
+  first bytes, or an executable anywhere inside) is ``file_embedded`` (an
+  embedded chart workbook too: it is a nested archive); more than
+  ``max_expanded`` bytes in all (``AUDITFLOW_MAX_EXPANDED_MB``) is
+  ``zip_bomb``; an entry that expands to another size than the one it
+  declares is ``zip_inconsistent``. The declared sizes are checked first as
+  well, as a quick refusal, but never trusted for the count.
 
 Stable ``RejectedFile.code`` values: ``file_empty``, ``file_type_not_allowed``,
-``file_corrupt``, ``zip_bomb``, ``hwpx_incomplete`` (and ``file_too_large``
-from :mod:`auditflow.storage.files`).
+``file_corrupt``, ``zip_bomb``, ``zip_inconsistent``, ``file_polyglot``,
+``file_embedded``, ``hwpx_incomplete``, ``extension_mismatch`` (and
+``file_too_large`` from :mod:`auditflow.storage.files`).
 """
 
 from __future__ import annotations
@@ -46,16 +63,21 @@ import os
 import re
 import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import olefile
 
+from .inspection import Finding, inspect_entries, scan_file
+
 __all__ = [
     "ALLOWED_LABEL",
+    "DEFAULT_MAX_EXPANDED",
     "FileKind",
-    "RejectedFile",
-    "sniff",
     "KINDS",
+    "RejectedFile",
+    "extension_of",
+    "name_for",
+    "sniff",
 ]
 
 ALLOWED_LABEL = "PDF, 한글(HWP·HWPX), 워드(DOCX), 엑셀(XLSX), 파워포인트(PPTX), PNG·JPEG 이미지"
@@ -71,6 +93,8 @@ RATIO_CHECK_MIN_SIZE = 10 * 1024 * 1024  # ... only for entries above 10 MB
 MAX_CENTRAL_DIRECTORY = 8 * 1024 * 1024
 
 MAX_MANIFEST_READ = 1024 * 1024
+# What the entries of a ZIP-based document may expand to in total, counted byte by byte.
+DEFAULT_MAX_EXPANDED = 200 * 1024 * 1024
 
 PDF_MAGIC = b"%PDF-"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -93,32 +117,36 @@ class FileKind:
     key: str
     mime: str
     label: str
+    extensions: tuple[str, ...]  # the names a file of this kind may have, the first preferred
     note: str | None = None
 
 
 KINDS: dict[str, FileKind] = {
     k.key: k
     for k in (
-        FileKind("pdf", "application/pdf", "PDF"),
-        FileKind("hwp", "application/x-hwp", "한글(HWP)"),
-        FileKind("hwpx", "application/hwp+zip", "한글(HWPX)"),
+        FileKind("pdf", "application/pdf", "PDF", (".pdf",)),
+        FileKind("hwp", "application/x-hwp", "한글(HWP)", (".hwp",)),
+        FileKind("hwpx", "application/hwp+zip", "한글(HWPX)", (".hwpx",)),
         FileKind(
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "워드(DOCX)",
+            (".docx",),
         ),
         FileKind(
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "엑셀(XLSX)",
+            (".xlsx",),
         ),
         FileKind(
             "pptx",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "파워포인트(PPTX)",
+            (".pptx",),
         ),
-        FileKind("png", "image/png", "PNG 이미지"),
-        FileKind("jpeg", "image/jpeg", "JPEG 이미지"),
+        FileKind("png", "image/png", "PNG 이미지", (".png",)),
+        FileKind("jpeg", "image/jpeg", "JPEG 이미지", (".jpg", ".jpeg")),
     )
 }
 
@@ -157,6 +185,43 @@ MSG_HWP3 = (
     "HWPX)으로 다시 저장해 올려 주세요."
 )
 
+_WHAT = {"executable": "실행 파일", "html": "웹 문서(HTML)", "archive": "압축 파일(ZIP)"}
+MSG_INCONSISTENT = (
+    "압축 정보에 적힌 크기와 실제 내용의 크기가 다른 파일(변조되었거나 손상된 파일)이라 "
+    "올릴 수 없습니다. 원래 프로그램에서 문서를 다시 저장한 뒤 올려 주세요."
+)
+
+
+def _polyglot_message(kind: FileKind, what: str) -> str:
+    return (
+        f"{kind.label} 파일 안에 다른 형식의 내용({_WHAT.get(what, what)})이 함께 들어 있어 "
+        f"올릴 수 없습니다. 원래 프로그램에서 {kind.label} 파일로 다시 저장해 올려 주세요."
+    )
+
+
+def _embedded_message(kind: FileKind, entry: str) -> str:
+    name = "".join(ch for ch in entry.rsplit("/", 1)[-1] if ch.isprintable())[:80] or entry[:80]
+    return (
+        f"{kind.label} 문서 안에 실행 파일이나 압축 파일('{name}')이 들어 있어 올릴 수 "
+        "없습니다. 문서에서 그 개체를 지우고 다시 저장해 올려 주세요."
+    )
+
+
+def _expanded_message(limit: int) -> str:
+    return (
+        f"압축을 풀면 {limit // (1024 * 1024)}MB가 넘는 파일이라 올릴 수 없습니다. "
+        "그림 등을 줄여 다시 저장하거나 파일을 나누어 올려 주세요."
+    )
+
+
+def _mismatch_message(kind: FileKind, extension: str) -> str:
+    allowed = "·".join(f"'{ext}'" for ext in kind.extensions)
+    return (
+        f"파일 내용은 {kind.label} 형식인데 파일 이름의 확장자가 '{extension}'입니다. "
+        f"{kind.label} 파일은 이름이 {allowed}로 끝나야 합니다. "
+        "파일 이름을 확인한 뒤 다시 올려 주세요."
+    )
+
 
 class RejectedFile(Exception):
     """An upload that must not be stored.
@@ -189,8 +254,13 @@ def _bomb(detail: str) -> RejectedFile:
     return RejectedFile("zip_bomb", MSG_ZIP_BOMB, detail)
 
 
-def sniff(path: str | os.PathLike[str]) -> FileKind:
+def sniff(path: str | os.PathLike[str], *, max_expanded: int = DEFAULT_MAX_EXPANDED) -> FileKind:
     """Return the kind of the file at *path*, or raise :class:`RejectedFile`.
+
+    The first bytes decide the kind; then every byte is read (see
+    :mod:`.inspection`): a file that is another kind as well is refused, and
+    the entries of a ZIP-based document may expand to ``max_expanded`` bytes
+    in all, counted as they come out.
 
     An ``OSError`` opening *path* itself (missing file, permissions) is the
     caller's problem and propagates; anything that goes wrong while parsing
@@ -200,14 +270,35 @@ def sniff(path: str | os.PathLike[str]) -> FileKind:
     with open(path, "rb") as fh:
         head = fh.read(32)
     try:
-        return _sniff(path, head)
+        kind = _sniff(path, head, max_expanded)
+        with open(path, "rb") as fh:
+            # A ZIP-based document's own bytes are compressed: only an executable is looked for.
+            zipped = head.startswith(ZIP_MAGIC)
+            try:
+                scan_file(fh, html=not zipped, zip_directory=not zipped)
+            except Finding as finding:
+                raise _refusal(finding, kind, max_expanded) from None
+        return kind
     except RejectedFile:
         raise
     except Exception as exc:  # malformed input must never surface as a 500
         raise _corrupt(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _sniff(path: str, head: bytes) -> FileKind:
+def _refusal(finding: Finding, kind: FileKind, max_expanded: int) -> RejectedFile:
+    if finding.code == "polyglot":
+        return RejectedFile("file_polyglot", _polyglot_message(kind, finding.what), finding.detail)
+    if finding.code == "embedded":
+        return RejectedFile("file_embedded", _embedded_message(kind, finding.what),
+                            finding.detail)
+    if finding.code == "expanded":
+        return RejectedFile("zip_bomb", _expanded_message(max_expanded), finding.detail)
+    if finding.code == "inconsistent":
+        return RejectedFile("zip_inconsistent", MSG_INCONSISTENT, finding.detail)
+    return _corrupt(finding.detail)
+
+
+def _sniff(path: str, head: bytes, max_expanded: int) -> FileKind:
     if not head:
         raise RejectedFile("file_empty", MSG_EMPTY, "zero bytes")
 
@@ -220,10 +311,39 @@ def _sniff(path: str, head: bytes) -> FileKind:
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
     if head.startswith(ZIP_MAGIC):
-        return _sniff_zip(path)
+        return _sniff_zip(path, max_expanded)
     if head.startswith(HWP3_SIGNATURE):
         raise _not_allowed("HWP 3.x document", MSG_HWP3)
     raise _not_allowed(f"unknown signature {head[:8].hex()}")
+
+
+# -------------------------------------------------------------------- names ---
+
+_EXTENSION = re.compile(r"\.([A-Za-z][A-Za-z0-9]{0,9})")
+
+
+def extension_of(name: str) -> str | None:
+    """The extension of ``name`` with its dot ('.pdf'), or None when it has none."""
+    dot = name.rfind(".")
+    if dot <= 0 or not _EXTENSION.fullmatch(name[dot:]):
+        return None
+    return name[dot:]
+
+
+def name_for(name: str, kind: FileKind) -> str:
+    """The name a file of ``kind`` is kept under: its extension must be one of the kind's.
+
+    A name without an extension gets the kind's own; a name whose extension
+    says another kind (a PDF named ``invoice.exe``) is refused, naming what the
+    content is (code ``extension_mismatch``).
+    """
+    extension = extension_of(name)
+    if extension is None:
+        return f"{name}{kind.extensions[0]}"
+    if extension.lower() in kind.extensions:
+        return name
+    raise RejectedFile("extension_mismatch", _mismatch_message(kind, extension),
+                       f"{kind.key} content named {extension!r}")
 
 
 # --------------------------------------------------------------------- OLE ---
@@ -262,7 +382,7 @@ def _sniff_ole(path: str) -> FileKind:
 
 
 def _with_note(kind: FileKind, note: str) -> FileKind:
-    return FileKind(kind.key, kind.mime, kind.label, note)
+    return replace(kind, note=note)
 
 
 # --------------------------------------------------------------------- ZIP ---
@@ -315,7 +435,7 @@ def _check_bomb(infos: list[zipfile.ZipInfo]) -> None:
         raise _bomb(f"declared uncompressed total {total} bytes")
 
 
-def _sniff_zip(path: str) -> FileKind:
+def _sniff_zip(path: str, max_expanded: int) -> FileKind:
     _eocd_precheck(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -324,27 +444,36 @@ def _sniff_zip(path: str) -> FileKind:
     with zf:
         infos = zf.infolist()
         _check_bomb(infos)
-        if not infos:
-            raise _not_allowed("empty zip")
-        names = {i.filename for i in infos}
+        kind = _zip_kind(zf, infos)
+        try:
+            inspect_entries(zf, infos, os.path.getsize(path), max_expanded)
+        except Finding as finding:
+            raise _refusal(finding, kind, max_expanded) from None
+    return kind
 
-        first = infos[0]
-        if first.filename == "mimetype":
-            with zf.open(first) as fh:
-                mimetype = fh.read(64)
-            if mimetype == HWPX_MIMETYPE:
-                return _sniff_hwpx(zf, names)
 
-        if "[Content_Types].xml" in names:
-            if any(n.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for n in names):
-                raise _not_allowed("macro-enabled OOXML (vbaProject.bin)", MSG_MACRO)
-            if "word/document.xml" in names:
-                return KINDS["docx"]
-            if "xl/workbook.xml" in names:
-                return KINDS["xlsx"]
-            if "ppt/presentation.xml" in names:
-                return KINDS["pptx"]
-            raise _not_allowed("OPC package that is not DOCX/XLSX/PPTX")
+def _zip_kind(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> FileKind:
+    if not infos:
+        raise _not_allowed("empty zip")
+    names = {i.filename for i in infos}
+
+    first = infos[0]
+    if first.filename == "mimetype":
+        with zf.open(first) as fh:
+            mimetype = fh.read(64)
+        if mimetype == HWPX_MIMETYPE:
+            return _sniff_hwpx(zf, names)
+
+    if "[Content_Types].xml" in names:
+        if any(n.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for n in names):
+            raise _not_allowed("macro-enabled OOXML (vbaProject.bin)", MSG_MACRO)
+        if "word/document.xml" in names:
+            return KINDS["docx"]
+        if "xl/workbook.xml" in names:
+            return KINDS["xlsx"]
+        if "ppt/presentation.xml" in names:
+            return KINDS["pptx"]
+        raise _not_allowed("OPC package that is not DOCX/XLSX/PPTX")
     raise _not_allowed("zip archive of another kind")
 
 

@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
     from auditflow.web.admin import bp as admin_bp
     from auditflow.web.audits import bp as audits_bp
     from auditflow.web.auth import bp as auth_bp
+    from auditflow.web.devices import bp as devices_bp
     from auditflow.web.evidence import bp as evidence_bp
     from auditflow.web.evidence.uploads import UploadLimitedRequest
     from auditflow.web.home import bp as home_bp
@@ -22,7 +23,7 @@ def register(app: Flask) -> None:
     assets.register(app)
     templating.register(app)
     for blueprint in (home_bp, audits_bp, recommendations_bp, summary_bp, evidence_bp, auth_bp,
-                      admin_bp, status_bp, notifications_bp, tokens_bp):
+                      admin_bp, status_bp, notifications_bp, tokens_bp, devices_bp):
         app.register_blueprint(blueprint)
     # Each uploaded file stops at MAX_UPLOAD_MB while the body is parsed (413).
     app.request_class = UploadLimitedRequest

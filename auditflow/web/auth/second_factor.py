@@ -116,6 +116,11 @@ def enrol() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             codes = second_factor.confirm_enrolment(user, form.code.data, request.remote_addr)
+        except second_factor.NotEnrolled:
+            # No enrolment begun (its page was never opened): to the page, which begins one.
+            flash("등록을 처음부터 시작합니다. 화면의 QR 코드를 인증 앱으로 읽은 뒤 "
+                  "표시된 6자리 숫자를 입력하세요.", "error")
+            return redirect(url_for("auth.enrol"), code=303)
         except DomainError as refused:
             form.code.errors = [*form.code.errors, refused.message]
         else:

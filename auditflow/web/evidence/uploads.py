@@ -13,9 +13,17 @@ from __future__ import annotations
 from typing import IO, Any
 
 from flask import Request, current_app
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from auditflow.storage import FileTooLarge, clean_filename
+from auditflow.storage import FileTooLarge, StorageFull, clean_filename
+from auditflow.storage.files import full_disk
+
+
+class InsufficientStorage(HTTPException):
+    """507: werkzeug has no class of its own for it."""
+
+    code = 507
+    description = StorageFull.message
 
 
 class _LimitedFile:
@@ -35,7 +43,13 @@ class _LimitedFile:
             if self._filename:
                 message = f"'{clean_filename(self._filename)}': {message}"
             raise RequestEntityTooLarge(description=message)
-        return self._inner.write(data)
+        try:
+            return self._inner.write(data)
+        except OSError as exc:  # the parser's temp file filled the disk
+            if full_disk(exc):
+                self._inner.close()
+                raise InsufficientStorage() from exc
+            raise
 
     def __iter__(self) -> Any:
         return iter(self._inner)
