@@ -1,4 +1,5 @@
-"""Report jobs: 발행 and large downloads, made by the worker while the page shows how far they are.
+"""Report jobs: 발행, large downloads and 검증, made by the worker while the page shows how far
+they are.
 
 The summary page does not render five formats inside a request. It asks for a job:
 
@@ -22,6 +23,10 @@ The summary page does not render five formats inside a request. It asks for a jo
   the worker's sweep every minute and whenever someone asks for the same job again. The
   worker that lost its job finds out when it finishes (its conditional update matches
   no row) and rolls back.
+
+``start_verify`` asks for the check of an issued edition (``services.verification``): the
+job names the edition from the start, one check per edition is under way at a time, and its
+outcome, file by file, is kept on the job when it is done.
 
 ``status`` words a job for the page: the bar's value and maximum, the formats one by
 one, a Korean sentence, and what came of it.
