@@ -10,6 +10,7 @@ except the first test, which verifies all five.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
@@ -31,6 +32,7 @@ from auditflow.services.verification import Outcome, outcome_of
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import ReportJobKind, ReportJobState
 from tests.auth_helpers import login, post_form
+from tests.conftest import rendered
 from tests.factories import PASSWORD
 from tests.job_helpers import run_queued_jobs
 
@@ -385,3 +387,23 @@ def test_verification_reads_nothing_but_the_edition(app, small, only_csv_and_htm
     checked = verification.verify(verification.find_edition(edition.id))
     assert checked.ok and [c.format for c in checked.files] == [f.format for f in edition.files]
     assert db.session.scalar(select(func.count()).select_from(ReportJob)) == before
+
+
+def test_an_edition_without_the_due_date_changes_is_made_again_as_it_was(app, small,
+                                                                         only_csv_and_html):
+    """The page's choice is kept on the edition: verify makes it again the same way."""
+    ops.set_due_date(small["first"], small["auditor"], dates.today() + timedelta(days=9))
+    ops.set_due_date(small["first"], small["auditor"], dates.today() + timedelta(days=19),
+                     reason="부서 요청")
+    db.session.commit()
+    assert cli_issue(app, small, "--without-due-changes").exit_code == 0
+    edition = only_edition()
+    assert edition.include_due_changes is False
+    made_again = verification.edition_report(edition)
+    assert made_again.due_changes and not made_again.include_due_changes
+    result = run(app, "verify", "--edition", str(edition.id))
+    assert result.exit_code == 0, result.stderr
+    # The choice shows in the file: with the section on, the printable report differs.
+    html_file = next(file for file in edition.files if file.format == "html")
+    changed = dataclasses.replace(made_again, include_due_changes=True)
+    assert hashlib.sha256(rendered("html", changed)).hexdigest() != html_file.sha256
