@@ -47,11 +47,31 @@ def _create_partial():
                         postgresql_where=_where(kind))
 
 
+MESSAGE = "issued reports are never changed"
+# An edition made by a job with the section off says so; every other was made with it on.
+BACKFILL = ("UPDATE issued_report SET include_due_changes = false WHERE id IN "
+            "(SELECT issued_report_id FROM report_job WHERE kind = 'issue' "
+            "AND issued_report_id IS NOT NULL AND include_due_changes = false)")
+
+
+def _backfill():
+    """Fill the new column from the jobs that made the editions: the one update of
+    issued_report ever, with its append-only trigger set aside for it (0002's copy)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER issued_report_no_update")
+        op.execute(BACKFILL)
+        op.execute("CREATE TRIGGER issued_report_no_update BEFORE UPDATE ON issued_report "
+                   f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END")
+    else:
+        op.execute("ALTER TABLE issued_report DISABLE TRIGGER issued_report_no_update")
+        op.execute(BACKFILL)
+        op.execute("ALTER TABLE issued_report ENABLE TRIGGER issued_report_no_update")
+
+
 def upgrade():
-    # Existing editions were all made with the section on (the page's default) unless the
-    # job that made them says otherwise.
     op.add_column('issued_report', sa.Column('include_due_changes', sa.Boolean(),
                                              server_default=sa.true(), nullable=False))
+    _backfill()
     _drop_partial()
     with op.batch_alter_table('report_job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('verification', sa.Text(), nullable=True))
