@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -349,6 +350,11 @@ def test_diff_lists_exactly_the_change_between_two_editions(app, small, only_csv
     body = page.get_data(as_text=True)
     assert "처리 기한" in body and due.isoformat() in body and "건의사항 1번" in body
     assert "추진내용" not in body.split("<tbody>")[1]  # only what changed is listed
+    chooser = client.get(f"/summary/{audit.id}/issued/compare")
+    assert chooser.status_code == 200
+    chosen = re.findall(r'<option ([^>]*selected[^>]*)>', chooser.get_data(as_text=True))
+    assert [re.search(r'value="(\d+)"', option).group(1) for option in chosen] == [
+        str(first.id), str(second.id)]  # the latest and the one before, offered first
     listing = client.get(f"/summary?audit={audit.id}").get_data(as_text=True)
     assert f"older={first.id}&amp;newer={second.id}" in listing  # 이전 판과 비교
 

@@ -64,7 +64,8 @@ def report_command(ctx: click.Context, audit_id: int | None, as_of: date | None,
     missing = [name for name, value in (("--audit", audit_id), ("--format", fmt),
                                         ("--output", output)) if value is None]
     if missing:
-        raise click.UsageError(f"Missing option(s): {', '.join(missing)}")
+        raise click.UsageError(f"빠진 옵션이 있습니다: {', '.join(missing)} "
+                               "(발행본은 issue, verify, diff 하위 명령으로 다룹니다)")
     assert audit_id is not None and fmt is not None and output is not None
     write_one(audit_id, as_of, fmt, output)
 
@@ -85,4 +86,3 @@ def write_one(audit_id: int, as_of: date | None, fmt: str, output: Path) -> None
     click.echo(
         f"{report.title} ({report.reference_label}, 총 {report.total}건) → {output} ({size:,} 바이트)"
     )
-

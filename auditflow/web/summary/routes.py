@@ -283,6 +283,8 @@ def compare_editions(audit_id: int) -> Any:
     form.newer.choices = choices
     compared = None
     status = 200
+    if not request.args and len(editions) > 1:  # offered first: the latest and the one before
+        form.older.data, form.newer.data = str(editions[1].id), str(editions[0].id)
     if request.args:
         if form.validate():
             compared = edition_diff.compare(_edition(audit_id, int(str(form.older.data))),
