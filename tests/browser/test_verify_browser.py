@@ -74,6 +74,17 @@ def test_the_liaison_verifies_an_edition_and_sees_a_changed_file_named(
         row = panel.locator(".verification-mismatch").inner_text()
         assert html_file.file_name in row and "[file_changed]" in row
         story.check("검증 불일치")
+
+        # 판 비교: an edition of an earlier day, compared item by item with the first.
+        earlier = issue(audit, date(2025, 11, 30), liaison).issued
+        db.session.commit()
+        story.goto(f"/summary?audit={audit.id}&as_of=2026-01-31", "처리결과 총괄표(두 판)")
+        page.get_by_role("link", name="이전 판과 비교 (제1판과 제2판)").click()
+        page.wait_for_load_state()
+        story.check("판 비교")
+        assert page.locator("h2#compare-title").inner_text().startswith("제1판")
+        assert page.locator("table.edition-diff tbody tr").count() > 0
+        assert earlier.number == 2
         assert story.csp_reports == []
     except BaseException:
         if story.page is not None:
