@@ -233,14 +233,16 @@ class RequestState(enum.StrEnum):
 
 
 class ReportJobKind(enum.StrEnum):
-    """What the worker makes for the summary page: an edition (발행) or one large file."""
+    """What the worker makes for the summary page: an edition (발행), one large file, or the
+    check of an issued edition against its history (검증)."""
 
     ISSUE = "issue"
     DOWNLOAD = "download"
+    VERIFY = "verify"  # an issued edition made again from the history and compared (검증)
 
     @property
     def label(self) -> str:
-        return {"issue": "발행", "download": "파일 만들기"}[self.value]
+        return {"issue": "발행", "download": "파일 만들기", "verify": "검증"}[self.value]
 
 
 class ReportJobState(enum.StrEnum):

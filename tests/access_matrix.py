@@ -379,6 +379,18 @@ MATRIX.update({
         url=lambda w: f"/summary/{w.audit.id}/issued/{w.extra['issued_id']}/csv",
         setup=_issued, expect=READERS_ONLY_GET,
     ),
+    # 검증 asks the worker for a verify job (a row): every reader may, no department.
+    ("summary.verify_edition", "POST"): Case(
+        url=lambda w: f"/summary/{w.audit.id}/issued/{w.extra['issued_id']}/verify",
+        setup=_issued, data=lambda w: {},
+        expect=row(audit=CHANGED, own_team=403, other_team=403, liaison=CHANGED, admin=CHANGED,
+                   anonymous=LOGIN),
+    ),
+    ("summary.compare_editions", "GET"): Case(
+        url=lambda w: (f"/summary/{w.audit.id}/issued/compare?older={w.extra['issued_id']}"
+                       f"&newer={w.extra['issued_id']}"),
+        setup=_issued, expect=READERS_ONLY_GET,
+    ),
 })
 
 

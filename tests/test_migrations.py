@@ -116,3 +116,41 @@ def test_down_and_up_again_over_real_data_keeps_it(migrated):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_upgrade_keeps_the_choice_each_edition_was_made_with(backend, tmp_path):
+    """0014 gives issued_report the 기한 변경 내역 choice: that of the job that made it."""
+    url = backend.new_database(schema=False)
+    app = create_app(_config(url, tmp_path))
+    with app.app_context():
+        flask_migrate.upgrade(revision="0008")
+        at = "'2026-02-01 00:00:00'"
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO audit (id, year, title, body, organisation, created_at) "
+                f"VALUES (1, 2025, '2025 행정사무감사', '의회', '재단', {at})"))
+            connection.execute(text(
+                "INSERT INTO user_account (id, login, name, role, password_hash, active, "
+                "session_token, failed_logins, is_manager, created_at) VALUES (1, 'liaison', "
+                f"'담당관', 'liaison', 'x', true, 'token', 0, false, {at})"))
+            for number, include in ((1, "true"), (2, "false"), (3, None)):
+                connection.execute(text(
+                    "INSERT INTO issued_report (id, audit_id, number, as_of, issued_by_id, "
+                    f"issued_at) VALUES ({number}, 1, {number}, '2026-01-31', 1, {at})"))
+                if include is not None:
+                    connection.execute(text(
+                        "INSERT INTO report_job (kind, audit_id, as_of, include_due_changes, "
+                        "requested_by_id, state, attempts, formats, formats_done, done, total, "
+                        "missing, issued_report_id, created_at, finished_at) VALUES ('issue', 1, "
+                        f"'2026-01-31', {include}, 1, 'done', 1, 'csv', 1, 0, 0, '', {number}, "
+                        f"{at}, {at})"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            kept = connection.execute(text(
+                "SELECT number, include_due_changes FROM issued_report ORDER BY number")).all()
+        assert [(number, bool(include)) for number, include in kept] == [
+            (1, True), (2, False), (3, True)]
+        with pytest.raises(Exception, match="never changed"), db.engine.begin() as connection:
+            connection.execute(text("UPDATE issued_report SET number = 9"))
+        db.session.remove()
+        db.engine.dispose()

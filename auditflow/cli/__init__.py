@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from auditflow.cli.editions import EDITION_COMMANDS
 from auditflow.cli.importing import import_command
 from auditflow.cli.jobs import reminders_group, worker_command
 from auditflow.cli.report import report_command
@@ -23,5 +24,7 @@ COMMANDS = (seed_command, summary_command, report_command, user_group, storage_g
 
 
 def register(app: Flask) -> None:
+    for subcommand in EDITION_COMMANDS:  # report issue | verify | diff
+        report_command.add_command(subcommand)
     for command in COMMANDS:
         app.cli.add_command(command)

@@ -44,6 +44,7 @@ from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import EmailMessage
 from auditflow.services import lockout, mail, reminders, report_jobs
+from auditflow.services.issuing import IssueProgress
 
 log = logging.getLogger("auditflow.jobs")
 
@@ -165,14 +166,17 @@ def sweep() -> int:
     return len(due)
 
 
-def make_report(job_id: int) -> str:
+def make_report(job_id: int, listener: IssueProgress | None = None) -> str:
     """Make one report job: "done", "failed", "skipped" (not there to take) or "lost"
-    (taken from this worker as stale while it ran: nothing of it is kept)."""
+    (taken from this worker as stale while it ran: nothing of it is kept). ``listener`` is
+    told the progress too (the command line that makes a job itself prints it)."""
     claimed = report_jobs.claim(job_id)
     db.session.commit()
     if claimed is None:
         return "skipped"
-    tracker = report_jobs.tracker(claimed).start()
+    tracker = report_jobs.tracker(claimed)
+    tracker.listener = listener
+    tracker.start()
     try:
         try:
             report_jobs.run(claimed, tracker)

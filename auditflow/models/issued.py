@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import Model
@@ -27,6 +27,10 @@ class IssuedReport(AppendOnly, Model):
     as_of: Mapped[date]
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The page's choice the edition was made with (기한 변경 내역 in the printable report and
+    # PDF): with the audit, the reference date and the day of issue, all a regeneration needs.
+    include_due_changes: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                      server_default=true())
 
     audit: Mapped[Audit] = relationship()
     issued_by: Mapped[User] = relationship()

@@ -1,4 +1,5 @@
-"""A report the worker makes for the summary page: an edition (발행) or one large download.
+"""A report the worker makes for the summary page: an edition (발행), one large download, or
+the check of an issued edition (검증).
 
 The page asks for it (``services.report_jobs``), the worker makes it (``auditflow.jobs``)
 and writes its progress here in short transactions of its own, so the page can show it:
@@ -7,8 +8,8 @@ which formats, how many are done, the one at work and how many items it has writ
 The database keeps the rules that matter when two people click at once: one active
 (queued or running) edition per audit and reference day, one active download per audit,
 day, format and choice, so a second click joins the job the first one started. A done
-edition names its ``IssuedReport``, a done download its stored file, a failed job says
-why in Korean.
+edition names its ``IssuedReport``, a done download its stored file, a done check its
+outcome file by file (one active check per edition), a failed job says why in Korean.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class ReportJob(Model):
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_in(ReportJobKind)})", name="ck_report_job_kind"),
         CheckConstraint(f"state IN ({sql_in(ReportJobState)})", name="ck_report_job_state"),
-        CheckConstraint("kind = 'issue' OR format IS NOT NULL", name="ck_report_job_format"),
+        CheckConstraint("kind <> 'download' OR format IS NOT NULL", name="ck_report_job_format"),
+        CheckConstraint("kind <> 'verify' OR issued_report_id IS NOT NULL",
+                        name="ck_report_job_verified"),
         CheckConstraint("state <> 'done' OR kind <> 'issue' OR issued_report_id IS NOT NULL",
                         name="ck_report_job_issued"),
         CheckConstraint("state <> 'done' OR kind <> 'download' OR file_key IS NOT NULL",
@@ -49,6 +52,9 @@ class ReportJob(Model):
               "include_due_changes", unique=True,
               sqlite_where=text(f"kind = 'download' AND {_ACTIVE}"),
               postgresql_where=text(f"kind = 'download' AND {_ACTIVE}")),
+        Index("uq_report_job_verify_active", "issued_report_id", unique=True,
+              sqlite_where=text(f"kind = 'verify' AND {_ACTIVE}"),
+              postgresql_where=text(f"kind = 'verify' AND {_ACTIVE}")),
         Index("ix_report_job_state", "state", "heartbeat_at"),
         Index("ix_report_job_audit", "audit_id", "id"),
     )
@@ -71,7 +77,10 @@ class ReportJob(Model):
     total: Mapped[int] = mapped_column(default=0)
     missing: Mapped[str] = mapped_column(String(60), default="")  # formats with no writer
     error: Mapped[str | None] = mapped_column(Text)  # in Korean, for the page
+    # The edition an issue job made, or the one a verify job checks (from its start).
     issued_report_id: Mapped[int | None] = mapped_column(ForeignKey("issued_report.id"))
+    # A verify job's outcome, file by file (services.verification.Verification as JSON).
+    verification: Mapped[str | None] = mapped_column(Text)
     file_key: Mapped[str | None] = mapped_column(String(64))
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_size: Mapped[int | None]

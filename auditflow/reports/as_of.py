@@ -6,6 +6,10 @@ is the ``new_value`` of its latest row for that field by then (see the history
 table in docs/architecture.md). Items with no state row by then did not exist
 yet. For today or a later day the items' own columns already are the answer.
 
+An issued edition is the history as it stood when it was issued: ``until`` (the moment
+of issue) cuts the history earlier than the end of the day when it came first, and the
+history is read even for today (``cutoff``), so that the edition can be made again later.
+
 The summary table, the report's items and the per-team view all ask this
 module, so they cannot disagree about the past.
 """
@@ -13,7 +17,7 @@ module, so they cannot disagree about the past.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_, select, true
@@ -25,13 +29,23 @@ from auditflow.models import History, Recommendation, recommendation_support_tea
 from auditflow.vocabulary import CLOSED, Field, HistoryKind
 
 
-def reference_day(as_of: date | None, tz: str | None = None) -> tuple[date, bool]:
+def reference_day(as_of: date | None, tz: str | None = None,
+                  until: datetime | None = None) -> tuple[date, bool]:
     """The day to report (today when none is given) and whether the items' current
-    columns are that day's values (today or later) or history must be read."""
+    columns are that day's values (today or later) or history must be read (always when
+    the history is cut at a moment, ``until``)."""
+    if until is not None:
+        return as_of or dates.local(until, tz).date(), False
     today = dates.today(tz)
     if as_of is None or as_of >= today:
         return as_of or today, True
     return as_of, False
+
+
+def cutoff(day: date, tz: str | None = None, until: datetime | None = None) -> datetime:
+    """The history before this moment counts: the end of ``day``, or ``until`` if earlier."""
+    end = dates.end_of_day(day, tz)
+    return min(end, until) if until is not None else end
 
 
 def field_rows() -> dict[str, tuple[Any, ColumnElement[bool]]]:
@@ -48,7 +62,8 @@ def field_rows() -> dict[str, tuple[Any, ColumnElement[bool]]]:
     }
 
 
-def latest(field: str, as_of: date, *items: Any, tz: str | None = None) -> Any:
+def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
+           until: datetime | None = None) -> Any:
     """A subquery (recommendation_id, value): ``field`` of each item chosen by ``items``
     (criteria on ``recommendation``) as it stood at the end of ``as_of``. Items with
     no such row (or a null value) are absent.
@@ -63,7 +78,7 @@ def latest(field: str, as_of: date, *items: Any, tz: str | None = None) -> Any:
         select(value)
         .where(
             History.recommendation_id == Recommendation.id,
-            History.at < dates.end_of_day(as_of, tz),
+            History.at < cutoff(as_of, tz, until),
             rows,
         )
         .order_by(History.at.desc(), History.id.desc())
@@ -131,9 +146,10 @@ class Snapshot:
     supporting: Any
 
 
-def snapshot(as_of: date | None, tz: str | None = None) -> tuple[date, Snapshot]:
+def snapshot(as_of: date | None, tz: str | None = None,
+             until: datetime | None = None) -> tuple[date, Snapshot]:
     """Every item's state, lead team, supporting teams and due date at the end of the day."""
-    day, current = reference_day(as_of, tz)
+    day, current = reference_day(as_of, tz, until)
     if current:
         items = select(
             Recommendation.id.label("recommendation_id"),
@@ -148,9 +164,9 @@ def snapshot(as_of: date | None, tz: str | None = None) -> tuple[date, Snapshot]
         ).subquery()
         due_before = items.c.due < day
     else:
-        states = latest("state", day, tz=tz)
-        teams = latest("teams", day, tz=tz)
-        due = latest("due_date", day, tz=tz)
+        states = latest("state", day, tz=tz, until=until)
+        teams = latest("teams", day, tz=tz, until=until)
+        due = latest("due_date", day, tz=tz, until=until)
         items = (
             select(
                 Recommendation.id.label("recommendation_id"),

@@ -261,12 +261,16 @@ class DueChangeItem:
 
 
 def build_report(audit: Audit, as_of: date | None = None, *,
-                 include_due_changes: bool = True, issued_on: date | None = None) -> Report:
-    """Everything every writer shows, loaded in a fixed number of queries; writers only render."""
-    day, current = reference_day(as_of)
-    items = _items_now(audit) if current else _items_as_of(audit, day)
+                 include_due_changes: bool = True, issued_on: date | None = None,
+                 until: datetime | None = None) -> Report:
+    """Everything every writer shows, loaded in a fixed number of queries; writers only render.
+
+    ``until``: the history as it stood at that moment (an edition's moment of issue), if
+    earlier than the end of the reference day; read from the history even for today."""
+    day, current = reference_day(as_of, until=until)
+    items = _items_now(audit) if current else _items_as_of(audit, day, until)
     stories = due_histories([item.id for item in items],
-                            until=None if current else dates.end_of_day(day))
+                            until=None if current else as_of_rule.cutoff(day, until=until))
     due_changes = tuple(
         DueChangeItem(item.number, item.category, item.council_text, stories[item.id])
         for item in sorted(items, key=lambda i: (CATEGORY_ORDER.index(i.category), i.number))
@@ -289,10 +293,10 @@ def build_report(audit: Audit, as_of: date | None = None, *,
         as_of=day,
         title=report_title(audit),
         organisation=audit.organisation,
-        summary=summarize(audit, as_of),
+        summary=summarize(audit, as_of, until=until),
         sections=sections,
-        teams=team_status(audit, as_of),
-        carried_over=team_status(None, as_of),
+        teams=team_status(audit, as_of, until=until),
+        carried_over=team_status(None, as_of, until=until),
         due_changes=due_changes,
         include_due_changes=include_due_changes,
         issued_on=issued_on,
@@ -331,7 +335,7 @@ def _items_now(audit: Audit) -> list[ReportItem]:
     ]
 
 
-def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
+def _items_as_of(audit: Audit, as_of: date, until: datetime | None = None) -> list[ReportItem]:
     """One query: each field from its latest history row by the end of ``as_of``.
 
     The rule is ``reports.as_of``, the one the summary engine counts with, so the
@@ -339,7 +343,8 @@ def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
     not registered yet and is absent (inner join).
     """
     in_audit = Recommendation.audit_id == audit.id
-    latest = {name: as_of_rule.latest(name, as_of, in_audit) for name in as_of_rule.field_rows()}
+    latest = {name: as_of_rule.latest(name, as_of, in_audit, until=until)
+              for name in as_of_rule.field_rows()}
     # Registration records the category; for items registered before it did, the first
     # edit's old value is the original category, else the item's own column.
     query = (
@@ -355,8 +360,8 @@ def _items_as_of(audit: Audit, as_of: date) -> list[ReportItem]:
         if name != "state":
             query = query.outerjoin(sub, sub.c.recommendation_id == Recommendation.id)
     units = _unit_names()
-    evidence = _evidence_counts(audit, dates.end_of_day(as_of))
-    reasons = _decline_reasons(audit, dates.end_of_day(as_of))
+    evidence = _evidence_counts(audit, as_of_rule.cutoff(as_of, until=until))
+    reasons = _decline_reasons(audit, as_of_rule.cutoff(as_of, until=until))
     items = []
     for row in db.session.execute(query):
         lead, supporting = _teams(row.teams, units)

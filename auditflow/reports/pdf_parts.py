@@ -28,6 +28,7 @@ processors), so the same report gives the same file on any machine.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -170,6 +171,23 @@ def bridge(previous: Sequence[PageStart | None], following: Part, rows: int) -> 
 # --- in the rendering process --------------------------------------------------------------------
 
 
+def keep_font_timestamps() -> None:
+    """Font subsets that keep their font's own timestamp, whichever subsetter WeasyPrint uses.
+
+    Without HarfBuzz-Subset (libharfbuzz-subset) WeasyPrint subsets the fonts with fontTools,
+    which stamps each subset's ``head.modified`` with the moment it is saved (or
+    ``SOURCE_DATE_EPOCH``): two renderings of the same report, in one process or two, then
+    differ in their fonts alone, and an issued edition could not be made again
+    (``services.verification``). The subsets keep the timestamp of the font they come from,
+    as the decoded fonts do (``pdf._decoded``) and as HarfBuzz's subsets do.
+    """
+    from fontTools.ttLib import TTFont
+    from weasyprint.pdf import fonts
+
+    if not isinstance(fonts.TTFont, functools.partial):
+        fonts.TTFont = functools.partial(TTFont, recalcTimestamp=False)
+
+
 def render_part(document: str, base_url: str, options: dict[str, Any]) -> Rendered:
     """One part, laid out and written by WeasyPrint, with its page starts."""
     import resource
@@ -177,6 +195,8 @@ def render_part(document: str, base_url: str, options: dict[str, Any]) -> Render
 
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    keep_font_timestamps()
 
     began = time.process_time()
     laid_out = HTML(string=document, base_url=base_url).render(font_config=FontConfiguration())
@@ -192,6 +212,7 @@ def render_sheet(document: str, base_url: str, options: dict[str, Any]) -> bytes
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    keep_font_timestamps()
     data: bytes = HTML(string=document, base_url=base_url).write_pdf(
         font_config=FontConfiguration(), **options)
     return data

@@ -9,7 +9,7 @@ numbers. Either way it is one grouped query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -69,8 +69,8 @@ class Summary:
         }
 
 
-def state_counts_query(audit_id: int, as_of: date | None,
-                       tz: str | None = None) -> Select[str, str, int]:
+def state_counts_query(audit_id: int, as_of: date | None, tz: str | None = None,
+                       until: datetime | None = None) -> Select[str, str, int]:
     """SELECT category, state, count(*) — current states, or states at the end of ``as_of``."""
     if as_of is None:
         return (
@@ -79,9 +79,9 @@ def state_counts_query(audit_id: int, as_of: date | None,
             .group_by(Recommendation.category, Recommendation.state)
         )
     in_audit = Recommendation.audit_id == audit_id
-    states = as_of_rule.latest("state", as_of, in_audit, tz=tz)
+    states = as_of_rule.latest("state", as_of, in_audit, tz=tz, until=until)
     # The category too as it stood then: the audit team may have moved the item since.
-    categories = as_of_rule.latest("category", as_of, in_audit, tz=tz)
+    categories = as_of_rule.latest("category", as_of, in_audit, tz=tz, until=until)
     category = func.coalesce(categories.c.value, Recommendation.category)
     return (
         select(category, states.c.value, func.count())
@@ -91,11 +91,12 @@ def state_counts_query(audit_id: int, as_of: date | None,
     )
 
 
-def summarize(audit: Audit, as_of: date | None = None, tz: str | None = None) -> Summary:
-    day, current = as_of_rule.reference_day(as_of, tz)
+def summarize(audit: Audit, as_of: date | None = None, tz: str | None = None,
+              until: datetime | None = None) -> Summary:
+    day, current = as_of_rule.reference_day(as_of, tz, until)
     rows = {category: SummaryRow(category) for category in Category}
     total = SummaryRow(None)
-    query = state_counts_query(audit.id, None if current else day, tz)
+    query = state_counts_query(audit.id, None if current else day, tz, until)
     for category, state, count in db.session.execute(query):
         rows[Category(category)].counts[State(state)] += count
         total.counts[State(state)] += count

@@ -19,7 +19,7 @@ query; Python only files the grouped rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -94,9 +94,10 @@ class TeamStatus:
 # ─── the view ─────────────────────────────────────────────────────────────────
 
 
-def team_status(audit: Audit | None, as_of: date | None = None, tz: str | None = None) -> TeamStatus:
+def team_status(audit: Audit | None, as_of: date | None = None, tz: str | None = None,
+                until: datetime | None = None) -> TeamStatus:
     """부서별 현황 of one audit, or (``audit=None``) of the open items of all audits."""
-    day, snap = snapshot(as_of, tz)
+    day, snap = snapshot(as_of, tz, until)
     items = snap.items
     scope = items.c.audit_id == audit.id if audit else items.c.state.not_in(
         [s.value for s in CLOSED]

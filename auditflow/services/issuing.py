@@ -25,7 +25,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -90,9 +90,12 @@ def issue(audit: Audit, as_of: date | None, user: User, *,
           include_due_changes: bool = True, progress: IssueProgress | None = None) -> Issued:
     """Issue the report of ``audit`` as of ``as_of``; flushes, the caller commits."""
     day = check_issue(audit, as_of, user)
-    # The edition is dated the day it is issued (document properties of the files).
+    # The edition is the history as it stood at its moment of issue (``issued_at``), up to
+    # the end of the reference day, and is dated the local day of that moment (document
+    # properties of the files): all of it is on the row, so its files can be made again.
+    now = utcnow()
     report = build_report(audit, day, include_due_changes=include_due_changes,
-                          issued_on=dates.today())
+                          issued_on=issued_day(now), until=now)
     writers, missing = available_writers()
     if not writers:
         raise DomainError("만들 수 있는 형식이 없어 발행하지 않았습니다.", code="format_unavailable")
@@ -107,7 +110,7 @@ def issue(audit: Audit, as_of: date | None, user: User, *,
             staged.append((fmt, stored, temp))
             if progress is not None:
                 progress.finished(fmt)
-        issued = _insert(audit, day, user, report, staged)
+        issued = _insert(audit, day, user, report, staged, now)
     except BaseException:
         for _fmt, _stored, temp in staged:
             store.discard(temp)
@@ -151,15 +154,20 @@ def lock_audit(audit_id: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def issued_day(moment: datetime) -> date:
+    """The day an edition issued at ``moment`` is dated by (발행일), in the body's zone."""
+    return dates.local(moment).date()
+
+
 def _insert(audit: Audit, as_of: date, user: User, report: Report,
-            staged: list[tuple[str, Any, Path]]) -> IssuedReport:
+            staged: list[tuple[str, Any, Path]], now: datetime) -> IssuedReport:
     # Editions of the same audit for other days may finish together: one numbers at a time.
     lock_audit(audit.id)
     number = (db.session.scalar(
         select(func.max(IssuedReport.number)).where(IssuedReport.audit_id == audit.id)
     ) or 0) + 1
     issued = IssuedReport(audit=audit, number=number, as_of=as_of, issued_by=user,
-                          issued_at=utcnow())
+                          issued_at=now, include_due_changes=report.include_due_changes)
     issued.files = [
         IssuedReportFile(
             format=fmt,
@@ -216,6 +224,7 @@ __all__ = [
     "edition_label",
     "generate",
     "issue",
+    "issued_day",
     "issued_file",
     "issued_versions",
     "lock_audit",

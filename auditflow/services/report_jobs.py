@@ -1,4 +1,5 @@
-"""Report jobs: 발행 and large downloads, made by the worker while the page shows how far they are.
+"""Report jobs: 발행, large downloads and 검증, made by the worker while the page shows how far
+they are.
 
 The summary page does not render five formats inside a request. It asks for a job:
 
@@ -22,6 +23,10 @@ The summary page does not render five formats inside a request. It asks for a jo
   the worker's sweep every minute and whenever someone asks for the same job again. The
   worker that lost its job finds out when it finishes (its conditional update matches
   no row) and rolls back.
+
+``start_verify`` asks for the check of an issued edition (``services.verification``): the
+job names the edition from the start, one check per edition is under way at a time, and its
+outcome, file by file, is kept on the job when it is done.
 
 ``status`` words a job for the page: the bar's value and maximum, the formats one by
 one, a Korean sentence, and what came of it.
@@ -49,7 +54,7 @@ from auditflow.models import Audit, IssuedReport, ReportJob, User, utcnow
 from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
-from auditflow.services import issuing
+from auditflow.services import issuing, verification
 from auditflow.storage.transactional import file_store, follow_transaction
 from auditflow.vocabulary import ACTIVE_JOB_STATES, ReportJobKind, ReportJobState
 
@@ -75,6 +80,7 @@ _WORDS = {
     ReportJobKind.ISSUE: _Words("발행을", "발행하지 않았습니다", "다시 발행하세요"),
     ReportJobKind.DOWNLOAD: _Words("파일 만들기를", "파일을 만들지 않았습니다",
                                    "다시 파일 만들기를 누르세요"),
+    ReportJobKind.VERIFY: _Words("검증을", "검증하지 못했습니다", "다시 검증을 누르세요"),
 }
 
 
@@ -92,10 +98,32 @@ class Started:
 
 
 def start_issue(audit: Audit, as_of: date | None, user: User, *,
-                include_due_changes: bool = True) -> Started:
-    """Ask the worker to issue ``audit`` as of ``as_of``, or join the edition already under way."""
+                include_due_changes: bool = True, queue: bool = True) -> Started:
+    """Ask the worker to issue ``audit`` as of ``as_of``, or join the edition already under way.
+
+    ``queue=False``: the caller makes the job itself (the command line); a job it leaves
+    queued is still found by the sweep, and made by a worker."""
     day = issuing.check_issue(audit, as_of, user)
-    return _start(ReportJobKind.ISSUE, audit, day, user, include_due_changes, None)
+    return _start(ReportJobKind.ISSUE, audit, day, user, include_due_changes, None, queue=queue)
+
+
+def start_verify(edition: IssuedReport, user: User) -> Started:
+    """Ask the worker to verify ``edition`` (검증), or join the check of it under way."""
+    verification.check_verify(user)
+    issuing.lock_audit(edition.audit_id)
+    now = utcnow()
+    existing = db.session.scalars(
+        select(ReportJob).where(ReportJob.kind == ReportJobKind.VERIFY.value,
+                                ReportJob.issued_report_id == edition.id,
+                                ReportJob.state.in_(_ACTIVE))
+        .execution_options(populate_existing=True)).first()
+    if existing is not None and recover(existing, now):
+        return Started(existing, joined=True)
+    job = ReportJob(kind=ReportJobKind.VERIFY.value, audit_id=edition.audit_id,
+                    as_of=edition.as_of, include_due_changes=edition.include_due_changes,
+                    issued_report=edition, requested_by=user, created_at=now, heartbeat_at=now,
+                    formats=",".join(file.format for file in edition.files))
+    return Started(_add(job), joined=False)
 
 
 def start_download(audit: Audit, as_of: date, fmt: str, user: User, *,
@@ -116,7 +144,7 @@ def needs_job(fmt: str, items: int) -> bool:
 
 
 def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: bool,
-           fmt: str | None) -> Started:
+           fmt: str | None, *, queue: bool = True) -> Started:
     # Two requests at the same moment: the second waits here for the first to commit,
     # then finds its job and joins it. (The partial unique indexes hold the rule too.)
     issuing.lock_audit(audit.id)
@@ -129,14 +157,19 @@ def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: 
     job = ReportJob(kind=kind.value, audit=audit, as_of=as_of, format=fmt,
                     include_due_changes=include, requested_by=user, created_at=now,
                     heartbeat_at=now, formats=",".join(formats))
+    return Started(_add(job, queue=queue), joined=False)
+
+
+def _add(job: ReportJob, *, queue: bool = True) -> ReportJob:
     db.session.add(job)
     try:
         db.session.flush()
     except IntegrityError as exc:  # not after the lock; the database says so all the same
         raise DomainError("같은 보고서를 만드는 작업이 이미 있습니다. 화면을 새로 고쳐 확인하세요.",
                           code="report_job_active", status=409) from exc
-    queue_after_commit(job.id)
-    return Started(job, joined=False)
+    if queue:
+        queue_after_commit(job.id)
+    return job
 
 
 def _active(kind: ReportJobKind, audit_id: int, as_of: date, fmt: str | None,
@@ -295,6 +328,13 @@ def run(claimed: Claimed, tracker: issuing.IssueProgress | None = None) -> Repor
                 formats=",".join(file.format for file in result.issued.files),
                 formats_done=len(result.issued.files))
         return job
+    if job.kind_enum is ReportJobKind.VERIFY:
+        assert job.issued_report is not None
+        checked = verification.verify(job.issued_report, tracker)
+        _finish(claimed, verification=checked.to_json(),
+                formats=",".join(check.format for check in checked.files),
+                formats_done=len(checked.files))
+        return job
     fmt = job.format
     assert fmt is not None
     report = build_report(job.audit, job.as_of, include_due_changes=job.include_due_changes)
@@ -375,18 +415,26 @@ class Tracker:
         self._thread = threading.Thread(target=self._run, name=f"report-job-{claimed.id}",
                                         daemon=True)
         self._formats: list[str] = []
+        # Told the same as the row, in the job's own thread (the command line prints it).
+        self.listener: issuing.IssueProgress | None = None
 
     # IssueProgress
     def begin(self, formats: Sequence[str], items: int, missing: Sequence[str]) -> None:
+        if self.listener is not None:
+            self.listener.begin(formats, items, missing)
         self._formats = list(formats)
         self._set(formats=",".join(formats), missing=",".join(missing), total=items, done=0,
                   formats_done=0, current_format=formats[0] if formats else None)
 
     def items(self, fmt: str, done: int, total: int) -> None:
+        if self.listener is not None:
+            self.listener.items(fmt, done, total)
         self.current = fmt
         self._set(current_format=fmt, done=done, total=total)
 
     def finished(self, fmt: str) -> None:
+        if self.listener is not None:
+            self.listener.finished(fmt)
         index = self._formats.index(fmt) if fmt in self._formats else -1
         following = self._formats[index + 1] if 0 <= index < len(self._formats) - 1 else None
         self._set(formats_done=index + 1, current_format=following, done=0)
@@ -457,6 +505,9 @@ class JobStatus:
     text: str  # one Korean sentence: where it stands
     finished: bool
     issued: IssuedReport | None
+    # A verify job's edition and, once done, its outcome file by file.
+    edition: IssuedReport | None = None
+    checked: verification.Verification | None = None
 
     @property
     def percent(self) -> int:
@@ -485,17 +536,40 @@ def status(job: ReportJob, now: datetime | None = None) -> JobStatus:
         value = maximum
     else:
         value = min(job.formats_done * unit + min(job.done, unit), maximum)
+    if job.kind_enum is ReportJobKind.VERIFY:
+        checked = (verification.Verification.from_json(job.verification)
+                   if job.verification else None)
+        return JobStatus(job=job, value=value, maximum=maximum, steps=tuple(steps),
+                         text=_verify_sentence(job, steps, checked, now),
+                         finished=not job.active, issued=None, edition=job.issued_report,
+                         checked=checked)
     issued = job.issued_report if job.issued_report_id else None
     return JobStatus(job=job, value=value, maximum=maximum, steps=tuple(steps),
                      text=_sentence(job, steps, issued, now), finished=not job.active,
                      issued=issued)
 
 
+def _verify_sentence(job: ReportJob, steps: Sequence[FormatStep],
+                     checked: verification.Verification | None, now: datetime) -> str:
+    if job.state_enum is ReportJobState.DONE and checked is not None:
+        assert job.issued_report is not None
+        return checked.summary(job.issued_report)
+    return _sentence(job, steps, None, now)
+
+
+def _what(job: ReportJob) -> str:
+    kind = job.kind_enum
+    if kind is ReportJobKind.ISSUE:
+        return f"{dates.short(job.as_of)} 기준 보고서 발행"
+    if kind is ReportJobKind.VERIFY and job.issued_report is not None:
+        return f"{issuing.edition_label(job.issued_report)}({dates.short(job.as_of)} 기준) 검증"
+    return f"{dates.short(job.as_of)} 기준 {FORMAT_LABELS.get(job.format or '', '')} 파일"
+
+
 def _sentence(job: ReportJob, steps: Sequence[FormatStep], issued: IssuedReport | None,
               now: datetime) -> str:
     kind = job.kind_enum
-    what = (f"{dates.short(job.as_of)} 기준 보고서 발행" if kind is ReportJobKind.ISSUE
-            else f"{dates.short(job.as_of)} 기준 {FORMAT_LABELS.get(job.format or '', '')} 파일")
+    what = _what(job)
     state = job.state_enum
     if state is ReportJobState.QUEUED:
         waited = now - (job.heartbeat_at or job.created_at)
@@ -518,7 +592,8 @@ def _sentence(job: ReportJob, steps: Sequence[FormatStep], issued: IssuedReport 
             return f"{head}, 마무리 중입니다."
         # Format by format only: this sentence is read out (role=status); the items of the
         # format at work are in the list of formats, which is not.
-        return f"{head}, {working.label} 만드는 중입니다."
+        doing = "다시 만들어 비교하는" if kind is ReportJobKind.VERIFY else "만드는"
+        return f"{head}, {working.label} {doing} 중입니다."
     if state is ReportJobState.FAILED:
         return f"{what}: 실패했습니다. {job.error or ''}".rstrip()
     if kind is ReportJobKind.ISSUE and issued is not None:
@@ -554,6 +629,7 @@ __all__ = [
     "run",
     "start_download",
     "start_issue",
+    "start_verify",
     "status",
     "sweep",
 ]

@@ -33,6 +33,22 @@ class IssueForm(KoreanForm):
     )
 
 
+class VerifyForm(KoreanForm):
+    """검증 of one issued edition: nothing to fill in; the page's day to come back to."""
+
+    as_of = DateField("기준일", widget=HiddenInput(), validators=[Optional()])
+
+
+class CompareForm(KoreanForm):
+    """Two editions of the audit to compare (GET, nothing changes)."""
+
+    class Meta(KoreanForm.Meta):
+        csrf = False
+
+    older = SelectField("앞 판", validators=[InputRequired(message="비교할 앞 판을 고르세요.")])
+    newer = SelectField("뒤 판", validators=[InputRequired(message="비교할 뒤 판을 고르세요.")])
+
+
 class DownloadForm(KoreanForm):
     """A large file, made by the worker: the format, day and choice of the page."""
 

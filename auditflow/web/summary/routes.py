@@ -39,16 +39,22 @@ from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
 from auditflow.http.reauth import recent_confirmation
 from auditflow.http.report_files import report_response
-from auditflow.models import Audit, ReportJob
+from auditflow.models import Audit, IssuedReport, ReportJob
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
 from auditflow.reports.content import build_report
 from auditflow.reports.summary import latest_audit
-from auditflow.services import report_jobs
+from auditflow.services import edition_diff, report_jobs, verification
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
-from auditflow.web.summary.forms import DownloadForm, IssueForm, SummaryFilterForm
+from auditflow.web.summary.forms import (
+    CompareForm,
+    DownloadForm,
+    IssueForm,
+    SummaryFilterForm,
+    VerifyForm,
+)
 
 bp = Blueprint("summary", __name__)
 
@@ -211,7 +217,7 @@ def job_status(job_id: int) -> Response:
     if status.issued is not None:
         issued_table = get_template_attribute("summary/_jobs.html", "issued_table")
         body["issued_html"] = str(issued_table(found.audit_id, issued_versions(found.audit),
-                                               edition_label))
+                                               edition_label, found.as_of))
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -233,6 +239,63 @@ def job_file(job_id: int) -> Response:
     response.headers["Content-Disposition"] = content_disposition(found.file_name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.post("/summary/<int:audit_id>/issued/<int:issued_id>/verify")
+@require(Capability.VIEW_REPORTS)
+def verify_edition(audit_id: int, issued_id: int) -> Any:
+    """검증: the worker makes the edition again and compares; the page shows it coming."""
+    edition = _edition(audit_id, issued_id)
+    form = VerifyForm()
+    as_of = form.as_of.data if isinstance(form.as_of.data, date) else edition.as_of
+    where: dict[str, Any] = {"audit": audit_id, "as_of": as_of.isoformat()}
+    return_to(url_for(".index", **where, _anchor="issued-title"))
+    if not form.validate_on_submit():
+        raise DomainError("검증할 수 없습니다. 화면을 새로 고친 뒤 다시 누르세요.",
+                          code="verify_invalid")
+    started = report_jobs.start_verify(edition, actor())
+    label = edition_label(edition)
+    if started.joined:
+        flash(f"{label} 검증이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다.", "info")
+    else:
+        flash(f"{label} 검증을 시작했습니다. 이력으로 파일을 다시 만들어 발행 기록·보관 파일과 "
+              "비교합니다. 다 되면 아래에 결과가 나타납니다.", "success")
+    return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
+                    code=303)
+
+
+@bp.get("/summary/<int:audit_id>/issued/compare")
+@require(Capability.VIEW_REPORTS)
+def compare_editions(audit_id: int) -> Any:
+    """판 비교: what changed, item by item, between two editions of the audit."""
+    audit = db.session.get(Audit, audit_id) or abort(404)
+    editions = issued_versions(audit)
+    form = CompareForm(request.args)
+    choices = [(str(edition.id), f"{edition_label(edition)} ({dates.short(edition.as_of)} 기준)")
+               for edition in editions]
+    form.older.choices = choices
+    form.newer.choices = choices
+    compared = None
+    status = 200
+    if not request.args and len(editions) > 1:  # offered first: the latest and the one before
+        form.older.data, form.newer.data = str(editions[1].id), str(editions[0].id)
+    if request.args:
+        if form.validate():
+            compared = edition_diff.compare(_edition(audit_id, int(str(form.older.data))),
+                                            _edition(audit_id, int(str(form.newer.data))))
+        else:
+            status = 400
+    return render_template("summary/compare.html", audit=audit, form=form, compared=compared,
+                           editions=editions, edition_label=edition_label), status
+
+
+def _edition(audit_id: int, issued_id: int) -> IssuedReport:
+    """An edition of this audit, or 404 with its message."""
+    edition = verification.find_edition(issued_id)
+    if edition.audit_id != audit_id:
+        raise NotFound("이 감사의 판이 아닙니다. 발행 이력에서 다시 고르세요.",
+                       code="edition_not_found")
+    return edition
 
 
 @bp.get("/summary/<int:audit_id>/issued/<int:issued_id>/<fmt>")
