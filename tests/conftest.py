@@ -54,6 +54,30 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 DEMO_PASSWORD = "Demo-pass-2025!"
 
 
+# Tests of what a file looks like (a PDF's pages, a HWPX read by other readers, LibreOffice
+# reading an XLSX) render a ``Report`` -- frozen data, built from the database by
+# ``build_report``, which its own tests check on both databases. Marked ``file_format``,
+# they render it once, from SQLite. The browser stories run once too, on the production
+# database when one is set (tests/browser/conftest.py): what they drive at the database level
+# is tested on both by the web tests.
+ONE_DATABASE_FOR_FILES = "sqlite"
+ONE_DATABASE_FOR_BROWSER = BACKENDS[-1]
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixture's own params (both databases)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    # As a parametrize mark, which pytest then applies, and which takes precedence over the
+    # fixture's own params.
+    one = (ONE_DATABASE_FOR_FILES if metafunc.definition.get_closest_marker("file_format")
+           else ONE_DATABASE_FOR_BROWSER if metafunc.definition.get_closest_marker("browser")
+           else None)
+    if one is not None:
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("backend", [one], indirect=True, scope="session"))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
         return f"databases: SQLite and PostgreSQL ({make_url(PG_URL).render_as_string()})"

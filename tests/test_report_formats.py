@@ -100,6 +100,7 @@ def seed_pdf(report):
     return read_pdf(rendered("pdf", report))
 
 
+@pytest.mark.file_format
 def test_pdf_shows_the_summary_and_every_item(report, seed_pdf):
     text = norm(seed_pdf.text)
     for needle in (report.title, report.organisation, report.reference_label, "□ 총  괄",
@@ -114,6 +115,7 @@ def test_pdf_shows_the_summary_and_every_item(report, seed_pdf):
     assert seed_pdf.left.count(norm("ㅇ")) >= report.total
 
 
+@pytest.mark.file_format
 def test_pdf_has_page_numbers(seed_pdf):
     assert seed_pdf.pages >= 2
     for page in range(1, seed_pdf.pages + 1):
@@ -147,6 +149,7 @@ def _check_every_glyph(chars: list[tuple[str, str]], primary: set[int], fallback
             pytest.fail(f"{char!r} drawn from an unexpected font {font}")
 
 
+@pytest.mark.file_format
 def test_pdf_embeds_only_the_chosen_fonts_and_every_glyph_exists(report, seed_pdf):
     primary, fallback = _cmap_primary(), _cmap_fallback()
     # Every character of the report exists in one of the fonts the PDF names.
@@ -163,6 +166,7 @@ def test_pdf_embeds_only_the_chosen_fonts_and_every_glyph_exists(report, seed_pd
     assert set(norm(to_text(report))) - {"·"} <= drawn | {"|"}
 
 
+@pytest.mark.file_format
 def test_pdf_symbols_missing_from_pretendard_come_from_noto(make):
     symbols = "△㎡市"
     primary, fallback = _cmap_primary(), _cmap_fallback()
@@ -237,6 +241,7 @@ def test_csv_cells_that_start_like_a_formula_get_an_apostrophe(hostile_report):
     assert rows[0][11] == hostile_report.reference_label  # its apostrophe is no trigger: untouched
 
 
+@pytest.mark.file_format
 def test_libreoffice_evaluates_no_cell_of_the_csv(hostile_report, tmp_path):
     source = tmp_path / "items.csv"
     csv_items.write(hostile_report, source)

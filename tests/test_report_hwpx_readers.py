@@ -27,6 +27,8 @@ from tests.hwpx_readers import (
     rhwp_svg_pages,
 )
 
+pytestmark = pytest.mark.file_format
+
 REFERENCE = date(2026, 1, 31)
 HANCOM_SAVED = ("seoul_sihaengmun.hwpx", "mfds_admin_notice.hwpx", "reader_writer__SimpleCompose.hwpx")
 

@@ -25,6 +25,8 @@ from auditflow.vocabulary import Category
 from tests.conftest import rendered
 from tests.report_files import grown
 
+pytestmark = pytest.mark.file_format
+
 REFERENCE = date(2026, 1, 31)
 ISSUED_ON = date(2026, 2, 3)
 

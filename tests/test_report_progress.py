@@ -27,6 +27,7 @@ def report(seeded):
     return build_report(audit, REFERENCE)
 
 
+@pytest.mark.file_format
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_writer_tells_its_items_and_writes_the_same_file(report, fmt, tmp_path: Path):
     told: list[tuple[int, int]] = []

@@ -240,6 +240,7 @@ def test_every_formula_carries_the_engines_count_as_its_result(seed_report, tmp_
 A4_LANDSCAPE_INCHES = 297 / 25.4
 
 
+@pytest.mark.file_format
 def test_item_rows_are_tall_enough_for_their_lines(workbook):
     sheet = workbook[ITEMS_SHEET]
     for r in range(2, sheet.max_row + 1):
@@ -252,6 +253,7 @@ def test_item_rows_are_tall_enough_for_their_lines(workbook):
     assert len(set(heights)) > 1  # rows follow their text, not one height for all
 
 
+@pytest.mark.file_format
 @pytest.mark.parametrize("name", [ITEMS_SHEET, DUE_SHEET])
 def test_list_sheets_print_one_page_wide_on_a4_landscape(workbook, name):
     sheet = workbook[name]
@@ -293,6 +295,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(hostile_report, tmp_p
         assert not outline[2].quotePrefix  # ordinary text gets no prefix
 
 
+@pytest.mark.file_format
 def test_libreoffice_reads_those_texts_as_text(hostile_report, tmp_path):
     path = tmp_path / "hostile.xlsx"
     write(hostile_report, path)
@@ -304,6 +307,7 @@ def test_libreoffice_reads_those_texts_as_text(hostile_report, tmp_path):
 # --- the same report gives the same bytes ---------------------------------------------------------
 
 
+@pytest.mark.file_format
 def test_the_same_report_gives_the_same_bytes(seed_report):
     first = to_bytes(seed_report)
     assert to_bytes(seed_report) == first
@@ -329,6 +333,7 @@ def calc(seed_report, tmp_path):
     return sheets, pdf_path.read_bytes()
 
 
+@pytest.mark.file_format
 def test_libreoffice_reads_every_sheet(calc, seed_report):
     sheets, _ = calc
     assert set(sheets) == {SUMMARY_SHEET, ITEMS_SHEET, TEAMS_SHEET, DUE_SHEET}
@@ -361,6 +366,7 @@ def _column_text(page, header: str) -> str:  # type: ignore[no-untyped-def]
     return norm(page.crop((left, 0, right, page.height)).extract_text() or "")
 
 
+@pytest.mark.file_format
 def test_libreoffice_prints_the_items_whole_and_readable(calc, seed_report):
     _, data = calc
     pages = []

@@ -1,8 +1,8 @@
 """A real browser against a real server: Debian's Chromium driven by Playwright.
 
 The app is served by werkzeug in a thread on 127.0.0.1 (a free port) over the
-test's own seeded database, SQLite and, when AUDITFLOW_TEST_DATABASE_URL is
-set, PostgreSQL (the ``app`` fixture). Playwright never downloads a browser
+test's own seeded database: PostgreSQL when AUDITFLOW_TEST_DATABASE_URL is set (the
+production database), else SQLite (the ``app`` fixture; each story runs once). Playwright never downloads a browser
 here (no ``playwright install``): it launches /usr/bin/chromium. Where that is
 missing the browser tests are skipped with the command that installs it; this
 is the one skip the suite allows.
@@ -63,8 +63,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def axe_report(backend: Any) -> AxeReport:
-    return AxeReport(enabled=backend.name == "sqlite")
+def axe_report() -> AxeReport:
+    return AxeReport()
 
 
 @pytest.fixture
@@ -85,8 +85,7 @@ def live_server(app, seeded) -> Iterator[str]:
 class AxeReport:
     """Accessibility findings (serious or critical) per page, collected along a story.
 
-    A page's accessibility does not depend on the database under it: the stories check
-    every page on their SQLite run (``enabled``) and only their behaviour on PostgreSQL.
+    Each story runs once (on one database, see tests/conftest.py), and checks every page.
     """
 
     enabled: bool = True

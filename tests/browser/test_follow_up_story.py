@@ -35,6 +35,8 @@ from tests.browser.test_story import TEAM_LOGIN, Story
 from tests.conftest import DEMO_PASSWORD
 from tests.mail_helpers import SmtpServer, Worker, wait_for
 
+pytestmark = pytest.mark.browser
+
 BASE_URL = "https://audit.example"
 TEAM_MAIL = f"{TEAM_LOGIN}@auditflow.example"  # the demo users' addresses (seeding)
 COUNCIL_TEXT = "청년 AI 인재 양성 과정의 수료 후 취업 연계 실적을 관리하기 바람."

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from auditflow.extensions import db
 from auditflow.models import Recommendation
 from auditflow.reports.summary import latest_audit
 from tests.browser.test_follow_up_story import FollowUp
 from tests.test_importing import workbook_bytes
+
+pytestmark = pytest.mark.browser
 
 
 def test_the_audit_team_imports_a_list_after_its_preview(app, seeded, live_server, browser,

@@ -20,6 +20,8 @@ from tests.browser.test_follow_up_story import FollowUp
 from tests.job_helpers import make_writers_slow
 from tests.mail_helpers import Worker
 
+pytestmark = pytest.mark.browser
+
 # The bar and the text the page shows, read in the browser.
 BAR = """(id) => { const b = document.querySelector(`#job-${id} progress`);
                    return b ? [b.value, b.max] : null; }"""

@@ -20,6 +20,8 @@ from auditflow.storage.transactional import file_store
 from tests.browser.test_follow_up_story import FollowUp
 from tests.mail_helpers import Worker
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def app_config() -> dict[str, object]:
