@@ -48,22 +48,46 @@ def field_rows() -> dict[str, tuple[Any, ColumnElement[bool]]]:
     }
 
 
-def latest(field: str, as_of: date, *items: Any, tz: str | None = None) -> Any:
+# How each database finds an item's latest row best (the answers are the same, tested):
+# SQLite walks the history index backwards once per item (correlated subqueries); a
+# window function over the history cost it a quadratic join as soon as two such
+# subqueries were joined. PostgreSQL ranks the rows with a window function in one pass,
+# several times faster than the correlated form at 20,000 items.
+CORRELATED, RANKED = "correlated", "ranked"
+BEST_FORM = {"sqlite": CORRELATED, "postgresql": RANKED}
+
+
+def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
+           form: str | None = None) -> Any:
     """A subquery (recommendation_id, value): ``field`` of each item chosen by ``items``
     (criteria on ``recommendation``) as it stood at the end of ``as_of``. Items with
     no such row (or a null value) are absent.
 
-    The value is a correlated subquery per item that walks the (recommendation_id,
-    at, id) index backwards, so it costs a few index steps per item; a window
-    function over the whole history cost SQLite a quadratic join as soon as two
-    such subqueries were joined.
+    ``form`` (for the tests) picks the SQL; by default each database's best one
+    (``BEST_FORM``). Both read the history index on (recommendation_id, at, id).
     """
+    chosen = form or BEST_FORM.get(db.session.get_bind().dialect.name, CORRELATED)
     value, rows = field_rows()[field]
+    cutoff = dates.end_of_day(as_of, tz)
+    if chosen == RANKED:
+        ranked = select(
+            History.recommendation_id.label("recommendation_id"),
+            value.label("value"),
+            func.row_number().over(partition_by=History.recommendation_id,
+                                   order_by=(History.at.desc(), History.id.desc())).label("rank"),
+        ).where(History.at < cutoff, rows)
+        if items:
+            ranked = ranked.join(Recommendation, Recommendation.id == History.recommendation_id)
+            ranked = ranked.where(*items)
+        found = ranked.subquery()
+        return select(found.c.recommendation_id, found.c.value).where(
+            found.c.rank == 1, found.c.value.is_not(None)
+        ).subquery()
     newest = (
         select(value)
         .where(
             History.recommendation_id == Recommendation.id,
-            History.at < dates.end_of_day(as_of, tz),
+            History.at < cutoff,
             rows,
         )
         .order_by(History.at.desc(), History.id.desc())
