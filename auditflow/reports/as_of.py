@@ -83,11 +83,24 @@ def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
         return select(found.c.recommendation_id, found.c.value).where(
             found.c.rank == 1, found.c.value.is_not(None)
         ).subquery()
-    newest = (
+    newest = value_then(field, as_of, tz=tz)
+    values = select(Recommendation.id.label("recommendation_id"), newest.label("value")).where(
+        *items
+    ).subquery()
+    return select(values.c.recommendation_id, values.c.value).where(
+        values.c.value.is_not(None)
+    ).subquery()
+
+
+def value_then(field: str, as_of: date, tz: str | None = None) -> Any:
+    """``field`` of the item in the enclosing query (on ``recommendation``) at the end of
+    ``as_of``, or NULL: a correlated subquery on the history index (a few index steps)."""
+    value, rows = field_rows()[field]
+    return (
         select(value)
         .where(
             History.recommendation_id == Recommendation.id,
-            History.at < cutoff,
+            History.at < dates.end_of_day(as_of, tz),
             rows,
         )
         .order_by(History.at.desc(), History.id.desc())
@@ -95,12 +108,6 @@ def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
         .correlate(Recommendation)
         .scalar_subquery()
     )
-    values = select(Recommendation.id.label("recommendation_id"), newest.label("value")).where(
-        *items
-    ).subquery()
-    return select(values.c.recommendation_id, values.c.value).where(
-        values.c.value.is_not(None)
-    ).subquery()
 
 
 def first_category() -> Any:
