@@ -1,4 +1,5 @@
-"""Start-up: a command loads the report writers only when a format is asked for."""
+"""Start-up: a command loads the report writers only when a format is asked for, and the
+job queue (Huey) only when something is queued or the worker runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from tests.conftest import REPO
 
 WRITER_LIBRARIES = {"weasyprint", "hwpx", "openpyxl", "xlsxwriter", "pypdf", "fontTools",
-                    "pydyf", "tinycss2", "cssselect2"}
+                    "pydyf", "tinycss2", "cssselect2", "huey"}
 
 PROBE = """
 import json, sys
@@ -47,3 +48,10 @@ def test_a_format_loads_its_writer_when_asked_for():
         capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]
     assert set(reports.WRITERS) == {"pdf", "hwpx", "xlsx", "html", "csv"}
+
+
+def test_the_queue_is_made_when_first_asked_for(own_app):
+    jobs = own_app.extensions["auditflow.jobs"]
+    assert "huey" not in vars(jobs)
+    assert jobs.make_report is jobs.make_report and jobs.huey.name
+    assert {"huey", "deliver_email", "sweep_outbox", "sweep_report_jobs"} <= set(vars(jobs))
