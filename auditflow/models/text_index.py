@@ -16,6 +16,10 @@ the plain scan for shorter ones. These objects are not SQLAlchemy tables or
 indexes: ``attach`` gives ``create_all()`` (the tests) the same statements the
 migration (0016) runs, and ``include_name`` keeps them out of the models-versus-
 migrations comparison (``tests/test_migrations.py``, ``migrations/env.py``).
+
+A later SQLite migration that rebuilds ``recommendation`` (Alembic's batch mode copies
+the table and drops the old one) drops these triggers with it: such a migration runs
+``DROP`` before and ``CREATE`` after its batch.
 """
 
 from __future__ import annotations
