@@ -369,6 +369,8 @@ MATRIX.update({
                                    expect=READERS_ONLY_GET),
     ("summary.download", "GET"): Case(url=lambda w: f"/summary/{w.audit.id}/report.csv",
                                       expect=READERS_ONLY_GET),
+    ("summary.printable", "GET"): Case(url=lambda w: f"/summary/{w.audit.id}/print",
+                                       expect=READERS_ONLY_GET),
     ("summary.issue_report", "POST"): Case(
         url=lambda w: f"/summary/{w.audit.id}/issue",
         data=lambda w: {"as_of": _today(), "confirm": "y"},

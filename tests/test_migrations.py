@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from auditflow import create_app
 from auditflow.extensions import db
+from auditflow.models.text_index import include_name
 from tests.conftest import _config
 
 
@@ -26,7 +27,8 @@ def migrated(backend, tmp_path):
 
 def test_upgrade_gives_exactly_the_models(migrated):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                           "include_name": include_name})
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -114,7 +116,8 @@ def test_down_and_up_again_over_real_data_keeps_it(migrated):
     flask_migrate.upgrade()
     assert counts() == before
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                           "include_name": include_name})
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -154,3 +157,26 @@ def test_upgrade_keeps_the_choice_each_edition_was_made_with(backend, tmp_path):
             connection.execute(text("UPDATE issued_report SET number = 9"))
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_text_index_is_made_over_the_rows_already_there(migrated):
+    """0016 indexes the items a database holds (FTS5 rebuild, the GIN index build)."""
+    from auditflow.reports import text_search
+
+    assert migrated.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    flask_migrate.downgrade(revision="0014")
+    flask_migrate.upgrade()
+    with migrated.test_request_context():
+        found = db.session.scalars(text("SELECT id FROM recommendation WHERE "
+                                        "council_text LIKE '%디지털%'")).all()
+        assert found
+        from sqlalchemy import select
+
+        from auditflow.models import Recommendation
+        assert set(db.session.scalars(select(Recommendation.id).where(
+            text_search.contains("디지털")))) == set(found)
+        if db.engine.dialect.name == "sqlite":
+            indexed = db.session.scalars(text(
+                "SELECT rowid FROM recommendation_fts WHERE recommendation_fts MATCH '\"디지털\"'"))
+            assert set(indexed) == set(found)
+        db.session.remove()

@@ -3,6 +3,8 @@ sends for them. How they look is checked in the browser (tests/browser/)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 from tests.pages_helpers import client_for
@@ -50,7 +52,26 @@ def test_lists_become_cards_on_a_phone_and_scrolling_tables_take_the_keyboard(ap
             assert 'tabindex="0"' in wrap and 'role="region"' in wrap and "aria-label=" in wrap
 
 
-def test_the_summary_has_a_print_button(app, make):
-    make.recommendation()
-    html = client_for(app, make.user("liaison")).get("/summary").get_data(as_text=True)
-    assert re.search(r'<li class="print-item" hidden><button type="button"[^>]*data-print>인쇄', html)
+def test_the_summary_prints_the_whole_report(app, make):
+    """The page shows a page of items; 인쇄 opens the whole report, which prints itself."""
+    rec = make.recommendation()
+    client = client_for(app, make.user("liaison"))
+    html = client.get("/summary").get_data(as_text=True)
+    link = re.search(r'<a class="krds-btn primary small" href="([^"]+)">인쇄<', html)
+    assert link, html
+    url = link.group(1).replace("&amp;", "&")
+    assert url.startswith(f"/summary/{rec.audit_id}/print?as_of=")
+    printed = client.get(url)
+    assert printed.status_code == 200 and printed.mimetype == "text/html"
+    document = printed.get_data(as_text=True)
+    assert '<script src="/assets/ui/print.js" defer></script></head>' in document
+    assert rec.council_text in document and "attachment" not in printed.headers.get(
+        "Content-Disposition", "")
+    # Its own stylesheet (inline in the document) is let through by its hash, nothing else is.
+    policy = printed.headers["Content-Security-Policy"]
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", document, re.S)
+    assert styles and "unsafe-inline" not in policy
+    for css in styles:
+        digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
+    assert policy.count("'sha256-") == len(styles)

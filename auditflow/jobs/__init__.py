@@ -32,10 +32,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -52,16 +51,42 @@ _NEW_MESSAGES = "auditflow.new_email_messages"
 _INLINE = "auditflow.deliver_inline"
 
 
+if TYPE_CHECKING:
+    from huey import Huey
+
+_BUILT = frozenset({"huey", "deliver_email", "daily_reminders", "sweep_outbox", "make_report",
+                    "sweep_report_jobs"})
+
+
 class Jobs:
-    """The queue of one application and its tasks."""
+    """The queue of one application and its tasks, made when first asked for: a command
+    or a page that queues nothing does not load Huey (start-up)."""
+
+    huey: Huey
+    deliver_email: Any
+    daily_reminders: Any
+    sweep_outbox: Any
+    make_report: Any
+    sweep_report_jobs: Any
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        config = app.config
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for what is not there yet: the queue and its tasks, made together once.
+        if name in _BUILT and "huey" not in self.__dict__:
+            self._build()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _build(self) -> None:
+        from huey import RedisHuey, SqliteHuey, crontab
+
+        config = self.app.config
         name = config.get("QUEUE_NAME", "auditflow")
         if config.get("QUEUE_URL"):
             # A worker waits this long on Redis for the next task before it looks again.
-            self.huey: Huey = RedisHuey(name, url=config["QUEUE_URL"], results=False,
+            self.huey = RedisHuey(name, url=config["QUEUE_URL"], results=False,
                                         read_timeout=config.get("QUEUE_READ_TIMEOUT", 1))
         else:
             self.huey = SqliteHuey(name, filename=config["QUEUE_PATH"], results=False)

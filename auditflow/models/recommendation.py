@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from auditflow.extensions import Model, db
+from auditflow.models import text_index
 from auditflow.models.audit import Audit
 from auditflow.models.base import UTCDateTime, sql_in, utcnow
 from auditflow.models.organisation import OrgUnit
@@ -205,3 +206,6 @@ class Recommendation(Model):
 
     def __repr__(self) -> str:
         return f"<Recommendation {self.audit_id}-{self.number} {self.state}>"
+
+
+text_index.attach(Recommendation.__table__)  # type: ignore[arg-type]

@@ -62,19 +62,55 @@ def field_rows() -> dict[str, tuple[Any, ColumnElement[bool]]]:
     }
 
 
+# How each database finds an item's latest row best (the answers are the same, tested):
+# SQLite walks the history index backwards once per item (correlated subqueries); a
+# window function over the history cost it a quadratic join as soon as two such
+# subqueries were joined. PostgreSQL ranks the rows with a window function in one pass,
+# several times faster than the correlated form at 20,000 items.
+CORRELATED, RANKED = "correlated", "ranked"
+BEST_FORM = {"sqlite": CORRELATED, "postgresql": RANKED}
+
+
 def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
-           until: datetime | None = None) -> Any:
+           until: datetime | None = None, form: str | None = None) -> Any:
     """A subquery (recommendation_id, value): ``field`` of each item chosen by ``items``
     (criteria on ``recommendation``) as it stood at the end of ``as_of``. Items with
     no such row (or a null value) are absent.
 
-    The value is a correlated subquery per item that walks the (recommendation_id,
-    at, id) index backwards, so it costs a few index steps per item; a window
-    function over the whole history cost SQLite a quadratic join as soon as two
-    such subqueries were joined.
+    ``form`` (for the tests) picks the SQL; by default each database's best one
+    (``BEST_FORM``). Both read the history index on (recommendation_id, at, id).
     """
+    chosen = form or BEST_FORM.get(db.session.get_bind().dialect.name, CORRELATED)
     value, rows = field_rows()[field]
-    newest = (
+    if chosen == RANKED:
+        ranked = select(
+            History.recommendation_id.label("recommendation_id"),
+            value.label("value"),
+            func.row_number().over(partition_by=History.recommendation_id,
+                                   order_by=(History.at.desc(), History.id.desc())).label("rank"),
+        ).where(History.at < cutoff(as_of, tz, until), rows)
+        if items:
+            ranked = ranked.join(Recommendation, Recommendation.id == History.recommendation_id)
+            ranked = ranked.where(*items)
+        found = ranked.subquery()
+        return select(found.c.recommendation_id, found.c.value).where(
+            found.c.rank == 1, found.c.value.is_not(None)
+        ).subquery()
+    newest = value_then(field, as_of, tz=tz, until=until)
+    values = select(Recommendation.id.label("recommendation_id"), newest.label("value")).where(
+        *items
+    ).subquery()
+    return select(values.c.recommendation_id, values.c.value).where(
+        values.c.value.is_not(None)
+    ).subquery()
+
+
+def value_then(field: str, as_of: date, tz: str | None = None,
+               until: datetime | None = None) -> Any:
+    """``field`` of the item in the enclosing query (on ``recommendation``) at the end of
+    ``as_of``, or NULL: a correlated subquery on the history index (a few index steps)."""
+    value, rows = field_rows()[field]
+    return (
         select(value)
         .where(
             History.recommendation_id == Recommendation.id,
@@ -86,12 +122,6 @@ def latest(field: str, as_of: date, *items: Any, tz: str | None = None,
         .correlate(Recommendation)
         .scalar_subquery()
     )
-    values = select(Recommendation.id.label("recommendation_id"), newest.label("value")).where(
-        *items
-    ).subquery()
-    return select(values.c.recommendation_id, values.c.value).where(
-        values.c.value.is_not(None)
-    ).subquery()
 
 
 def first_category() -> Any:

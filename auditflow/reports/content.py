@@ -17,6 +17,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -306,16 +307,64 @@ def build_report(audit: Audit, as_of: date | None = None, *,
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _items_now(audit: Audit) -> list[ReportItem]:
+@dataclass(frozen=True)
+class Slice:
+    """Some items of a category in number order: those after ``after`` (or before
+    ``before``, counted back from it), at most ``limit``; the summary page's pages."""
+
+    category: Category
+    limit: int
+    after: int | None = None
+    before: int | None = None
+
+    def conditions(self, category: Any, number: Any) -> list[Any]:
+        found = [category == self.category.value]
+        if self.after is not None:
+            found.append(number > self.after)
+        if self.before is not None:
+            found.append(number < self.before)
+        return found
+
+    def order(self, number: Any) -> Any:
+        return number.desc() if self.before is not None and self.after is None else number
+
+
+def item_slice(audit: Audit, as_of: date | None, part: Slice) -> list[ReportItem]:
+    """The items of ``part`` as the report shows them (a fixed number of queries).
+
+    As of a day, the slice's items are found first, walking the audit's items in number
+    order and asking each its category then (one correlated lookup per item walked, and
+    the walk stops at ``part.limit``); then only those items are loaded, field by field."""
+    day, current = reference_day(as_of)
+    if current:
+        items = _items_now(audit, part)
+    else:
+        category = func.coalesce(as_of_rule.value_then("category", day),
+                                 as_of_rule.first_category(), Recommendation.category)
+        ids = list(db.session.scalars(
+            select(Recommendation.id)
+            .where(Recommendation.audit_id == audit.id,
+                   as_of_rule.value_then("state", day).is_not(None),
+                   *part.conditions(category, Recommendation.number))
+            .order_by(part.order(Recommendation.number)).limit(part.limit)))
+        items = _items_as_of(audit, day, ids=ids) if ids else []
+    return sorted(items, key=lambda item: item.number)
+
+
+def _items_now(audit: Audit, part: Slice | None = None) -> list[ReportItem]:
+    query = select(Recommendation).where(Recommendation.audit_id == audit.id)
+    if part is None:
+        query = query.order_by(Recommendation.number)
+    else:
+        query = (query.where(*part.conditions(Recommendation.category, Recommendation.number))
+                 .order_by(part.order(Recommendation.number)).limit(part.limit))
     recommendations = db.session.scalars(
-        select(Recommendation)
-        .where(Recommendation.audit_id == audit.id)
-        .options(selectinload(Recommendation.lead_team),
-                 selectinload(Recommendation.supporting_teams))
-        .order_by(Recommendation.number)
+        query.options(selectinload(Recommendation.lead_team),
+                      selectinload(Recommendation.supporting_teams))
     ).all()
-    evidence = _evidence_counts(audit, None)
-    reasons = _decline_reasons(audit, None)
+    ids = [rec.id for rec in recommendations] if part is not None else None
+    evidence = _evidence_counts(audit, None, ids)
+    reasons = _decline_reasons(audit, None, ids)
     return [
         ReportItem(
             id=rec.id,
@@ -335,7 +384,8 @@ def _items_now(audit: Audit) -> list[ReportItem]:
     ]
 
 
-def _items_as_of(audit: Audit, as_of: date, until: datetime | None = None) -> list[ReportItem]:
+def _items_as_of(audit: Audit, as_of: date, until: datetime | None = None, *,
+                 ids: list[int] | None = None) -> list[ReportItem]:
     """One query: each field from its latest history row by the end of ``as_of``.
 
     The rule is ``reports.as_of``, the one the summary engine counts with, so the
@@ -343,34 +393,40 @@ def _items_as_of(audit: Audit, as_of: date, until: datetime | None = None) -> li
     not registered yet and is absent (inner join).
     """
     in_audit = Recommendation.audit_id == audit.id
-    latest = {name: as_of_rule.latest(name, as_of, in_audit, until=until)
+    chosen = [in_audit] if ids is None else [in_audit, Recommendation.id.in_(ids)]
+    # A page of items looks up a few items: the correlated form does that on either
+    # database (a few index steps per item); the whole audit takes the database's best.
+    form = as_of_rule.CORRELATED if ids is not None else None
+    latest = {name: as_of_rule.latest(name, as_of, *chosen, until=until, form=form)
               for name in as_of_rule.field_rows()}
     # Registration records the category; for items registered before it did, the first
     # edit's old value is the original category, else the item's own column.
+    category = func.coalesce(latest["category"].c.value, as_of_rule.first_category(),
+                             Recommendation.category)
     query = (
-        select(Recommendation.id, Recommendation.number,
-               Recommendation.category.label("stored_category"),
-               as_of_rule.first_category().label("first_category"),
-               *(sub.c.value.label(name) for name, sub in latest.items()))
+        select(Recommendation.id, Recommendation.number, category.label("category"),
+               *(sub.c.value.label(name) for name, sub in latest.items() if name != "category"))
         .join(latest["state"], latest["state"].c.recommendation_id == Recommendation.id)
         .where(Recommendation.audit_id == audit.id)
-        .order_by(Recommendation.number)
     )
     for name, sub in latest.items():
         if name != "state":
             query = query.outerjoin(sub, sub.c.recommendation_id == Recommendation.id)
+    if ids is not None:
+        query = query.where(Recommendation.id.in_(ids))
+    rows = db.session.execute(query.order_by(Recommendation.number)).all()
     units = _unit_names()
-    evidence = _evidence_counts(audit, as_of_rule.cutoff(as_of, until=until))
-    reasons = _decline_reasons(audit, as_of_rule.cutoff(as_of, until=until))
+    evidence = _evidence_counts(audit, as_of_rule.cutoff(as_of, until=until), ids)
+    reasons = _decline_reasons(audit, as_of_rule.cutoff(as_of, until=until), ids)
     items = []
-    for row in db.session.execute(query):
+    for row in rows:
         lead, supporting = _teams(row.teams, units)
         state = State(row.state)
         items.append(
             ReportItem(
                 id=row.id,
                 number=row.number,
-                category=Category(row.category or row.first_category or row.stored_category),
+                category=Category(row.category),
                 council_text=row.council_text or "",
                 state=state,
                 lead_team=lead,
@@ -408,7 +464,8 @@ def _teams(raw: str | None, units: dict[int, tuple[int, str]]) -> tuple[str | No
     return lead, tuple(units[team_id][1] for team_id in support_ids)
 
 
-def _decline_reasons(audit: Audit, cutoff: datetime | None) -> dict[int, str]:
+def _decline_reasons(audit: Audit, cutoff: datetime | None,
+                     ids: list[int] | None = None) -> dict[int, str]:
     """The reason of each item's latest 미반영 처리 (the comment of its latest transition row
     into 미반영) before ``cutoff``, in the as-of rule's order (at, id): one query."""
     conditions = [History.recommendation_id == Recommendation.id,
@@ -424,19 +481,22 @@ def _decline_reasons(audit: Audit, cutoff: datetime | None) -> dict[int, str]:
         .correlate(Recommendation)
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(Recommendation.id, reason).where(Recommendation.audit_id == audit.id)
-    )
-    return {item_id: text for item_id, text in rows if text}
+    query = select(Recommendation.id, reason).where(Recommendation.audit_id == audit.id)
+    if ids is not None:
+        query = query.where(Recommendation.id.in_(ids))
+    return {item_id: text for item_id, text in db.session.execute(query) if text}
 
 
-def _evidence_counts(audit: Audit, cutoff: datetime | None) -> dict[int, int]:
+def _evidence_counts(audit: Audit, cutoff: datetime | None,
+                     ids: list[int] | None = None) -> dict[int, int]:
     query = (
         select(Evidence.recommendation_id, func.count())
         .join(Recommendation, Recommendation.id == Evidence.recommendation_id)
         .where(Recommendation.audit_id == audit.id)
         .group_by(Evidence.recommendation_id)
     )
+    if ids is not None:
+        query = query.where(Evidence.recommendation_id.in_(ids))
     if cutoff is None:
         query = query.where(Evidence.deleted_at.is_(None))
     else:

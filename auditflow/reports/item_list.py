@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from xlsxwriter import Workbook
-
 from auditflow import dates
 from auditflow.models import Recommendation
 from auditflow.reports.cells import as_text
-from auditflow.reports.xlsx import HEADER_FILL, Sheets, row_height
 
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("감사", 16), ("번호", 6), ("구분", 12), ("요구사항", 44), ("주관 부서", 14),
@@ -65,6 +62,12 @@ def to_csv(listing: ItemList) -> str:
 
 
 def to_xlsx(listing: ItemList) -> bytes:
+    # The XLSX writer (XlsxWriter) is loaded when a list is asked for as XLSX, not by
+    # every process that shows the list page (start-up: README, "Start-up").
+    from xlsxwriter import Workbook
+
+    from auditflow.reports.xlsx import HEADER_FILL, Sheets, row_height
+
     buffer = io.BytesIO()
     book = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
                              "strings_to_numbers": False, "strings_to_urls": False})

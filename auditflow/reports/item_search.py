@@ -25,6 +25,7 @@ from auditflow.models import Recommendation
 from auditflow.paging import Page
 from auditflow.params import small_int
 from auditflow.permissions import Actor
+from auditflow.reports import text_search
 from auditflow.vocabulary import CLOSED
 
 PER_PAGE = 20
@@ -54,13 +55,7 @@ class Filters:
             conditions.append(Recommendation.state.not_in([state.value for state in CLOSED]))
         text = self.q.strip()
         if text:
-            conditions.append(
-                or_(
-                    Recommendation.council_text.icontains(text, autoescape=True),
-                    Recommendation.action_details.icontains(text, autoescape=True),
-                    Recommendation.future_plan.icontains(text, autoescape=True),
-                )
-            )
+            conditions.append(text_search.contains(text))
         return conditions
 
 

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+from flask import g
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired
 
+T = TypeVar("T")
+
 
 def audit_choices() -> list[tuple[int, str]]:
-    """Every audit, newest first: the choices of every audit select."""
+    """Every audit, newest first: the choices of every audit select (once per request)."""
     from auditflow.extensions import db
     from auditflow.models import Audit
 
-    audits = db.session.scalars(db.select(Audit).order_by(Audit.year.desc(), Audit.id.desc()))
-    return [(audit.id, audit.title) for audit in audits]
+    def load() -> list[tuple[int, str]]:
+        audits = db.session.execute(
+            db.select(Audit.id, Audit.title).order_by(Audit.year.desc(), Audit.id.desc()))
+        return [(audit_id, title) for audit_id, title in audits]
+
+    return once_per_request("audit_choices", load)
+
+
+def once_per_request(name: str, load: Callable[[], T]) -> T:
+    """``load()``, kept on ``g`` for the rest of the request (or the application context):
+    the choices of a page's selects are read once however many forms show them. A view
+    that changes what they list and renders again in the same request calls ``forget``."""
+    kept: dict[str, Any] = g.setdefault("_once_per_request", {})
+    if name not in kept:
+        kept[name] = load()
+    return cast(T, kept[name])
+
+
+def forget(name: str) -> None:
+    g.setdefault("_once_per_request", {}).pop(name, None)
 
 
 def required_message(field: Any) -> str | None:

@@ -297,15 +297,18 @@ def test_the_summary_prints_on_no_more_a4_pages_than_the_report(
     try:
         page = story.sign_in("liaison", "의회 담당관")
         story.goto("/summary", "처리결과 총괄표")
-        button = page.get_by_role("button", name=re.compile("^인쇄"))
+        # The page shows a page of items; 인쇄 opens the whole report, which prints itself.
+        page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
+        href = page.locator(".download-list a", has_text="PDF").first.get_attribute("href")
+        button = page.get_by_role("link", name=re.compile(r"^인쇄 \(보고서 전체"))
         assert button.is_visible()
-        page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
         button.click()
-        assert page.evaluate("window.printed") == 1
+        page.wait_for_load_state("load")
+        assert "/print?" in page.url
+        page.wait_for_function("window.printed === 1")
 
         page.emulate_media(media="print")
         printed = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
-        href = page.locator(".download-list a", has_text="PDF").first.get_attribute("href")
         report = pypdf.PdfReader(io.BytesIO(page.request.get(live_server + href).body()))
         sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
                  for p in printed.pages}

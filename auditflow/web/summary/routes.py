@@ -15,7 +15,9 @@ page, looked at again by a link. A download of a report with at most
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -35,15 +37,18 @@ from flask import (
 from auditflow import dates
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
+from auditflow.http import security
 from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
 from auditflow.http.reauth import recent_confirmation
 from auditflow.http.report_files import report_response
 from auditflow.models import Audit, IssuedReport, ReportJob
+from auditflow.params import MAX_PAGE, small_int
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
-from auditflow.reports.content import build_report
+from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.reports.summary import latest_audit
+from auditflow.reports.summary_page import SummaryPage, summary_page
 from auditflow.services import edition_diff, report_jobs, verification
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
@@ -80,23 +85,80 @@ def index() -> Any:
     form.due_changes.data = include
     choice = "1" if include else "0"
     issue_form = IssueForm(data={"as_of": as_of, "due_changes": choice})
-    report = build_report(audit, as_of, include_due_changes=include)
+    # The table at once, one category's items a page at a time: never the whole audit
+    # (the printable report and the files have it all).
+    report = summary_page(audit, as_of, request.args.get("section"),
+                          after=small_int(request.args.get("after")),
+                          before=small_int(request.args.get("before")),
+                          number=small_int(request.args.get("page"), maximum=MAX_PAGE) or 1)
     formats = available_formats()
+    where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
     return render_template(
         "summary/index.html",
         form=form,
         due_changes=choice,
         report=report,
+        include_due_changes=include,
+        tab_urls={tab.category.value: url_for(".index", **where, section=tab.category.value,
+                                              _anchor="items-title") for tab in report.tabs},
+        pager=_pager(report, where),
+        print_url=None if report_jobs.needs_job("html", report.total)
+        else url_for(".printable", audit_id=audit.id, as_of=as_of.isoformat(),
+                     due_changes=choice),
         formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in formats],
         # Formats too large to make inside a request: a button that asks the worker.
         by_worker={fmt: DownloadForm(data={"fmt": fmt, "as_of": as_of, "due_changes": choice})
-                   for fmt in formats if report_jobs.needs_job(fmt, len(report.items))},
+                   for fmt in formats if report_jobs.needs_job(fmt, report.total)},
         missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in formats],
         issued=issued_versions(audit),
         issue_form=issue_form if viewer().can(Capability.ISSUE_REPORTS) else None,
         edition_label=edition_label,
         jobs=[report_jobs.status(job) for job in _jobs_to_show(audit)],
     )
+
+
+def _pager(report: SummaryPage, where: dict[str, Any]) -> dict[str, str | None]:
+    """The links of ``macros/ui.html`` ``keyset_pagination`` for the section shown."""
+    if report.section is None:
+        return {"first": None, "prev": None, "next": None, "last": None}
+    page = report.page
+    section = {**where, "section": report.section.category.value, "_anchor": "items-title"}
+    return {
+        "first": url_for(".index", **section),
+        "prev": url_for(".index", **section, page=page.number - 1, before=page.prev_before)
+        if page.prev_before else None,
+        "next": url_for(".index", **section, page=page.number + 1, after=page.next_after)
+        if page.next_after else None,
+        "last": None,
+    }
+
+
+@bp.get("/summary/<int:audit_id>/print")
+@require(Capability.VIEW_REPORTS)
+def printable(audit_id: int) -> Any:
+    """The whole report to print: the printable HTML, shown in the browser, which prints it
+    (static/print.js) as the PDF pages it."""
+    audit = db.session.get(Audit, audit_id) or abort(404)
+    as_of = _date_arg("as_of") or dates.today()
+    if as_of > dates.today():
+        raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
+    report = build_report(audit, as_of, include_due_changes=request.args.get("due_changes") != "0")
+    if report_jobs.needs_job("html", len(report.items)):
+        flash(f"요구사항이 {len(report.items)}건이라 인쇄용 보고서는 따로 만듭니다. "
+              "'인쇄용 HTML 파일 만들기'를 눌러 내려받은 뒤 인쇄하세요.", "info")
+        return redirect(url_for(".index", audit=audit.id, as_of=as_of.isoformat(),
+                                _anchor="downloads-title"), code=303)
+    with tempfile.TemporaryDirectory(prefix="auditflow-print-") as folder:
+        path = Path(folder) / "report.html"
+        writer("html")(report, path)
+        document = path.read_text(encoding="utf-8")
+    script = f'<script src="{url_for("ui.static", filename="print.js")}" defer></script>'
+    response = Response(document.replace("</head>", f"{script}</head>", 1),
+                        content_type=CONTENT_TYPES["html"])
+    response.headers["Cache-Control"] = "private, no-store"
+    # The report carries its stylesheet inside it: that one inline style, and no other.
+    response.headers["Content-Security-Policy"] = security.policy_for_own_styles(document)
+    return response
 
 
 def _jobs_to_show(audit: Audit) -> list[ReportJob]:

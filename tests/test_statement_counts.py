@@ -1,0 +1,103 @@
+"""Pages load what they show in a fixed number of SQL statements, however much there is.
+
+Each page is asked for over a small world and over one ten times larger (more items,
+teams, history rows, comments); the statements one request runs are counted with
+SQLAlchemy's ``before_cursor_execute`` and must not grow with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from auditflow import dates
+from auditflow.extensions import db
+from auditflow.services import comments
+from auditflow.services import recommendations as ops
+from auditflow.vocabulary import Category
+from tests.pages_helpers import client_for
+
+
+@contextmanager
+def counting(app: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _world(make: Any, size: int) -> dict[str, Any]:
+    """``size`` items of one audit over ``size`` teams, each with supporting teams, due
+    dates, results and comments; one item reassigned through every team."""
+    audit = make.audit()
+    teams = [make.team() for _ in range(size)]
+    auditor = make.user("audit")
+    items = []
+    for number in range(1, size + 1):
+        lead = teams[number % size]
+        rec = make.recommendation(audit=audit, lead=lead, number=number,
+                                  supporting=[teams[(number + 1) % size]],
+                                  category=list(Category)[number % 3],
+                                  state="in_progress" if number % 2 else "received")
+        ops.set_due_date(rec, auditor, dates.today() + timedelta(days=number))
+        comments.add(rec, auditor, f"의견 {number}")
+        items.append(rec)
+    busy = items[0]
+    for index, team in enumerate(teams):
+        ops.assign(busy, auditor, lead_team=team, reason="담당 조정",
+                   supporting_teams=[teams[(index + 1) % size], teams[(index + 2) % size]])
+        ops.set_due_date(busy, auditor, dates.today() + timedelta(days=30 + index),
+                         reason="일정 조정")
+        comments.add(busy, auditor, f"추가 의견 {index}")
+    db.session.commit()
+    return {"audit": audit, "busy": busy, "auditor": auditor}
+
+
+PAGES = {
+    "item": lambda w: f"/recommendations/{w['busy'].id}",
+    "list": lambda w: f"/recommendations?audit={w['audit'].id}",
+    "list, a team": lambda w: f"/recommendations?audit=&team={w['busy'].lead_team_id}",
+    "list, a search": lambda w: f"/recommendations?audit={w['audit'].id}&q=방안을",
+    "summary": lambda w: f"/summary?audit={w['audit'].id}",
+    "home": lambda w: "/",
+}
+
+
+def _statements(app: Any, make: Any, size: int, path_of: Any) -> list[str]:
+    world = _world(make, size)
+    client = client_for(app, world["auditor"])
+    path = path_of(world)
+    assert client.get(path).status_code == 200  # warm: the session's own statements settle
+    with counting(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return statements
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_statements_per_page_do_not_grow_with_the_data(app, make, page):
+    small = _statements(app, make, 3, PAGES[page])
+    large = _statements(app, make, 30, PAGES[page])
+    assert len(large) == len(small), "\n".join(
+        [f"{page}: {len(small)} statements with 3 items, {len(large)} with 30:", *large])
+
+
+@pytest.mark.parametrize("page", ["list", "summary"])
+def test_the_choices_of_the_filters_are_read_once_per_request(app, make, page):
+    statements = _statements(app, make, 3, PAGES[page])
+    teams = [s for s in statements if "FROM org_unit" in s and "org_unit.kind !=" in s]
+    audits = [s for s in statements if "FROM audit ORDER BY" in s]
+    assert len(teams) <= 1 and len(audits) <= 1, statements
