@@ -266,6 +266,11 @@ MATRIX.update({
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
                    anonymous=LOGIN),
     ),
+    ("admin.integrity_status", "GET"): Case(
+        url=lambda w: "/admin/integrity",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
     ("admin.create_user", "GET"): Case(
         url=lambda w: "/admin/users/new",
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,

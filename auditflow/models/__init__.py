@@ -3,6 +3,7 @@
 from auditflow.models.api_token import ApiToken
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
+from auditflow.models.chain import Chained, ChainHead, IntegrityCheck
 from auditflow.models.comment import Comment
 from auditflow.models.evidence import Evidence
 from auditflow.models.extension import DueDateExtension
@@ -24,6 +25,9 @@ from auditflow.models.user import User
 __all__ = [
     "ApiToken",
     "Audit",
+    "ChainHead",
+    "Chained",
+    "IntegrityCheck",
     "Comment",
     "DueDateExtension",
     "EmailAttempt",

@@ -6,6 +6,7 @@ change is a POST with a CSRF token; the rules live in ``auditflow.services.accou
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -13,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from auditflow.http.access import actor, require
 from auditflow.permissions import Capability
-from auditflow.services import accounts
+from auditflow.services import accounts, integrity
 from auditflow.web.admin.forms import (
     NO_TEAM,
     ActiveForm,
@@ -134,3 +135,12 @@ def unlock(user_id: int) -> ResponseReturnValue:
         flash(f"'{user.login}' 계정의 잠금을 풀었습니다.", "success")
     return redirect(url_for("admin.users"), code=303)
 
+
+
+@bp.get("/integrity")
+@require(Capability.ADMINISTER_USERS)
+def integrity_status() -> ResponseReturnValue:
+    """The last run of ``flask integrity verify``: when, what it counted, what it found."""
+    check = integrity.last_check()
+    counts = json.loads(check.counts) if check is not None else {}
+    return render_template("admin/integrity.html", check=check, counts=counts)
