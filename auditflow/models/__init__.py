@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate. Its words live in ``auditflow.vocabulary``."""
 
+from auditflow.models.access_log import AccessKind, AccessRecord, AccessResult
 from auditflow.models.api_token import ApiToken
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
@@ -23,6 +24,9 @@ from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User
 
 __all__ = [
+    "AccessKind",
+    "AccessRecord",
+    "AccessResult",
     "ApiToken",
     "Audit",
     "ChainHead",

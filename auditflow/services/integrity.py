@@ -87,7 +87,7 @@ def verify(*, record: bool = True) -> Verification:
     previous = last_check()
     seen: dict[str, list[Any]] = json.loads(previous.heads) if previous is not None else {}
     for model in chained_models():
-        _walk(model, result, seen.get(model.__tablename__))  # type: ignore[attr-defined]
+        walk(model, result, seen.get(model.__tablename__))  # type: ignore[attr-defined]
     _check_files(result)
     if record:
         db.session.add(IntegrityCheck(
@@ -116,7 +116,8 @@ def _rows(table: Table) -> Iterator[Any]:
     yield from db.session.execute(query.execution_options(yield_per=1000)).mappings()
 
 
-def _walk(model: type[Chained], result: Verification, seen: list[Any] | None) -> None:
+def walk(model: type[Chained], result: Verification, seen: list[Any] | None = None) -> None:
+    """Walk one chain from its start to its head; its first break goes to ``result``."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     name = table.name
     head = db.session.get(ChainHead, name)

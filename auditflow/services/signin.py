@@ -25,8 +25,9 @@ from sqlalchemy import select
 from auditflow import dates
 from auditflow.errors import DomainError
 from auditflow.extensions import db
-from auditflow.models import LoginAttempt, User, utcnow
+from auditflow.models import AccessKind, LoginAttempt, User, utcnow
 from auditflow.services import passwords
+from auditflow.services.access_log import record_access
 
 log = logging.getLogger("auditflow.auth")
 
@@ -129,6 +130,7 @@ def register_failure(user: User, now: datetime | None = None) -> datetime | None
     user.locked_until = now + timedelta(minutes=lock_minutes())
     db.session.flush()
     log.warning("account locked: login=%r until=%s", user.login, user.locked_until.isoformat())
+    record_access(AccessKind.ACCOUNT_LOCKED, user=user, success=False, detail=f"until {user.locked_until.isoformat()}")
     return user.locked_until
 
 
@@ -137,6 +139,7 @@ def _record(login: str, remote_addr: str | None, *, success: bool, reason: str |
         LoginAttempt(login=login[:LOGIN_MAX], success=success, reason=reason,
                      remote_addr=(remote_addr or "")[:64] or None)
     )
+    record_access(AccessKind.SIGN_IN if success else AccessKind.SIGN_IN_FAILED, login=login[:LOGIN_MAX], success=success, detail=reason, remote_addr=remote_addr)
     # %r escapes control characters, so a crafted login cannot forge log lines.
     if success:
         log.info("sign-in ok: login=%r addr=%s", login[:LOGIN_MAX], remote_addr)

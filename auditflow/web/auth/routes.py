@@ -13,7 +13,9 @@ from flask_login import current_user
 
 from auditflow.http import navigation, sessions
 from auditflow.http.access import actor, require
+from auditflow.models import AccessKind
 from auditflow.services import accounts, signin
+from auditflow.services.access_log import record_access
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -50,6 +52,8 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     # POST only (with the CSRF token CSRFProtect checks): a link or an image
     # pointing at /logout cannot sign anyone out.
+    if current_user.is_authenticated:
+        record_access(AccessKind.SIGN_OUT)
     sessions.end()
     flash("로그아웃되었습니다.", "info")
     return redirect(url_for("auth.login"), code=303)

@@ -39,12 +39,13 @@ from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
-from auditflow.models import Audit, ReportJob
+from auditflow.models import AccessKind, Audit, ReportJob
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.reports.summary import latest_audit
 from auditflow.services import report_jobs
+from auditflow.services.access_log import record_access
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
@@ -125,6 +126,7 @@ def download(audit_id: int, fmt: str) -> Any:
         path = Path(folder) / f"report.{fmt}"
         write(report, path)
         data = path.read_bytes()
+    record_access(AccessKind.REPORT_DOWNLOAD, target=f"audit {audit.id} report.{fmt} as of {as_of.isoformat()}")
     response = Response(data, content_type=CONTENT_TYPES[fmt])
     response.headers["Content-Disposition"] = content_disposition(report.file_name(fmt))
     response.headers["Cache-Control"] = "private, no-store"
@@ -234,6 +236,7 @@ def job_file(job_id: int) -> Response:
     if not path.is_file():
         raise NotFound("보관 기간이 지나 파일을 지웠습니다. 처리결과 총괄에서 다시 만드세요.",
                        code="job_file_gone")
+    record_access(AccessKind.REPORT_DOWNLOAD, target=f"job {job_id} {found.file_name}")
     response = send_file(path, mimetype=report_jobs.download_content_type(found).split(";")[0],
                          conditional=True, etag=found.file_sha256 or False, max_age=0)
     response.headers["Content-Disposition"] = content_disposition(found.file_name)
@@ -245,6 +248,7 @@ def job_file(job_id: int) -> Response:
 @require(Capability.VIEW_REPORTS)
 def issued_download(audit_id: int, issued_id: int, fmt: str) -> Response:
     row, path = issued_file(audit_id, issued_id, fmt)  # NotFound: 404 with its message
+    record_access(AccessKind.REPORT_DOWNLOAD, target=f"issued {issued_id} {row.file_name}")
     # The stored bytes as they were issued; the ETag is their SHA-256.
     response = send_file(path, mimetype=row.content_type.split(";")[0], conditional=True,
                          etag=row.sha256, max_age=0)
