@@ -317,3 +317,14 @@ def test_the_migrated_access_log_is_append_only_and_purgeable(backend, tmp_path)
         assert migrated.test_cli_runner().invoke(args=["integrity", "verify"]).exit_code == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_application_role_cannot_purge(app, app_context, backend):
+    """PostgreSQL under AUDITFLOW_TEST_APP_ROLE (as CI runs): the purge is the owner's."""
+    if owner_engine() is db.engine:
+        pytest.skip("the application runs as the tables' owner here (no AUDITFLOW_TEST_APP_ROLE)")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    make_records(app, [now - timedelta(days=800), now - timedelta(days=10)])
+    result = app.test_cli_runner().invoke(args=["access", "purge", "--today", "2026-12-01"])
+    assert result.exit_code == 1 and "not_table_owner" in result.output
+    assert len(records()) == 2
