@@ -328,3 +328,17 @@ def test_the_application_role_cannot_purge(app, app_context, backend):
     result = app.test_cli_runner().invoke(args=["access", "purge", "--today", "2026-12-01"])
     assert result.exit_code == 1 and "not_table_owner" in result.output
     assert len(records()) == 2
+
+
+def test_users_and_tokens_made_from_the_command_line_are_recorded(app, seeded):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["user", "create", "--login", "clerk", "--name", "서기",
+                               "--role", "liaison"],
+                         env={"AUDITFLOW_NEW_USER_PASSWORD": "Cli-pass-2025!"})
+    assert made.exit_code == 0, made.output
+    [created] = records("user_created")
+    assert (created.login, created.target, created.user_id) == ("cli", "user clerk", None)
+    token = runner.invoke(args=["token", "create", "--login", "clerk"])
+    assert token.exit_code == 0, token.output
+    [issued] = records("token_created")
+    assert issued.user_id == user("clerk").id and issued.remote_addr is None

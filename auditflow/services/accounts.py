@@ -293,7 +293,7 @@ def create(*, login: str | None, name: str | None, role: str | None,
     db.session.add(user)
     db.session.flush()
     log.info("user created: login=%r role=%s by=%r", login_, role_.value, _who(actor))
-    record_access(AccessKind.USER_CREATED, user=actor, target=f"user {login_}", detail=f"role {role_.value}")
+    record_access(AccessKind.USER_CREATED, user=actor, login=_who(actor), target=f"user {login_}", detail=f"role {role_.value}")
     return user
 
 
