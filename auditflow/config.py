@@ -159,6 +159,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "API_TOKEN_DAYS": _int("AUDITFLOW_API_TOKEN_DAYS", 90),
         "API_RATE_LIMIT": os.environ.get("AUDITFLOW_API_RATE_LIMIT") or "300 per minute",
         "RATE_LIMIT_URL": os.environ.get("AUDITFLOW_RATE_LIMIT_URL") or None,
+        # The access log (접속기록): kept this long (at least a year, 개인정보의 안전성 확보조치
+        # 기준 제8조; two for large or sensitive systems), and a reason asked for the first
+        # evidence download of a session.
+        "ACCESS_LOG_RETENTION_DAYS": _int("AUDITFLOW_ACCESS_LOG_RETENTION_DAYS", 730),
+        "ACCESS_DOWNLOAD_REASON": _bool("AUDITFLOW_ACCESS_DOWNLOAD_REASON", True),
         # None: the environment's default, filled in by ``finalise``.
         **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
@@ -211,6 +216,10 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
                 *PASSWORD_HASH_KEYS):
         if not isinstance(config.get(key), int) or config[key] < 1:
             raise ConfigError(f"{key} must be a whole number of at least 1, got {config.get(key)!r}")
+    retention = config.get("ACCESS_LOG_RETENTION_DAYS")
+    if not isinstance(retention, int) or retention < 365:
+        raise ConfigError("ACCESS_LOG_RETENTION_DAYS must be at least 365 (access records are "
+                          f"kept at least a year), got {retention!r}")
     # Seconds; tests give fractions.
     for key in ("REPORT_JOB_HEARTBEAT_SECONDS", "REPORT_JOB_STALE_SECONDS",
                 "PASSWORD_HASH_WAIT_SECONDS"):

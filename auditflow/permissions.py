@@ -29,6 +29,7 @@ class Capability(enum.StrEnum):
     WORK_ON_ASSIGNED_ITEMS = "work_on_assigned_items"
     ISSUE_REPORTS = "issue_reports"
     ADMINISTER_USERS = "administer_users"
+    REVIEW_ACCESS_LOG = "review_access_log"
 
     @property
     def label(self) -> str:
@@ -43,6 +44,7 @@ _CAPABILITY_LABELS = {
     Capability.WORK_ON_ASSIGNED_ITEMS: "지정된 요구사항의 추진, 조치결과 작성, 증빙자료 등록, 제출",
     Capability.ISSUE_REPORTS: "처리결과 보고서 발행",
     Capability.ADMINISTER_USERS: "사용자 관리",
+    Capability.REVIEW_ACCESS_LOG: "접속기록 점검과 무결성 검증 결과 열람",
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -51,6 +53,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         Capability.VIEW_ALL_ITEMS,
         Capability.VIEW_REPORTS,
         Capability.ADMINISTER_USERS,
+        Capability.REVIEW_ACCESS_LOG,
     }),
     Role.AUDIT: frozenset({
         Capability.VIEW_ALL_ITEMS,

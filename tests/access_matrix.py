@@ -267,6 +267,21 @@ MATRIX.update({
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
                    anonymous=LOGIN),
     ),
+    ("admin.integrity_status", "GET"): Case(
+        url=lambda w: "/admin/integrity",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.access_review_page", "GET"): Case(
+        url=lambda w: "/admin/access",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
+    ("admin.access_export", "GET"): Case(
+        url=lambda w: "/admin/access/export.xlsx",
+        expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
+                   anonymous=LOGIN),
+    ),
     ("admin.create_user", "GET"): Case(
         url=lambda w: "/admin/users/new",
         expect=row(audit=403, own_team=403, other_team=403, liaison=403, admin=200,
@@ -328,8 +343,20 @@ MATRIX.update({
                    anonymous=LOGIN),
     ),
     ("evidence.download", "GET"): Case(
+        # The first download of a session asks for its reason first (tests/test_access_log.py).
         url=lambda w: f"/evidence/{w.extra['evidence_id']}/download", setup=_evidence,
+        expect=row(audit=REDIRECT, own_team=REDIRECT, other_team=404, liaison=REDIRECT,
+                   admin=REDIRECT, anonymous=LOGIN),
+    ),
+    ("evidence.download_reason", "GET"): Case(
+        url=lambda w: f"/evidence/{w.extra['evidence_id']}/reason", setup=_evidence,
         expect=ITEM_READ,
+    ),
+    ("evidence.download_reason", "POST"): Case(
+        url=lambda w: f"/evidence/{w.extra['evidence_id']}/reason", setup=_evidence,
+        data=lambda w: {"reason": "처리결과 검토"},
+        expect=row(audit=REDIRECT, own_team=REDIRECT, other_team=404, liaison=REDIRECT,
+                   admin=REDIRECT, anonymous=LOGIN),
     ),
     ("evidence.delete", "POST"): Case(
         url=lambda w: f"/evidence/{w.extra['evidence_id']}/delete", setup=_evidence,

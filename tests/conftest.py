@@ -13,6 +13,11 @@ reads or writes the database itself asks for ``app_context`` (``make`` and
 sees it, and its cached rows are forgotten after each request, so the test
 sees what the request did.
 
+Set ``AUDITFLOW_TEST_APP_ROLE`` too (e.g. ``auditflow_app``) and, on PostgreSQL, the
+application runs as that role, which may only SELECT and INSERT on the chained tables
+(``flask integrity grant-app-role``), as in production; the tables are made, emptied and
+restored by their owner (``owner_engine()``).
+
 The work report and the real evidence samples live in ``../shared`` (or
 ``AUDITFLOW_SHARED_DIR``), not in the repository; tests that need them ask
 ``shared`` and are skipped with one reason when it is absent, except under
@@ -21,6 +26,7 @@ The work report and the real evidence samples live in ``../shared`` (or
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import os
@@ -50,6 +56,7 @@ SHARED_MISSING = (
     "put the shared/ folder beside the checkout, or set AUDITFLOW_SHARED_DIR to it"
 )
 PG_URL = os.environ.get("AUDITFLOW_TEST_DATABASE_URL")
+APP_ROLE = os.environ.get("AUDITFLOW_TEST_APP_ROLE") if PG_URL else None
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 DEMO_PASSWORD = "Demo-pass-2025!"
 
@@ -80,7 +87,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
-        return f"databases: SQLite and PostgreSQL ({make_url(PG_URL).render_as_string()})"
+        role = f", the application as role {APP_ROLE}" if APP_ROLE else ""
+        return f"databases: SQLite and PostgreSQL ({make_url(PG_URL).render_as_string()}{role})"
     return "databases: SQLite only (set AUDITFLOW_TEST_DATABASE_URL to add PostgreSQL)"
 
 
@@ -105,6 +113,7 @@ class Backend:
         self.apps: dict[str, _Made] = {}
         self.snapshots: dict[str, DatabaseSnapshot] = {}
         self.kept: dict[Any, Any] = {}
+        self.owners: dict[str, str] = {}  # the application's URL → its tables' owner's URL
 
     # SQLite: a schema built once, copied per test.
     def sqlite_template(self) -> Path:
@@ -134,9 +143,24 @@ class Backend:
             app = create_app(_config(url, self.workdir))
             with app.app_context():
                 db.create_all()
+                if APP_ROLE:
+                    from auditflow.services.integrity import grant_app_role
+
+                    grant_app_role(APP_ROLE)
+                    db.session.commit()
                 db.session.remove()
                 db.engine.dispose()
+            if APP_ROLE:
+                owner = url
+                url = make_url(url).set(username=APP_ROLE, password=None).render_as_string(
+                    hide_password=False)
+                self.owners[url] = owner
         return url
+
+    def owner_engine(self, url: str) -> Engine | None:
+        """An engine of the tables' owner when the application runs as another role."""
+        owner = self.owners.get(url)
+        return create_engine(owner, **NO_DISK_WAIT) if owner else None
 
     def shared_database(self) -> str:
         """PostgreSQL: one database for the session, emptied after each test."""
@@ -180,8 +204,21 @@ def _config(url: str, workdir: Path, **extra: object) -> dict[str, object]:
     }
 
 
+def _ensure_app_role() -> None:
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :name"),
+                                    {"name": APP_ROLE}).scalar()
+        if not exists:
+            with contextlib.suppress(Exception):  # made at the same moment by another worker
+                connection.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    if request.param == "postgresql" and APP_ROLE:
+        _ensure_app_role()
     server = Backend(request.param, tmp_path_factory.mktemp(request.param))
     yield server
     server.close()
@@ -292,6 +329,7 @@ def _made(backend: Backend, app_config: dict[str, object]) -> _Made:
         application.test_client_class = IsolatedClient
         application.test_cli_runner_class = IsolatedCliRunner
         application.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+        _keep_owner(application, backend, url)
         path = make_url(url).database if backend.name == "sqlite" else None
         backend.apps[key] = _Made(application, dict(application.config),
                                   Path(path) if path else None)
@@ -313,7 +351,7 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
     with application.app_context():
         db.session.remove()
         if made.sqlite_file is None:
-            with db.engine.begin() as connection:
+            with owner_engine().begin() as connection:
                 connection.exec_driver_sql(_emptying_statement(connection))
         db.engine.dispose()
     if made.sqlite_file is not None:
@@ -329,13 +367,29 @@ def own_app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> 
     url = backend.new_database() if backend.name == "sqlite" else backend.shared_database()
     application = create_app(_config(url, tmp_path, **app_config))
     application.test_client_class = IsolatedClient
+    _keep_owner(application, backend, url)
     yield application
     with application.app_context():
         db.session.remove()
         if backend.name == "postgresql":
-            with db.engine.begin() as connection:
+            with owner_engine().begin() as connection:
                 connection.exec_driver_sql(_emptying_statement(connection))
+            owner_engine().dispose()
         db.engine.dispose()
+
+
+def _keep_owner(application: Flask, backend: Backend, url: str) -> None:
+    engine = backend.owner_engine(url)
+    if engine is not None:
+        application.extensions["tests.owner_engine"] = engine
+
+
+def owner_engine() -> Engine:
+    """The current application's engine, or its tables' owner's when it runs as another role
+    (``AUDITFLOW_TEST_APP_ROLE``): for what only the owner may do (emptying, snapshots,
+    tampering in the tests)."""
+    engine = current_app.extensions.get("tests.owner_engine")
+    return engine if engine is not None else db.engine
 
 
 _EMPTYING: list[str] = []
@@ -469,7 +523,7 @@ class DatabaseSnapshot:
             return snapshot
         tables = [table.name for table in db.metadata.sorted_tables]
         schema = snapshot.schema
-        with db.engine.begin() as connection:
+        with owner_engine().begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
             for table in tables:
@@ -495,7 +549,7 @@ class DatabaseSnapshot:
                 leftover.unlink(missing_ok=True)
             shutil.copy(self.file, target)
             return
-        with db.engine.begin() as connection:
+        with owner_engine().begin() as connection:
             connection.exec_driver_sql(self.restore_sql)
 
 

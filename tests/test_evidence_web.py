@@ -32,7 +32,9 @@ EXE = b"MZ" + b"\x90\x00" * 100 + b"PE\x00\x00"
 
 @pytest.fixture
 def app_config():
-    return {"MAX_UPLOAD_MB": 1}
+    # The reason asked before a session's first download has tests of its own
+    # (tests/test_access_log.py); these are about the stored bytes and who sees them.
+    return {"MAX_UPLOAD_MB": 1, "ACCESS_DOWNLOAD_REASON": False}
 
 
 @pytest.fixture

@@ -148,7 +148,8 @@ def report_file(audit_id: int, fmt: str, *, as_of: date | None = None,
         raise DomainError(f"요구사항이 {len(report.items)}건이라 {FORMAT_LABELS[fmt]} 파일은 바로 만들 수 "
                           "없습니다. 처리결과 화면의 '파일 만들기'로 만드세요.",
                           code="report_needs_job", status=409)
-    return report_response(report, write, fmt)
+    return report_response(report, write, fmt,
+                           target=f"audit {chosen.id} report.{fmt} as of {day.isoformat()} (API)")
 
 
 # ── recommendations ──────────────────────────────────────────────────────────

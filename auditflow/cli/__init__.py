@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from auditflow.cli.access import access_group
 from auditflow.cli.editions import EDITION_COMMANDS
 from auditflow.cli.importing import import_command
+from auditflow.cli.integrity import integrity_group
 from auditflow.cli.jobs import reminders_group, worker_command
 from auditflow.cli.report import report_command
 from auditflow.cli.seed import seed_command
@@ -20,7 +22,8 @@ from auditflow.cli.tokens import token_group
 from auditflow.cli.users import user_group
 
 COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
-            worker_command, reminders_group, import_command, token_group)
+            worker_command, reminders_group, import_command, token_group, integrity_group,
+            access_group)
 
 
 def register(app: Flask) -> None:

@@ -15,7 +15,9 @@ class Application(Flask):
 
     def handle_user_exception(self, e: Exception) -> HTTPException | ResponseReturnValue:
         transaction.abandon()
-        return super().handle_user_exception(e)
+        answer = super().handle_user_exception(e)
+        transaction.keep_refusal(e)
+        return answer
 
     def handle_exception(self, e: Exception) -> Response:
         transaction.abandon()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, send_file
 
-from auditflow.models import Evidence
+from auditflow.models import AccessKind, Evidence
+from auditflow.services.access_log import download_reason, record_access
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
 
@@ -17,6 +18,8 @@ def send_evidence(evidence: Evidence) -> Response:
     if not path.is_file():
         current_app.logger.error("evidence %s: file %s missing", evidence.id, evidence.storage_key)
         abort(404)
+    record_access(AccessKind.EVIDENCE_DOWNLOAD, reason=download_reason(),
+                  target=f"evidence {evidence.id} {evidence.original_name} (item {evidence.recommendation_id})")
     response = send_file(
         path,
         mimetype=evidence.content_type,  # what the bytes are, as sniffed at upload

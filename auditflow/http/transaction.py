@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, message_flashed, session
+from flask import Flask, Response, current_app, g, message_flashed, request, session
 from sqlalchemy.orm.exc import StaleDataError
 
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.http.errors import MESSAGES, error_response
+from auditflow.models import AccessKind
+from auditflow.services.access_log import record_access
 from auditflow.workflow import ConflictError
 
 log = logging.getLogger("auditflow.http")
@@ -54,6 +56,22 @@ def finish(response: Response) -> Response:
         log.exception("commit failed; the request was rolled back")
         return _as_response(error_response(500, MESSAGES[500], "server_error"))
     return response
+
+
+def keep_refusal(error: BaseException) -> None:
+    """A permission refusal (403) leaves its access record although the request rolled back:
+    the record alone, in a transaction of its own, after the rollback."""
+    status = getattr(error, "status", None) or getattr(error, "code", None)
+    if status != 403:
+        return
+    try:
+        record_access(AccessKind.PERMISSION_REFUSED, success=False,
+                      target=f"{request.method} {request.path}",
+                      detail=code if isinstance(code := getattr(error, "code", None), str) else None)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 — the refusal stands; only its record is lost
+        db.session.rollback()
+        log.exception("the access record of a refusal could not be kept")
 
 
 def abandon() -> None:

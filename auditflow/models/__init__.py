@@ -1,8 +1,10 @@
 """The domain model, one module per aggregate. Its words live in ``auditflow.vocabulary``."""
 
+from auditflow.models.access_log import AccessKind, AccessRecord, AccessResult
 from auditflow.models.api_token import ApiToken
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnlyViolation, UTCDateTime, utcnow
+from auditflow.models.chain import Chained, ChainHead, IntegrityCheck
 from auditflow.models.comment import Comment
 from auditflow.models.evidence import Evidence
 from auditflow.models.extension import DueDateExtension
@@ -24,8 +26,14 @@ from auditflow.models.transfer import TransferRequest
 from auditflow.models.user import User, UserSession
 
 __all__ = [
+    "AccessKind",
+    "AccessRecord",
+    "AccessResult",
     "ApiToken",
     "Audit",
+    "ChainHead",
+    "Chained",
+    "IntegrityCheck",
     "Comment",
     "DueDateExtension",
     "EmailAttempt",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auditflow.extensions import Model
 from auditflow.models.base import AppendOnly, UTCDateTime, sql_in, utcnow
+from auditflow.models.chain import Chained
 from auditflow.models.user import User
 from auditflow.vocabulary import HistoryKind
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from auditflow.models.recommendation import Recommendation
 
 
-class History(AppendOnly, Model):
+class History(AppendOnly, Chained, Model):
     """An append-only record of everything that happened to a recommendation.
 
     State changes carry ``to_state``; edits carry the field with its old and new
@@ -25,6 +26,7 @@ class History(AppendOnly, Model):
 
     __tablename__ = "history"
     append_only_message = "history is append-only"
+    chain_label = "처리 이력"
     __table_args__ = (
         CheckConstraint(
             f"kind IN ({sql_in(HistoryKind)})",

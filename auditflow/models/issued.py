@@ -8,14 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from auditflow.extensions import Model
 from auditflow.models.audit import Audit
 from auditflow.models.base import AppendOnly, UTCDateTime, utcnow
+from auditflow.models.chain import Chained
 from auditflow.models.user import User
 
 
-class IssuedReport(AppendOnly, Model):
+class IssuedReport(AppendOnly, Chained, Model):
     """A report as it was sent to the council (발행): numbered, dated, never changed."""
 
     __tablename__ = "issued_report"
     append_only_message = "issued reports are never changed"
+    chain_label = "발행본"
     __table_args__ = (
         UniqueConstraint("audit_id", "number", name="uq_issued_report_audit_number"),
         CheckConstraint("number > 0", name="ck_issued_report_number"),
@@ -39,9 +41,10 @@ class IssuedReport(AppendOnly, Model):
     )
 
 
-class IssuedReportFile(AppendOnly, Model):
+class IssuedReportFile(AppendOnly, Chained, Model):
     __tablename__ = "issued_report_file"
     append_only_message = "issued reports are never changed"
+    chain_label = "발행 파일"
     __table_args__ = (
         UniqueConstraint("report_id", "format", name="uq_issued_report_file_format"),
     )

@@ -19,9 +19,10 @@ from sqlalchemy import func, select
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.korean import particle
-from auditflow.models import OrgUnit, User
+from auditflow.models import AccessKind, OrgUnit, User
 from auditflow.permissions import Capability, grants, needs_team, roles_with
 from auditflow.services import lockout, passwords, second_factor, signin
+from auditflow.services.access_log import record_access
 from auditflow.vocabulary import Role, UnitKind
 
 log = logging.getLogger("auditflow.auth")
@@ -310,6 +311,7 @@ def create(*, login: str | None, name: str | None, role: str | None,
     db.session.add(user)
     db.session.flush()
     log.info("user created: login=%r role=%s by=%r", login_, role_.value, _who(actor))
+    record_access(AccessKind.USER_CREATED, user=actor, login=_who(actor), target=f"user {login_}", detail=f"role {role_.value}")
     return user
 
 
@@ -328,6 +330,8 @@ def update(user: User, *, name: str | None, role: str | None, team: OrgUnit | st
         if user.can(Capability.ADMINISTER_USERS) and not grants(role_, Capability.ADMINISTER_USERS):
             _keep_an_admin(user)
     user.name = name
+    if role_.value != user.role:
+        record_access(AccessKind.ROLE_CHANGED, user=actor, target=f"user {user.login}", detail=f"{user.role} → {role_.value}")
     user.role = role_.value
     user.team = unit
     user.email = address
@@ -348,6 +352,7 @@ def reset_password(user: User, password: str | None, *, actor: User) -> None:
     user.end_sessions()
     db.session.flush()
     log.info("password reset: login=%r by=%r", user.login, _who(actor))
+    record_access(AccessKind.PASSWORD_CHANGED, user=actor, target=f"user {user.login}", detail="reset by an administrator")
 
 
 def change_own_password(user: User, current: str | None, new: str | None,
@@ -364,6 +369,7 @@ def change_own_password(user: User, current: str | None, new: str | None,
     user.end_sessions()
     db.session.flush()
     log.info("password changed: login=%r", user.login)
+    record_access(AccessKind.PASSWORD_CHANGED, user=user, target=f"user {user.login}", remote_addr=remote_addr)
 
 
 def _check_current_password(user: User, current: str | None, remote_addr: str | None, *,
@@ -428,6 +434,7 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
     db.session.flush()
     log.info("user %s: login=%r by=%r", "reactivated" if active else "deactivated", user.login,
              _who(actor))
+    record_access(AccessKind.USER_REACTIVATED if active else AccessKind.USER_DEACTIVATED, user=actor, target=f"user {user.login}")
 
 
 def unlock(user: User, *, actor: User) -> None:

@@ -21,6 +21,7 @@ from the append-only history.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, Writer, writer
 from auditflow.reports.content import CONTENT_TYPES, Report, build_report
 from auditflow.reports.progress import Progress
+from auditflow.services.integrity import file_sha256
 from auditflow.storage import FileStore, StoredFile
 from auditflow.storage.transactional import file_store, follow_transaction
 
@@ -57,6 +59,8 @@ class IssueProgress(Protocol):
 
     def finished(self, fmt: str) -> None:
         """``fmt``'s file is written and kept (as a temp until the commit)."""
+
+log = logging.getLogger("auditflow.integrity")
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,12 @@ def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFi
     if not path.is_file():
         raise NotFound("발행된 파일이 저장소에 없습니다. 관리자에게 알려 주세요.",
                        code="issued_file_missing")
+    if file_sha256(path) != row.sha256:
+        # Served only as it was issued: bytes changed on disk are refused, and said.
+        log.error("issued file %s (%s): bytes no longer match their SHA-256", row.id,
+                  row.storage_key)
+        raise DomainError("발행된 파일의 내용이 발행 때와 다릅니다(변경 감지). 내려받을 수 없으니 "
+                          "관리자에게 알려 주세요.", code="issued_file_altered", status=409)
     return row, path
 
 

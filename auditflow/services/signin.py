@@ -29,8 +29,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from auditflow.extensions import db
-from auditflow.models import LoginAttempt, User
+from auditflow.models import AccessKind, LoginAttempt, User
 from auditflow.services import lockout, passwords
+from auditflow.services.access_log import record_access
 from auditflow.services.lockout import Delayed as SignInDelayed
 from auditflow.services.lockout import Locked as AccountLocked
 from auditflow.services.lockout import SignInRefused
@@ -110,6 +111,9 @@ def _refuse(login: str, remote_addr: str | None, admitted: lockout.Admission,
     if admitted.locked_until is not None:
         log.warning("sign-in locked: login=%r addr=%s until=%s", login, remote_addr,
                     admitted.locked_until.isoformat())
+        record_access(AccessKind.ACCOUNT_LOCKED, login=login, success=False,
+                      remote_addr=remote_addr,
+                      detail=f"until {admitted.locked_until.isoformat()}")
         raise AccountLocked(admitted.locked_until, max_failures())
     raise SignInRefused()
 
@@ -119,6 +123,7 @@ def _record(login: str, remote_addr: str | None, *, success: bool, reason: str |
         LoginAttempt(login=login[:LOGIN_MAX], success=success, reason=reason,
                      remote_addr=(remote_addr or "")[:64] or None)
     )
+    record_access(AccessKind.SIGN_IN if success else AccessKind.SIGN_IN_FAILED, login=login[:LOGIN_MAX], success=success, detail=reason, remote_addr=remote_addr)
     # %r escapes control characters, so a crafted login cannot forge log lines.
     if success:
         log.info("sign-in ok: login=%r addr=%s", login[:LOGIN_MAX], remote_addr)

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
-from auditflow.models import ApiToken, User, utcnow
+from auditflow.models import AccessKind, ApiToken, User, utcnow
+from auditflow.services.access_log import record_access
 from auditflow.vocabulary import TokenScope
 
 PREFIX = "af_"
@@ -67,6 +68,7 @@ def create(user: User, *, name: str, scope: str = TokenScope.READ.value,
                      expires_at=moment + timedelta(days=lifetime))
     db.session.add(token)
     db.session.flush()
+    record_access(AccessKind.TOKEN_CREATED, user=user, target=f"token {token.prefix}", detail=f"scope {token.scope}")
     return Made(token, secret)
 
 
@@ -83,6 +85,7 @@ def revoke(user: User, token_id: int, now: datetime | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         db.session.flush()
+        record_access(AccessKind.TOKEN_REVOKED, user=user, target=f"token {token.prefix}")
     return token
 
 

@@ -8,15 +8,22 @@ change is a POST with a CSRF token; the rules live in ``auditflow.services.accou
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from auditflow import dates
 from auditflow.http.access import actor, require
 from auditflow.http.reauth import recent_confirmation
+from auditflow.models import AccessKind
 from auditflow.permissions import Capability
-from auditflow.services import accounts, passwords
+from auditflow.reports import access_review
+from auditflow.services import accounts, integrity, passwords
+from auditflow.services.access_log import record_access
+from auditflow.storage import content_disposition
 from auditflow.web.admin.forms import (
     NO_TEAM,
     ActiveForm,
@@ -163,3 +170,50 @@ def reset_second_factor(user_id: int) -> ResponseReturnValue:
                   "종료되었고, 다음 로그인 때 인증 앱을 다시 등록합니다.", "success")
             return redirect(url_for("admin.users"), code=303)
     return render_template("admin/second_factor.html", form=form, user=user)
+
+
+@bp.get("/integrity")
+@require(Capability.REVIEW_ACCESS_LOG)
+def integrity_status() -> ResponseReturnValue:
+    """The last run of ``flask integrity verify``: when, what it counted, what it found."""
+    check = integrity.last_check()
+    counts = json.loads(check.counts) if check is not None else {}
+    return render_template("admin/integrity.html", check=check, counts=counts)
+
+
+def _month() -> date:
+    """The month asked for (``?month=YYYY-MM``), else the last one (the monthly check)."""
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        this = dates.today().replace(day=1)
+        return (this - timedelta(days=1)).replace(day=1)
+
+
+@bp.get("/access")
+@require(Capability.REVIEW_ACCESS_LOG)
+def access_review_page() -> ResponseReturnValue:
+    """접속기록 점검: the month by person and by kind, unusual volumes flagged, every record."""
+    month = _month()
+    review = access_review.month_review(month)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    return render_template("admin/access.html", review=review, labels=access_review.labels(),
+                           previous=f"{previous:%Y-%m}", following=f"{following:%Y-%m}",
+                           month=f"{month:%Y-%m}")
+
+
+@bp.get("/access/export.xlsx")
+@require(Capability.REVIEW_ACCESS_LOG)
+def access_export() -> ResponseReturnValue:
+    month = _month()
+    review = access_review.month_review(month)
+    record_access(AccessKind.EXPORT, target=f"access log {month:%Y-%m} xlsx ({len(review.records)} records)")
+    body = access_review.to_xlsx(review)
+    response = Response(body, content_type="application/vnd.openxmlformats-officedocument"
+                                           ".spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = content_disposition(f"접속기록_점검_{month:%Y%m}.xlsx")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -23,8 +23,9 @@ from flask_login import current_user
 
 from auditflow.http import navigation, sessions, throttle
 from auditflow.http.access import actor, require
-from auditflow.models import User
+from auditflow.models import AccessKind, User
 from auditflow.services import accounts, passwords, second_factor, signin
+from auditflow.services.access_log import record_access
 from auditflow.web.auth import pending
 from auditflow.web.auth.forms import ChangePasswordForm, LoginForm
 
@@ -92,6 +93,8 @@ def finish_sign_in(user: User, target: str) -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     # POST only (with the CSRF token CSRFProtect checks): a link or an image
     # pointing at /logout cannot sign anyone out.
+    if current_user.is_authenticated:
+        record_access(AccessKind.SIGN_OUT)
     sessions.end()
     flash("로그아웃되었습니다.", "info")
     return redirect(url_for("auth.login"), code=303)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import BooleanField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class UploadForm(FlaskForm):
@@ -18,3 +18,9 @@ class DeleteForm(FlaskForm):
     confirm = BooleanField(
         "삭제 확인", validators=[DataRequired("삭제하려면 '삭제 확인'에 체크하세요.")]
     )
+
+
+class DownloadReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "내려받는 사유", validators=[DataRequired("내려받는 사유를 입력하세요."),
+                               Length(max=500, message="사유는 500자 이하로 입력하세요.")])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from auditflow import dates
@@ -20,9 +20,10 @@ from auditflow.http.downloads import send_evidence
 from auditflow.http.errors import return_to
 from auditflow.models import Evidence, Recommendation
 from auditflow.permissions import Actor
+from auditflow.services import access_log
 from auditflow.services import evidence as evidence_ops
 from auditflow.storage import ALLOWED_LABEL
-from auditflow.web.evidence.forms import DeleteForm, UploadForm
+from auditflow.web.evidence.forms import DeleteForm, DownloadReasonForm, UploadForm
 
 bp = Blueprint("evidence", __name__)
 
@@ -78,7 +79,28 @@ def upload(recommendation_id: int) -> ResponseReturnValue:
 @bp.get("/evidence/<int:evidence_id>/download")
 @require()
 def download(evidence_id: int) -> ResponseReturnValue:
-    return send_evidence(_evidence(evidence_id))
+    evidence = _evidence(evidence_id)
+    if access_log.needs_download_reason():
+        return redirect(url_for(".download_reason", evidence_id=evidence.id), code=303)
+    return send_evidence(evidence)
+
+
+@bp.route("/evidence/<int:evidence_id>/reason", methods=["GET", "POST"])
+@require()
+def download_reason(evidence_id: int) -> ResponseReturnValue:
+    """The reason for this session's evidence downloads, asked before the first one
+    (개인정보의 안전성 확보조치 기준 제8조); the download follows."""
+    evidence = _evidence(evidence_id)
+    form = DownloadReasonForm()
+    if form.validate_on_submit():
+        try:
+            access_log.give_download_reason(form.reason.data)
+        except DomainError as refused:
+            form.reason.errors = [*form.reason.errors, refused.message]
+        else:
+            return redirect(url_for(".download", evidence_id=evidence.id), code=303)
+    return render_template("evidence/reason.html", form=form, evidence=evidence,
+                           back=_detail_url(evidence.recommendation))
 
 
 @bp.post("/evidence/<int:evidence_id>/delete")

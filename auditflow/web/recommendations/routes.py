@@ -30,6 +30,7 @@ from auditflow.http.access import actor, load_visible, require
 from auditflow.http.errors import return_to
 from auditflow.korean import with_particle
 from auditflow.models import (
+    AccessKind,
     Audit,
     Comment,
     DueDateExtension,
@@ -49,6 +50,7 @@ from auditflow.services import bulk as bulk_ops
 from auditflow.services import comments as comment_ops
 from auditflow.services import extensions, transfers
 from auditflow.services import recommendations as ops
+from auditflow.services.access_log import record_access
 from auditflow.vocabulary import Category, RequestState, State
 from auditflow.web import drafts
 from auditflow.web.forms import audit_choices
@@ -187,6 +189,7 @@ def export(fmt: str) -> Any:
     else:
         body = item_list.to_xlsx(listing)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    record_access(AccessKind.EXPORT, target=f"item list {fmt} ({len(items)} items)", detail=listing.conditions or None)
     return send_file(io.BytesIO(body), as_attachment=True, mimetype=mimetype,
                      download_name=f"요구사항_목록_{stamp}.{fmt}")
 

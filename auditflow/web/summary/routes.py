@@ -42,7 +42,7 @@ from auditflow.http.access import actor, require, viewer
 from auditflow.http.errors import return_to
 from auditflow.http.reauth import recent_confirmation
 from auditflow.http.report_files import report_response
-from auditflow.models import Audit, IssuedReport, ReportJob
+from auditflow.models import AccessKind, Audit, IssuedReport, ReportJob
 from auditflow.params import MAX_PAGE, small_int
 from auditflow.permissions import Capability
 from auditflow.reports import FORMAT_LABELS, FORMATS, available_formats, writer
@@ -50,6 +50,7 @@ from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.reports.summary import latest_audit
 from auditflow.reports.summary_page import SummaryPage, summary_page
 from auditflow.services import edition_diff, report_jobs, verification
+from auditflow.services.access_log import record_access
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
@@ -189,7 +190,8 @@ def download(audit_id: int, fmt: str) -> Any:
               f"'{FORMAT_LABELS[fmt]} 파일 만들기'를 누르면 다 되는 대로 내려받을 수 있습니다.", "info")
         where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
         return redirect(url_for(".index", **where, _anchor="downloads-title"), code=303)
-    return report_response(report, write, fmt)
+    return report_response(report, write, fmt,
+                           target=f"audit {audit.id} report.{fmt} as of {as_of.isoformat()}")
 
 
 @bp.post("/summary/<int:audit_id>/issue")
@@ -296,6 +298,7 @@ def job_file(job_id: int) -> Response:
     if not path.is_file():
         raise NotFound("보관 기간이 지나 파일을 지웠습니다. 처리결과 총괄에서 다시 만드세요.",
                        code="job_file_gone")
+    record_access(AccessKind.REPORT_DOWNLOAD, target=f"job {job_id} {found.file_name}")
     response = send_file(path, mimetype=report_jobs.download_content_type(found).split(";")[0],
                          conditional=True, etag=found.file_sha256 or False, max_age=0)
     response.headers["Content-Disposition"] = content_disposition(found.file_name)
@@ -364,6 +367,7 @@ def _edition(audit_id: int, issued_id: int) -> IssuedReport:
 @require(Capability.VIEW_REPORTS)
 def issued_download(audit_id: int, issued_id: int, fmt: str) -> Response:
     row, path = issued_file(audit_id, issued_id, fmt)  # NotFound: 404 with its message
+    record_access(AccessKind.REPORT_DOWNLOAD, target=f"issued {issued_id} {row.file_name}")
     # The stored bytes as they were issued; the ETag is their SHA-256.
     response = send_file(path, mimetype=row.content_type.split(";")[0], conditional=True,
                          etag=row.sha256, max_age=0)
