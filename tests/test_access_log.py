@@ -20,7 +20,7 @@ from auditflow.models import AccessRecord, ChainHead, Evidence, Recommendation, 
 from auditflow.services import evidence as evidence_ops
 from auditflow.services.issuing import issue
 from tests.auth_helpers import login, logout, post_form
-from tests.conftest import DEMO_PASSWORD, _config, owner_engine
+from tests.conftest import APP_ROLE, DEMO_PASSWORD, _config, owner_engine
 from tests.test_evidence_service import make_pdf
 
 
@@ -69,7 +69,7 @@ def test_user_administration_is_recorded(app, seeded):
     admin = signed_in(app, "admin")
     response = post_form(admin, "/admin/users/new", {
         "login": "newcomer", "name": "새 사용자", "role": "liaison", "team": "",
-        "password": "Newcomer-pass-2025!", "password_confirm": "Newcomer-pass-2025!"})
+        "password": "Arrival-maple-2025!", "password_confirm": "Arrival-maple-2025!"})
     assert response.status_code == 303
     [created] = records("user_created")
     assert created.user_id == user("admin").id and created.target == "user newcomer"
@@ -135,6 +135,10 @@ def evidence(seeded, app_context) -> Evidence:
 def test_the_first_evidence_download_of_a_session_asks_its_reason(app, evidence):
     client = signed_in(app, "audit")
     url = f"/evidence/{evidence.id}/download"
+    item_page = f"/recommendations/{evidence.recommendation_id}"
+    reason_link = f'href="/evidence/{evidence.id}/reason" class="evidence-download">'
+    # The item's link opens the reason's page (not a download, which would save that page).
+    assert reason_link in client.get(item_page).get_data(as_text=True)
     first = client.get(url)
     assert first.status_code == 303 and first.headers["Location"].endswith(
         f"/evidence/{evidence.id}/reason")
@@ -150,6 +154,8 @@ def test_the_first_evidence_download_of_a_session_asks_its_reason(app, evidence)
     assert given.status_code == 303 and given.headers["Location"].endswith(url)
     download = client.get(url)
     assert download.status_code == 200 and download.data == make_pdf()
+    page_after = client.get(item_page).get_data(as_text=True)
+    assert reason_link not in page_after and f'href="{url}" class="evidence-download" download>' in page_after
     assert client.get(url).status_code == 200  # asked once per session
     rows = records("evidence_download")
     assert len(rows) == 2 and {row.reason for row in rows} == {"처리결과 검토"}
@@ -319,15 +325,18 @@ def test_the_migrated_access_log_is_append_only_and_purgeable(backend, tmp_path)
         db.engine.dispose()
 
 
-def test_the_application_role_cannot_purge(app, app_context, backend):
-    """PostgreSQL under AUDITFLOW_TEST_APP_ROLE (as CI runs): the purge is the owner's."""
-    if owner_engine() is db.engine:
-        pytest.skip("the application runs as the tables' owner here (no AUDITFLOW_TEST_APP_ROLE)")
-    now = datetime(2026, 12, 1, tzinfo=UTC)
-    make_records(app, [now - timedelta(days=800), now - timedelta(days=10)])
-    result = app.test_cli_runner().invoke(args=["access", "purge", "--today", "2026-12-01"])
-    assert result.exit_code == 1 and "not_table_owner" in result.output
-    assert len(records()) == 2
+# Only where the suite runs as the application's role (PostgreSQL, as CI does): SQLite has no
+# roles, and there the application is the owner, as the other tests show.
+if APP_ROLE is not None:
+    @pytest.mark.parametrize("backend", ["postgresql"], indirect=True, scope="session")
+    def test_the_application_role_cannot_purge(app, app_context, backend):
+        """PostgreSQL under AUDITFLOW_TEST_APP_ROLE (as CI runs): the purge is the owner's."""
+        assert owner_engine() is not db.engine
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        make_records(app, [now - timedelta(days=800), now - timedelta(days=10)])
+        result = app.test_cli_runner().invoke(args=["access", "purge", "--today", "2026-12-01"])
+        assert result.exit_code == 1 and "not_table_owner" in result.output
+        assert len(records()) == 2
 
 
 def test_users_and_tokens_made_from_the_command_line_are_recorded(app, seeded):

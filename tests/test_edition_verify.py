@@ -33,7 +33,7 @@ from auditflow.services.verification import Outcome, outcome_of
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import ReportJobKind, ReportJobState
 from tests.auth_helpers import login, post_form
-from tests.conftest import rendered
+from tests.conftest import owner_engine, rendered
 from tests.factories import PASSWORD
 from tests.job_helpers import run_queued_jobs
 
@@ -127,9 +127,10 @@ def test_cli_issues_verifies_all_five_formats_and_names_a_tampered_file(app, sma
 def update_allowed(table: str) -> Iterator[None]:
     """Someone with the database's own rights drops the append-only trigger, changes a
     row and puts the trigger back (as the models make it)."""
-    dialect = db.engine.dialect.name
+    engine = owner_engine()  # under the application's role only the owner may
+    dialect = engine.dialect.name
     statements = append_only_ddl(table, "issued reports are never changed")[dialect]
-    with db.engine.begin() as connection:
+    with engine.begin() as connection:
         if dialect == "sqlite":
             connection.execute(text(f"DROP TRIGGER {table}_no_update"))
         else:
@@ -137,7 +138,7 @@ def update_allowed(table: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with db.engine.begin() as connection:
+        with engine.begin() as connection:
             connection.execute(text(statements[0] if dialect == "sqlite" else statements[1]))
 
 
@@ -146,7 +147,7 @@ def test_verify_names_a_changed_hash(app, small, only_csv_and_html):
     edition = only_edition()
     html_file = next(file for file in edition.files if file.format == "html")
     db.session.commit()
-    with update_allowed("issued_report_file"), db.engine.begin() as connection:
+    with update_allowed("issued_report_file"), owner_engine().begin() as connection:
         connection.execute(text("UPDATE issued_report_file SET sha256 = :forged WHERE id = :id"),
                            {"forged": "0" * 64, "id": html_file.id})
     result = run(app, "verify", "--audit", str(small["audit"].id), "--edition", "1")
@@ -157,7 +158,7 @@ def test_verify_names_a_changed_hash(app, small, only_csv_and_html):
     csv_name = next(file.file_name for file in edition.files if file.format == "csv")
     assert f"{csv_name}: 일치" in result.stdout
     # The trigger is back: the row cannot be changed again.
-    with pytest.raises(Exception, match="never changed"), db.engine.begin() as connection:
+    with pytest.raises(Exception, match="never changed"), owner_engine().begin() as connection:
         connection.execute(text("UPDATE issued_report_file SET sha256 = 'x'"))
 
 

@@ -8,16 +8,17 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from xlsxwriter import Workbook
 
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import AccessKind, AccessRecord, AccessResult
-from auditflow.reports.xlsx import HEADER_FILL, Sheets
+
+if TYPE_CHECKING:
+    from auditflow.reports.xlsx import Sheets
 
 # Downloads and exports by one person in a month that are worth a look: this many at least,
 # and three times the month's average per person who downloaded anything.
@@ -103,6 +104,11 @@ RECORD_COLUMNS = [("일시", 18), ("아이디", 14), ("접속지", 16), ("구분
 
 def to_xlsx(review: MonthReview) -> bytes:
     """The review as a workbook: 사용자별, 구분별, 접속기록 (every record of the month)."""
+    # The spreadsheet writer is loaded when a workbook is asked for, not at start-up.
+    from xlsxwriter import Workbook
+
+    from auditflow.reports.xlsx import HEADER_FILL, Sheets
+
     buffer = io.BytesIO()
     book = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
                              "strings_to_numbers": False, "strings_to_urls": False})

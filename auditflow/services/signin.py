@@ -101,17 +101,17 @@ def check_password(login: str, password: str, remote_addr: str | None, *,
         passwords.burn_time(password)
         _refuse(login, remote_addr, admitted, "unknown_login")
     if not passwords.verify_password(user.password_hash, password):
-        _refuse(login, remote_addr, admitted, reason)
+        _refuse(login, remote_addr, admitted, reason, user)
     return user
 
 
 def _refuse(login: str, remote_addr: str | None, admitted: lockout.Admission,
-            reason: str) -> NoReturn:
+            reason: str, user: User | None = None) -> NoReturn:
     _record(login, remote_addr, success=False, reason=reason)
     if admitted.locked_until is not None:
         log.warning("sign-in locked: login=%r addr=%s until=%s", login, remote_addr,
                     admitted.locked_until.isoformat())
-        record_access(AccessKind.ACCOUNT_LOCKED, login=login, success=False,
+        record_access(AccessKind.ACCOUNT_LOCKED, user=user, login=login, success=False,
                       remote_addr=remote_addr,
                       detail=f"until {admitted.locked_until.isoformat()}")
         raise AccountLocked(admitted.locked_until, max_failures())

@@ -174,11 +174,18 @@ def test_story_from_registration_to_the_summary(app, seeded, live_server, browse
         assert "증빙자료 2개를 올렸습니다" in story.flash()
         panel = page.locator("#evidence")
         assert hwpx.name in panel.inner_text() and pdf.name in panel.inner_text()
+        # The session's first evidence download asks its reason first (접속기록), then downloads.
+        panel.get_by_role("link", name=re.compile(re.escape(pdf.name))).click()
+        page.wait_for_load_state("load")
+        story.check("증빙자료 내려받기 사유")
+        page.get_by_label("내려받는 사유").fill("처리결과 확인")
         with page.expect_download() as download_info:
-            panel.get_by_role("link", name=re.compile(re.escape(pdf.name))).click()
+            page.get_by_role("button", name="사유 기록 후 내려받기").click()
         download = download_info.value
         assert download.suggested_filename == pdf.name
         assert Path(download.path()).read_bytes() == pdf.read_bytes()
+        with page.expect_navigation():
+            page.get_by_role("link", name="요구사항으로 돌아가기").click()
 
         story.submit(page.get_by_role("button", name="검토 요청(제출)"), "요구사항(제출)")
         assert story.state() == "검토 중"

@@ -147,6 +147,9 @@ class EvidencePanel:
     allowed: str
     max_mb: int
     accept: str
+    # This session gave no reason for downloads yet: the links open the reason's page first
+    # (a plain link, not a download, or the browser would save that page as the file).
+    asks_reason: bool = False
 
 
 def file_size(size: int) -> str:
@@ -193,4 +196,5 @@ def evidence_panel(recommendation: Recommendation, user: Actor) -> EvidencePanel
         allowed=ALLOWED_LABEL,
         max_mb=int(current_app.config["MAX_UPLOAD_MB"]),
         accept=ACCEPT,
+        asks_reason=access_log.needs_download_reason(),
     )
