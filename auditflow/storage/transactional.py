@@ -13,35 +13,55 @@ that transaction (or savepoint):
   itself failed after the move;
 * a transaction that just ends (session closed without commit) does the same.
 
-Evidence uploads and issued reports both store their files this way.
+Evidence uploads and issued reports both store their files this way, in the folder or
+in the object store alike (for the object store "moves" is "uploads", "deletes" is
+"deletes the object").
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from auditflow.storage.files import FileStore
+from auditflow.storage.backend import Storage
+from auditflow.storage.files import LocalFolderStore
 
 _PENDING_KEY = "auditflow.pending_files"
 _log = logging.getLogger(__name__)
 
 
-def file_store() -> FileStore:
-    """The application's file store under STORAGE_DIR (one per app, made on first use)."""
-    store = current_app.extensions.get("auditflow.file_store")
+def file_store() -> Storage:
+    """The application's file store (one per app, made on first use): the folder
+    STORAGE_DIR, or the object store of STORAGE_URL with its temp files in STORAGE_DIR."""
+    store: Storage | None = current_app.extensions.get("auditflow.file_store")
     if store is None:
-        store = FileStore(current_app.config["STORAGE_DIR"])
+        store = make_store(current_app.config)
         current_app.extensions["auditflow.file_store"] = store
     return store
 
 
-def follow_transaction(session: Session, store: FileStore, temp: Path, key: str) -> None:
+def make_store(config: Mapping[str, Any]) -> Storage:
+    url = config.get("STORAGE_URL")
+    if not url:
+        return LocalFolderStore(config["STORAGE_DIR"])
+    from auditflow.storage.s3 import S3Store, parse_url
+
+    bucket, prefix = parse_url(str(url))
+    return S3Store(bucket, prefix, Path(config["STORAGE_DIR"]) / "tmp",
+                   endpoint_url=config.get("S3_ENDPOINT_URL"),
+                   access_key_id=config.get("S3_ACCESS_KEY_ID"),
+                   secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+                   region=config.get("S3_REGION"))
+
+
+def follow_transaction(session: Session, store: Storage, temp: Path, key: str) -> None:
     """Move ``temp`` to ``key`` when the current transaction commits; remove it if it does not.
 
     Call it after the row that names ``key`` has been flushed.
@@ -51,7 +71,7 @@ def follow_transaction(session: Session, store: FileStore, temp: Path, key: str)
 
 @dataclass
 class _PendingFile:
-    store: FileStore
+    store: Storage
     temp: Path
     key: str
     transaction: SessionTransaction  # the (sub)transaction the row was flushed in
