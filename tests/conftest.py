@@ -267,6 +267,27 @@ def storage_kind(request: pytest.FixtureRequest, app: Flask) -> str:
     return str(request.param)
 
 
+def tamper_stored(key: str, data: bytes | None) -> None:
+    """Change a stored file behind the application's back (``None``: remove it), in the
+    folder or in the object store: what a failing disk or an intruder would do."""
+    from auditflow.storage.s3 import S3Store
+    from auditflow.storage.transactional import file_store
+
+    store = file_store()
+    if isinstance(store, S3Store):
+        if data is None:
+            store.client.delete_object(Bucket=store.bucket, Key=store.object_key(key))
+        else:
+            store.client.put_object(Bucket=store.bucket, Key=store.object_key(key), Body=data)
+        return
+    path = store.local_path(key)
+    assert path is not None
+    if data is None:
+        path.unlink()
+    else:
+        path.write_bytes(data)
+
+
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, object]:
     """Extra settings a test module may override before ``app`` is made."""

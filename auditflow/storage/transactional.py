@@ -13,6 +13,9 @@ that transaction (or savepoint):
   itself failed after the move;
 * a transaction that just ends (session closed without commit) does the same.
 
+The other way round, ``remove_after_commit`` removes a file whose row a transaction
+deletes only once that transaction has committed: a rollback keeps both.
+
 Evidence uploads and issued reports both store their files this way, in the folder or
 in the object store alike (for the object store "moves" is "uploads", "deletes" is
 "deletes the object").
@@ -34,6 +37,7 @@ from auditflow.storage.backend import Storage
 from auditflow.storage.files import LocalFolderStore
 
 _PENDING_KEY = "auditflow.pending_files"
+_DOOMED_KEY = "auditflow.doomed_files"
 _log = logging.getLogger(__name__)
 
 
@@ -67,6 +71,16 @@ def follow_transaction(session: Session, store: Storage, temp: Path, key: str) -
     Call it after the row that names ``key`` has been flushed.
     """
     _pending(session).append(_PendingFile(store, temp, key, _current_transaction(session)))
+
+
+def remove_after_commit(session: Session, store: Storage, key: str) -> None:
+    """Remove the stored file of ``key`` once the current transaction has committed (the
+    row that named it deleted); kept when it rolls back, so no row loses its file."""
+    if session.get_transaction() is None:
+        session.begin()
+    doomed: list[tuple[Storage, str, SessionTransaction]] = session.info.setdefault(
+        _DOOMED_KEY, [])
+    doomed.append((store, key, _current_transaction(session)))
 
 
 @dataclass
@@ -105,6 +119,10 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
 
 def _undo(session: Session, ended: SessionTransaction | None = None) -> None:
     """Undo the files of ``ended`` and its savepoints (all files when None)."""
+    doomed = session.info.get(_DOOMED_KEY)
+    if doomed:  # removals not to be done after all
+        session.info[_DOOMED_KEY] = [item for item in doomed
+                                     if ended is not None and not _within(item[2], ended)]
     pending = session.info.get(_PENDING_KEY)
     if not pending:
         return
@@ -136,6 +154,11 @@ def _forget_files_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.info.pop(_PENDING_KEY, None)
+    for store, key, _transaction in session.info.pop(_DOOMED_KEY, ()):
+        try:
+            store.remove(key)
+        except OSError:  # the row is gone already: the file is garbage, not a broken link
+            _log.exception("could not remove stored file %s after commit", key)
 
 
 @event.listens_for(Session, "after_soft_rollback")
