@@ -11,7 +11,9 @@ import hashlib
 import io
 import os
 import struct
+import time
 import unicodedata
+import unittest.mock
 import zipfile
 import zlib
 from pathlib import Path
@@ -796,6 +798,45 @@ def test_storage_sweep_command(app, app_context):
     assert result.exit_code == 0, result.output
     assert "1개" in result.output
     assert not old.exists()
+
+
+@pytest.mark.usefixtures("storage_kind")
+def test_storage_sweep_removes_old_stored_files_no_row_names_only_when_asked(app, app_context,
+                                                                             make):
+    from auditflow.extensions import db
+    from auditflow.services import evidence as evidence_ops
+    from auditflow.storage.transactional import file_store
+
+    store = file_store()
+    team = make.team("AI동행팀")
+    recommendation = make.recommendation(lead=team, state="in_progress")
+    worker = make.user("department", team=team)
+    db.session.commit()
+    kept = evidence_ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf").storage_key
+    db.session.commit()
+    # What a crash between storing and committing leaves: a stored file no row names.
+    orphan, temp = store.save(io.BytesIO(b"orphan"))
+    store.commit(temp, orphan.key)
+    fresh, temp = store.save(io.BytesIO(b"being committed right now"))
+    store.commit(temp, fresh.key)
+    db.session.remove()
+
+    cli = app.test_cli_runner()
+    plain = cli.invoke(args=["storage", "sweep", "--hours", "1"])
+    assert plain.exit_code == 0 and store.exists(orphan.key)
+    later = time.time() + 2 * 3600
+    with unittest.mock.patch("auditflow.services.stored_files.time.time", return_value=later):
+        # The fresh one too is two hours old now; only the rows decide.
+        result = cli.invoke(args=["storage", "sweep", "--hours", "1", "--orphans"])
+    assert result.exit_code == 0, result.output
+    assert "연결되지 않은 저장 파일 2개" in result.output
+    assert not store.exists(orphan.key) and not store.exists(fresh.key)
+    assert store.exists(kept)
+    # Younger than the age given: kept, whatever the rows say.
+    young, temp = store.save(io.BytesIO(b"young"))
+    store.commit(temp, young.key)
+    again = cli.invoke(args=["storage", "sweep", "--hours", "1", "--orphans"])
+    assert "연결되지 않은 저장 파일 0개" in again.output and store.exists(young.key)
 
 
 def test_object_store_is_chosen_by_the_storage_url(tmp_path):

@@ -79,5 +79,8 @@ class Storage(Protocol):
     def keys(self) -> Iterator[str]:
         """Every committed key (for checks and backups), in no particular order."""
 
+    def listing(self) -> Iterator[tuple[str, float]]:
+        """Every committed key with when it was stored (seconds since the epoch)."""
+
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk when there is one (a folder), else None."""

@@ -260,10 +260,15 @@ class LocalFolderStore(TempFiles):
             return file_sha256(stream)
 
     def keys(self) -> Iterator[str]:
+        return (key for key, _stored in self.listing())
+
+    def listing(self) -> Iterator[tuple[str, float]]:
         for path in self.root.glob("??/*"):
-            if path.parent.name == path.name[:2] and _KEY_RE.fullmatch(path.name) \
-                    and path.is_file():
-                yield path.name
+            if path.parent.name == path.name[:2] and _KEY_RE.fullmatch(path.name):
+                try:
+                    yield path.name, path.stat().st_mtime
+                except FileNotFoundError:  # removed meanwhile
+                    continue
 
     def local_path(self, key: str) -> Path:
         return self.path(key)

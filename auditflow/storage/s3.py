@@ -135,6 +135,9 @@ class S3Store(TempFiles):
             return file_sha256(stream)
 
     def keys(self) -> Iterator[str]:
+        return (key for key, _stored in self.listing())
+
+    def listing(self) -> Iterator[tuple[str, float]]:
         start = f"{self.prefix}/" if self.prefix else ""
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -145,7 +148,7 @@ class S3Store(TempFiles):
                     folder, _, name = key.partition("/")
                     if folder == name[:2] and "/" not in name:
                         try:
-                            yield check_key(name)
+                            yield check_key(name), item["LastModified"].timestamp()
                         except ValueError:
                             continue
         except self._errors as exc:
