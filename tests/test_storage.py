@@ -839,6 +839,21 @@ def test_storage_sweep_removes_old_stored_files_no_row_names_only_when_asked(app
     assert "연결되지 않은 저장 파일 0개" in again.output and store.exists(young.key)
 
 
+def test_an_unreachable_object_store_is_an_os_error_that_keeps_the_temp_file(tmp_path):
+    from auditflow.storage import StorageUnavailable
+
+    store = S3Store("bucket", "p", tmp_path, endpoint_url="http://127.0.0.1:1",
+                    access_key_id="x", secret_access_key="y", region="us-east-1")
+    stored, temp = store.save(io.BytesIO(b"x"))
+    with pytest.raises(StorageUnavailable) as info:
+        store.commit(temp, stored.key)
+    assert isinstance(info.value, OSError)  # what the transaction's undo copes with
+    assert temp.exists()  # the undo discards it
+    store.discard(temp)
+    with pytest.raises(StorageUnavailable):
+        store.remove(stored.key)
+
+
 def test_object_store_is_chosen_by_the_storage_url(tmp_path):
     from auditflow.config import ConfigError, finalise
     from auditflow.storage.transactional import make_store
