@@ -84,6 +84,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "AUDITFLOW_DATABASE_URL", f"sqlite:///{instance / 'auditflow.db'}"
         ),
         "STORAGE_DIR": os.environ.get("AUDITFLOW_STORAGE_DIR", str(instance / "evidence")),
+        # Stored files in an S3-compatible object store (s3://bucket/prefix) instead of the
+        # folder, for several machines; STORAGE_DIR then holds only this machine's temp files.
+        "STORAGE_URL": os.environ.get("AUDITFLOW_STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": os.environ.get("AUDITFLOW_S3_ENDPOINT_URL") or None,
+        "S3_ACCESS_KEY_ID": os.environ.get("AUDITFLOW_S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("AUDITFLOW_S3_SECRET_ACCESS_KEY") or None,
+        "S3_REGION": os.environ.get("AUDITFLOW_S3_REGION") or None,
         "MAX_UPLOAD_MB": _int("AUDITFLOW_MAX_UPLOAD_MB", 50),
         "MAX_EXPANDED_MB": _int("AUDITFLOW_MAX_EXPANDED_MB", 200),
         "TIMEZONE": os.environ.get("AUDITFLOW_TIMEZONE", "Asia/Seoul"),
@@ -184,6 +191,9 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
             )
         config["SECRET_KEY"] = "dev-only-not-secret"
     config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
+    if config.get("STORAGE_URL") and not str(config["STORAGE_URL"]).startswith("s3://"):
+        raise ConfigError("AUDITFLOW_STORAGE_URL must read like s3://bucket/prefix (unset: "
+                          f"the folder AUDITFLOW_STORAGE_DIR), got {config['STORAGE_URL']!r}")
     # The whole body: every file of one upload at its limit, and 1 MiB for the form's fields.
     # (Each file is also limited while it streams, web/evidence/uploads.py.) Form fields
     # without a file are kept in memory up to MAX_FORM_MEMORY_SIZE, in at most

@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import copy
 import os
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -222,6 +223,69 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     server = Backend(request.param, tmp_path_factory.mktemp(request.param))
     yield server
     server.close()
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A local S3-compatible server (moto's server mode) with one bucket, for the tests."""
+
+    endpoint: str
+    bucket: str
+    client: Any
+
+    def settings(self) -> dict[str, object]:
+        """The application's settings for a prefix of its own in the bucket."""
+        return {"STORAGE_URL": f"s3://{self.bucket}/{secrets.token_hex(8)}",
+                "S3_ENDPOINT_URL": self.endpoint, "S3_REGION": "us-east-1",
+                "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test"}
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.create_bucket(Bucket="auditflow-test")
+    yield S3Server(endpoint, "auditflow-test", client)
+    server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def storage_kind(request: pytest.FixtureRequest, app: Flask) -> str:
+    """Run the test with the stored files in the folder, then in the object store: a module
+    asks for it with ``pytestmark = pytest.mark.usefixtures("storage_kind")``."""
+    if request.param == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        app.config.update(server.settings())
+        app.extensions.pop("auditflow.file_store", None)
+    return str(request.param)
+
+
+def tamper_stored(key: str, data: bytes | None) -> None:
+    """Change a stored file behind the application's back (``None``: remove it), in the
+    folder or in the object store: what a failing disk or an intruder would do."""
+    from auditflow.storage.s3 import S3Store
+    from auditflow.storage.transactional import file_store
+
+    store = file_store()
+    if isinstance(store, S3Store):
+        if data is None:
+            store.client.delete_object(Bucket=store.bucket, Key=store.object_key(key))
+        else:
+            store.client.put_object(Bucket=store.bucket, Key=store.object_key(key), Body=data)
+        return
+    path = store.local_path(key)
+    assert path is not None
+    if data is None:
+        path.unlink()
+    else:
+        path.write_bytes(data)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from auditflow.services.verification import Outcome, outcome_of
 from auditflow.storage.transactional import file_store
 from auditflow.vocabulary import ReportJobKind, ReportJobState
 from tests.auth_helpers import login, post_form
-from tests.conftest import owner_engine, rendered
+from tests.conftest import owner_engine, rendered, tamper_stored
 from tests.factories import PASSWORD
 from tests.job_helpers import run_queued_jobs
 
@@ -198,11 +198,12 @@ def test_verify_of_a_missing_edition_is_refused(app, small):
     assert "오류 [edition_not_found]" in by_number.stderr and "제3판" in by_number.stderr
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_missing_kept_file_is_named(app, small, only_csv_and_html):
     assert cli_issue(app, small).exit_code == 0
     edition = only_edition()
     csv_file = next(file for file in edition.files if file.format == "csv")
-    kept_path(csv_file).unlink()
+    tamper_stored(csv_file.storage_key, None)
     result = run(app, "verify", "--edition", str(edition.id))
     assert result.exit_code == 1
     assert f"{csv_file.file_name}: 불일치 [file_missing]" in result.stderr
@@ -262,6 +263,7 @@ def signed_in(app, user):
 
 
 @pytest.mark.parametrize("who", ["liaison", "auditor"])
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_the_verify_button_runs_a_job_and_shows_the_outcome(app, small, only_csv_and_html, who):
     edition = issue(small["audit"], dates.today(), small["liaison"]).issued
     db.session.commit()
@@ -289,7 +291,7 @@ def test_the_verify_button_runs_a_job_and_shows_the_outcome(app, small, only_csv
         assert str(escape(file.file_name)) in shown
     assert "제1판: 일치" in shown
 
-    kept_path(next(f for f in edition.files if f.format == "html")).write_bytes(b"<p>forged")
+    tamper_stored(next(f for f in edition.files if f.format == "html").storage_key, b"<p>forged")
     response = post_form(client, f"/summary/{audit_id}/issued/{edition.id}/verify",
                          {"as_of": today()}, token_from=page)
     assert run_queued_jobs(app) == ["done"]

@@ -22,7 +22,7 @@ from auditflow.extensions import db
 from auditflow.models import Evidence, History, Recommendation
 from auditflow.services import evidence as ops
 from auditflow.services import recommendations as rec_ops
-from auditflow.storage import ALLOWED_LABEL, FileStore, StorageFull
+from auditflow.storage import ALLOWED_LABEL, Storage, StorageFull
 from auditflow.storage.transactional import file_store
 from auditflow.workflow import ConflictError
 from tests.test_storage import make_pdf, make_png, sample
@@ -43,14 +43,13 @@ def item(make):
     return recommendation, worker
 
 
-def store() -> FileStore:
+def store() -> Storage:
     return file_store()
 
 
-def stored_files() -> list[Path]:
-    """Every committed file under the storage root (not the temp folder)."""
-    root = store().root
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.parent != store().tmp_dir)
+def stored_files() -> list[str]:
+    """Every committed file's key (not the temp folder's files)."""
+    return sorted(store().keys())
 
 
 def temp_files() -> list[Path]:
@@ -78,6 +77,7 @@ def up(name: str, data: bytes) -> ops.Upload:
 # --------------------------------------------------------------- success ---
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_upload_stores_bytes_under_a_random_key_when_the_transaction_commits(item):
     recommendation, worker = item
     data = make_pdf()
@@ -94,9 +94,10 @@ def test_upload_stores_bytes_under_a_random_key_when_the_transaction_commits(ite
     assert len(temp_files()) == 1
 
     db.session.commit()
-    assert store().path(evidence.storage_key).read_bytes() == data
+    with store().open(evidence.storage_key) as kept:
+        assert kept.read() == data
     assert temp_files() == []
-    assert "조치결과" not in str(store().path(evidence.storage_key))
+    assert stored_files() == [evidence.storage_key]
     [row] = evidence_history(recommendation)
     assert (row.field, row.new_value, row.comment, row.actor_id) == (
         "evidence", "조치결과 보고.pdf", "업로드 (v1)", worker.id
@@ -125,6 +126,7 @@ def test_a_deleted_version_number_is_never_given_again(item):
     assert again.version == 2
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_several_files_at_once_with_the_same_name_get_consecutive_versions(item):
     recommendation, worker = item
     results = ops.upload_many(
@@ -185,6 +187,7 @@ def assert_nothing_stored(recommendation) -> None:
     assert temp_files() == []
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_one_refused_file_stores_none_and_names_the_refused_ones(item):
     recommendation, worker = item
     with pytest.raises(ops.EvidenceRejected) as info:
@@ -216,6 +219,7 @@ def test_incomplete_hwpx_refused_with_its_own_message(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_over_the_limit_is_413_and_nothing_is_stored(item):
     recommendation, worker = item
     big = make_pdf() + b"%" * (1024 * 1024)  # MAX_UPLOAD_MB is 1 in this module
@@ -266,6 +270,7 @@ def test_no_upload_after_submission(make, item):
 # ---------------------------------------- file and row: together or not at all ---
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_rollback_after_upload_leaves_no_file(item):
     recommendation, worker = item
     evidence = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf")
@@ -275,6 +280,7 @@ def test_rollback_after_upload_leaves_no_file(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_database_failure_at_commit_leaves_no_file(app, item):
     recommendation, worker = item
     evidence = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf")
@@ -296,6 +302,7 @@ def test_database_failure_at_commit_leaves_no_file(app, item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_constraint_failure_at_commit_leaves_no_file(item):
     recommendation, worker = item
     ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf")
@@ -306,6 +313,7 @@ def test_constraint_failure_at_commit_leaves_no_file(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_database_failure_during_upload_leaves_no_file(item, monkeypatch):
     recommendation, worker = item
 
@@ -336,6 +344,7 @@ class FailingStream(io.RawIOBase):
         return make_pdf()
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_failed_file_write_leaves_no_row(item):
     recommendation, worker = item
     with pytest.raises(OSError):
@@ -346,6 +355,7 @@ def test_failed_file_write_leaves_no_row(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_full_disk_while_reading_is_507_and_leaves_no_row(item):
     recommendation, worker = item
     with pytest.raises(StorageFull) as info:
@@ -357,6 +367,7 @@ def test_a_full_disk_while_reading_is_507_and_leaves_no_row(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_failed_move_at_commit_leaves_no_row(item, monkeypatch):
     recommendation, worker = item
     ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf")
@@ -364,13 +375,14 @@ def test_failed_move_at_commit_leaves_no_row(item, monkeypatch):
     def broken_commit(self, temp, key):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(FileStore, "commit", broken_commit)
+    monkeypatch.setattr(type(store()), "commit", broken_commit)
     with pytest.raises(OSError):
         db.session.commit()
     db.session.rollback()
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_closing_the_session_without_commit_leaves_no_file(item):
     recommendation, worker = item
     ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf")
@@ -380,6 +392,7 @@ def test_closing_the_session_without_commit_leaves_no_file(item):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_savepoint_rollback_discards_only_its_own_files(item):
     recommendation, worker = item
     kept = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "남는.pdf")
@@ -398,6 +411,7 @@ def test_savepoint_rollback_discards_only_its_own_files(item):
     assert temp_files() == []
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_upload_racing_another_change_of_the_item_is_a_conflict(item):
     recommendation, worker = item
     # Somebody else changed the item (e.g. submitted it) since it was loaded.
@@ -416,6 +430,7 @@ def test_upload_racing_another_change_of_the_item_is_a_conflict(item):
 # ----------------------------------------------------------------- delete ---
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_delete_is_soft_keeps_the_bytes_and_is_recorded(item):
     recommendation, worker = item
     evidence = ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "지울.pdf")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -86,8 +87,10 @@ def evidence_rows(recommendation) -> list[Evidence]:
     )
 
 
-def storage_files() -> list[Path]:
-    return sorted(p for p in file_store().root.rglob("*") if p.is_file())
+def storage_files() -> list[str]:
+    """Every stored key and temp file, in the folder or in the object store."""
+    store = file_store()
+    return sorted([*store.keys(), *(temp.name for temp in store.tmp_dir.iterdir())])
 
 
 def page_text(response) -> str:
@@ -131,6 +134,7 @@ KINDS = [
 
 
 @pytest.mark.parametrize(("name", "body", "mime"), KINDS, ids=[k[0] for k in KINDS])
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_each_allowed_type_uploads_and_downloads_unchanged(app, world, tmp_path, name, body, mime):
     recommendation, users = world
     data = body(tmp_path)
@@ -210,6 +214,7 @@ def test_renamed_executable_is_refused_naming_what_is_allowed(app, world):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_one_refused_file_among_good_ones_stores_none(app, world):
     recommendation, users = world
     client = signed_in(app, users["worker"])
@@ -224,6 +229,7 @@ def test_one_refused_file_among_good_ones_stores_none(app, world):
     assert_nothing_stored(recommendation)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_over_size_file_gets_a_korean_413_page_and_nothing_is_stored(app, world):
     recommendation, users = world
     client = signed_in(app, users["worker"])
@@ -299,8 +305,9 @@ def test_path_like_name_keeps_only_the_last_part(app, world):
     [row] = evidence_rows(recommendation)
     assert row.original_name == "x.pdf"
     # On disk only the random key: nothing of the name, nothing outside the store.
-    [path] = storage_files()
-    assert path.name == row.storage_key and "x.pdf" not in str(path)
+    assert storage_files() == [row.storage_key]
+    path = file_store().local_path(row.storage_key)
+    assert path is not None and path.is_file() and "x.pdf" not in str(path)
     assert path.is_relative_to(file_store().root)
 
 
@@ -316,6 +323,7 @@ def test_markup_in_a_file_name_shows_as_text(app, world):
     assert "&lt;img src=x onerror=alert(1)&gt;.pdf" in page
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_uploading_the_same_name_again_adds_a_version(app, world):
     recommendation, users = world
     client = signed_in(app, users["worker"])
@@ -334,6 +342,7 @@ def test_uploading_the_same_name_again_adds_a_version(app, world):
 # ------------------------------------------------------------- download ---
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_download_headers(app, world):
     recommendation, users = world
     client = signed_in(app, users["worker"])
@@ -352,6 +361,7 @@ def test_download_headers(app, world):
     assert "private" in response.headers["Cache-Control"]
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_download_is_for_those_who_may_see_the_item(app, world):
     recommendation, users = world
     evidence = ops.upload(recommendation, users["worker"], io.BytesIO(make_pdf()), "a.pdf")
@@ -377,6 +387,7 @@ def test_supporting_team_may_download(app, make, world):
     assert signed_in(app, helper).get(f"/evidence/{evidence.id}/download").status_code == 200
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_deleted_evidence_is_not_downloadable(app, world):
     recommendation, users = world
     evidence = ops.upload(recommendation, users["worker"], io.BytesIO(make_pdf()), "a.pdf")
@@ -384,6 +395,36 @@ def test_deleted_evidence_is_not_downloadable(app, world):
     ops.delete(evidence, users["worker"])
     db.session.commit()
     assert signed_in(app, users["audit"]).get(f"/evidence/{evidence.id}/download").status_code == 404
+
+
+def test_with_the_object_store_the_bytes_live_in_the_bucket_and_stream_through_the_app(
+        app, world, s3_server):
+    app.config.update(s3_server.settings())
+    app.extensions.pop("auditflow.file_store", None)
+    recommendation, users = world
+    client = signed_in(app, users["worker"])
+    data = make_pdf() + os.urandom(200_000)  # several chunks
+    assert post_files(client, recommendation, [("조치 결과.pdf", data)]).status_code == 303
+    [row] = evidence_rows(recommendation)
+    bucket, prefix = app.config["STORAGE_URL"].removeprefix("s3://").split("/", 1)
+    name = f"{prefix}/{row.storage_key[:2]}/{row.storage_key}"
+    assert s3_server.client.get_object(Bucket=bucket, Key=name)["Body"].read() == data
+    assert not any(Path(app.config["STORAGE_DIR"]).rglob(row.storage_key))  # not on disk
+    assert list(file_store().tmp_dir.iterdir()) == []
+
+    response = client.get(f"/evidence/{row.id}/download")
+    assert response.status_code == 200 and response.data == data
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert filename_star(response.headers["Content-Disposition"]) == "조치 결과.pdf"
+    # The access checks come first: another team gets nothing from the store.
+    assert signed_in(app, users["other"]).get(f"/evidence/{row.id}/download").status_code == 404
+    again = client.get(f"/evidence/{row.id}/download",
+                       headers={"If-None-Match": f'"{row.sha256}"'})
+    assert again.status_code == 304 and again.data == b""
+    # An object gone from the bucket is a 404, not a 500.
+    s3_server.client.delete_object(Bucket=bucket, Key=name)
+    assert client.get(f"/evidence/{row.id}/download").status_code == 404
 
 
 # ------------------------------------------------------- who may change ---

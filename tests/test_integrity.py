@@ -30,7 +30,7 @@ from auditflow.services import recommendations as ops
 from auditflow.services.issuing import issue
 from auditflow.storage.transactional import file_store
 from tests.auth_helpers import login
-from tests.conftest import DEMO_PASSWORD, _config, owner_engine
+from tests.conftest import DEMO_PASSWORD, _config, owner_engine, tamper_stored
 from tests.test_evidence_service import make_pdf
 
 REFERENCE = date(2026, 1, 31)
@@ -227,10 +227,11 @@ def test_issued_edition_edited_is_named(app, issued, backend):
     assert f"issued_report id {issued.id} " in result.output and "[edited]" in result.output
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_issued_file_bytes_changed_are_named_and_not_served(app, issued):
     row = issued.files[0]
-    path = file_store().path(row.storage_key)
-    path.write_bytes(path.read_bytes() + b" ")
+    with file_store().open(row.storage_key) as kept:
+        tamper_stored(row.storage_key, kept.read() + b" ")
     result = verify(app)
     assert result.exit_code == 1
     assert f"issued_report_file id {row.id}" in result.output and "[bytes_changed]" in result.output
@@ -244,6 +245,7 @@ def test_issued_file_bytes_changed_are_named_and_not_served(app, issued):
     assert response.status_code == 200
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_evidence_bytes_changed_are_named(app, seeded):
     rec = db.session.scalar(select(Recommendation).where(Recommendation.state == "in_progress"))
     worker = db.session.scalar(select(User).where(User.team_id == rec.lead_team_id,
@@ -251,7 +253,7 @@ def test_evidence_bytes_changed_are_named(app, seeded):
     stored = evidence_ops.upload(rec, worker, io.BytesIO(make_pdf()), "결과.pdf")
     db.session.commit()
     assert verify(app).exit_code == 0
-    file_store().path(stored.storage_key).write_bytes(make_pdf() + b"%changed")
+    tamper_stored(stored.storage_key, make_pdf() + b"%changed")
     result = verify(app)
     assert result.exit_code == 1
     assert f"evidence id {stored.id}" in result.output and "[bytes_changed]" in result.output

@@ -298,21 +298,29 @@ def test_issued_downloads_are_for_readers_only(app, audit):
 # --- files follow the transaction ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_rolled_back_issue_leaves_no_files(app, audit):
     issue(audit, REFERENCE, user("liaison"))
     assert list(file_store().tmp_dir.iterdir()), "the files wait in tmp until the commit"
     db.session.rollback()
-    assert stored_files(app) == []
+    assert stored_files(app) == [] and list(file_store().keys()) == []
     assert counts() == (0, 0)
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_committed_issue_moves_its_files_into_place(app, audit):
     result = issue(audit, REFERENCE, user("audit"))
     keys = [row.storage_key for row in result.issued.files]
     assert not any(file_store().exists(key) for key in keys)
     db.session.commit()
     assert all(file_store().exists(key) for key in keys)
+    assert sorted(file_store().keys()) == sorted(keys)
     assert list(file_store().tmp_dir.iterdir()) == []
+    client = client_for(app, "audit")
+    for row in result.issued.files:  # served from where they are kept, as issued
+        response = client.get(f"/summary/{audit.id}/issued/{result.issued.id}/{row.format}")
+        assert response.status_code == 200, row.format
+        assert hashlib.sha256(response.data).hexdigest() == row.sha256
 
 
 def test_issuing_without_a_writer_issues_the_others_and_says_so(app, audit, monkeypatch):

@@ -284,6 +284,7 @@ def small_limits(app):
     return limits
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_large_download_is_made_by_the_worker(app, audit, small_limits):
     client = client_for(app, "liaison")
     summary = f"/summary?audit={audit.id}&as_of=2026-01-31"
@@ -314,23 +315,42 @@ def test_a_large_download_is_made_by_the_worker(app, audit, small_limits):
     assert editions() == (0, 0)  # a download is not an edition
 
 
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_downloads_are_kept_for_a_day(app, audit):
     started = report_jobs.start_download(audit, REFERENCE, "csv", user("liaison"))
     db.session.commit()
     assert run_queued_jobs(app) == ["done"]
     made = job(started.job.id)
-    path = file_store().path(made.file_key)
-    assert path.is_file()
+    assert file_store().exists(made.file_key)
     report_jobs.sweep()
     db.session.commit()
-    assert path.is_file()
+    assert file_store().exists(made.file_key)
     db.session.execute(update(ReportJob).values(finished_at=utcnow() - timedelta(hours=25)))
     db.session.commit()
     assert report_jobs.sweep().removed_files == 1
     db.session.commit()
-    assert not path.is_file()
+    assert not file_store().exists(made.file_key)
     assert db.session.scalar(select(func.count()).select_from(ReportJob)) == 0
 
+
+
+@pytest.mark.usefixtures("storage_kind")  # folder and object store
+def test_a_rolled_back_sweep_keeps_the_download_and_its_file(app, audit):
+    started = report_jobs.start_download(audit, REFERENCE, "csv", user("liaison"))
+    db.session.commit()
+    assert run_queued_jobs(app) == ["done"]
+    made = job(started.job.id)
+    key = made.file_key
+    db.session.execute(update(ReportJob).values(finished_at=utcnow() - timedelta(hours=25)))
+    db.session.commit()
+    assert report_jobs.sweep().removed_files == 1
+    assert file_store().exists(key)  # removed only once the row's deletion is committed
+    db.session.rollback()
+    assert file_store().exists(key)
+    assert db.session.scalar(select(func.count()).select_from(ReportJob)) == 1
+    assert report_jobs.sweep().removed_files == 1
+    db.session.commit()
+    assert not file_store().exists(key)
 
 def test_a_download_with_the_section_off_is_another_file(app, audit):
     liaison = user("liaison")

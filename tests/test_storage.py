@@ -11,7 +11,9 @@ import hashlib
 import io
 import os
 import struct
+import time
 import unicodedata
+import unittest.mock
 import zipfile
 import zlib
 from pathlib import Path
@@ -25,11 +27,14 @@ from auditflow.storage import (
     CHUNK_SIZE,
     FileStore,
     FileTooLarge,
+    LocalFolderStore,
     RejectedFile,
+    Storage,
     clean_filename,
     content_disposition,
     sniff,
 )
+from auditflow.storage.s3 import S3Store
 from tests.conftest import evidence_sample
 
 # Real HWP/HWPX files of the shared material (see its NOTICE.md): read there, never copied.
@@ -503,8 +508,19 @@ class RecordingStream(io.BytesIO):
         return super().read(size)
 
 
-def tmp_files(store: FileStore) -> list[Path]:
+def tmp_files(store) -> list[Path]:
     return list(store.tmp_dir.iterdir())
+
+
+@pytest.fixture(params=["folder", "s3"])
+def store(request, tmp_path) -> Storage:
+    """The same tests for the folder and for the object store (moto's server, a prefix
+    of the test's own)."""
+    if request.param == "folder":
+        return LocalFolderStore(tmp_path / "store")
+    server = request.getfixturevalue("s3_server")
+    return S3Store(server.bucket, f"t-{os.urandom(6).hex()}", tmp_path / "s3-tmp",
+                   client=server.client)
 
 
 def test_filestore_creates_root_and_tmp(tmp_path):
@@ -513,8 +529,7 @@ def test_filestore_creates_root_and_tmp(tmp_path):
     assert store.root == (tmp_path / "a" / "b").resolve()
 
 
-def test_save_streams_hashes_and_counts(tmp_path):
-    store = FileStore(tmp_path / "store")
+def test_save_streams_hashes_and_counts(store):
     data = os.urandom(3 * CHUNK_SIZE + 123)
     stream = RecordingStream(data)
     stored, temp = store.save(stream, max_bytes=10 * 1024 * 1024)
@@ -526,23 +541,21 @@ def test_save_streams_hashes_and_counts(tmp_path):
     assert len(stream.requests) >= 4
     # random hex key, nothing visible under it yet
     assert len(stored.key) == 32 and int(stored.key, 16) >= 0
-    assert not store.path(stored.key).exists()
+    assert not store.exists(stored.key)
+    assert list(store.keys()) == []
 
 
-def test_save_gives_distinct_keys(tmp_path):
-    store = FileStore(tmp_path)
+def test_save_gives_distinct_keys(store):
     keys = {store.save(io.BytesIO(b"same"))[0].key for _ in range(5)}
     assert len(keys) == 5
 
 
-def test_save_at_exact_limit_is_fine(tmp_path):
-    store = FileStore(tmp_path)
+def test_save_at_exact_limit_is_fine(store):
     stored, temp = store.save(io.BytesIO(b"x" * 1000), max_bytes=1000)
     assert stored.size == 1000 and temp.exists()
 
 
-def test_save_over_limit_raises_and_leaves_nothing(tmp_path):
-    store = FileStore(tmp_path)
+def test_save_over_limit_raises_and_leaves_nothing(store):
     limit = 5 * 1024 * 1024
     with pytest.raises(FileTooLarge) as info:
         store.save(io.BytesIO(b"\x00" * (limit + 1)), max_bytes=limit)
@@ -553,7 +566,7 @@ def test_save_over_limit_raises_and_leaves_nothing(tmp_path):
     assert tmp_files(store) == []
 
 
-def test_save_failure_midstream_leaves_nothing(tmp_path):
+def test_save_failure_midstream_leaves_nothing(store):
     class Broken(io.RawIOBase):
         calls = 0
 
@@ -563,65 +576,119 @@ def test_save_failure_midstream_leaves_nothing(tmp_path):
                 raise ConnectionResetError("client went away")
             return b"a" * size
 
-    store = FileStore(tmp_path)
     with pytest.raises(ConnectionResetError):
         store.save(Broken())
     assert tmp_files(store) == []
 
 
-def test_commit_moves_into_place(tmp_path):
-    store = FileStore(tmp_path)
+def test_commit_makes_the_bytes_visible_under_the_key(store):
     stored, temp = store.save(io.BytesIO(b"evidence"))
-    final = store.commit(temp, stored.key)
+    store.commit(temp, stored.key)
 
-    assert final == store.root / stored.key[:2] / stored.key
-    assert final.read_bytes() == b"evidence"
     assert not temp.exists()
     assert tmp_files(store) == []
+    assert store.exists(stored.key)
+    assert list(store.keys()) == [stored.key]
+    assert store.size(stored.key) == len(b"evidence")
+    assert store.sha256(stored.key) == hashlib.sha256(b"evidence").hexdigest()
     with store.open(stored.key) as fh:
         assert fh.read() == b"evidence"
 
     store.discard(temp)  # already moved: no error
     store.remove(stored.key)
-    assert not final.exists()
+    assert not store.exists(stored.key) and list(store.keys()) == []
     store.remove(stored.key)  # missing: no error
+    with pytest.raises(FileNotFoundError):
+        store.open(stored.key)
+    with pytest.raises(FileNotFoundError):
+        store.sha256(stored.key)
+    with pytest.raises(FileNotFoundError):
+        store.size(stored.key)
 
 
-def test_discard_removes_temp(tmp_path):
+def test_commit_streams_a_large_file_whole(store):
+    data = os.urandom(9 * 1024 * 1024 + 17)  # past boto3's multipart threshold (8 MiB)
+    stored, temp = store.save(io.BytesIO(data))
+    store.commit(temp, stored.key)
+    assert store.size(stored.key) == len(data)
+    assert store.sha256(stored.key) == stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_commit_never_replaces_a_stored_file(store):
+    stored, temp = store.save(io.BytesIO(b"first"))
+    store.commit(temp, stored.key)
+    _, second = store.save(io.BytesIO(b"second"))
+    with pytest.raises(FileExistsError):
+        store.commit(second, stored.key)
+    with store.open(stored.key) as fh:
+        assert fh.read() == b"first"
+
+
+def test_folder_commit_moves_into_place(tmp_path):
     store = FileStore(tmp_path)
+    stored, temp = store.save(io.BytesIO(b"evidence"))
+    final = store.commit(temp, stored.key)
+    assert final == store.root / stored.key[:2] / stored.key == store.local_path(stored.key)
+    assert final.read_bytes() == b"evidence"
+
+
+def test_object_store_keeps_objects_under_its_prefix(s3_server, tmp_path):
+    store = S3Store(s3_server.bucket, "some/prefix", tmp_path, client=s3_server.client)
+    other = S3Store(s3_server.bucket, "other", tmp_path / "o", client=s3_server.client)
+    stored, temp = store.save(io.BytesIO(b"evidence"))
+    store.commit(temp, stored.key)
+    name = f"some/prefix/{stored.key[:2]}/{stored.key}"
+    assert s3_server.client.get_object(Bucket=s3_server.bucket, Key=name)["Body"].read() \
+        == b"evidence"
+    assert store.local_path(stored.key) is None
+    assert not other.exists(stored.key) and list(other.keys()) == []
+    store.remove(stored.key)
+
+
+def test_discard_removes_temp(store):
     _, temp = store.save(io.BytesIO(b"x"))
     store.discard(temp)
     assert not temp.exists() and tmp_files(store) == []
 
 
-def test_commit_and_discard_refuse_paths_outside_tmp(tmp_path):
-    store = FileStore(tmp_path / "store")
+def test_commit_and_discard_refuse_paths_outside_tmp(store, tmp_path):
     outside = write(tmp_path, "victim.txt", b"keep me")
     with pytest.raises(ValueError):
         store.discard(outside)
     with pytest.raises(ValueError):
         store.commit(outside, "ab" * 16)
     assert outside.read_bytes() == b"keep me"
+    assert not store.exists("ab" * 16)
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "../x",
-        "../../etc/passwd",
-        "ab/" + "c" * 29,
-        "z" * 32,
-        "AB" * 16,
-        "ab" * 15,
-        "ab" * 17,
-        "",
-        "ab" * 15 + "a\n",
-    ],
-)
+BAD_KEYS = [
+    "../x",
+    "../../etc/passwd",
+    "ab/" + "c" * 29,
+    "z" * 32,
+    "AB" * 16,
+    "ab" * 15,
+    "ab" * 17,
+    "",
+    "ab" * 15 + "a\n",
+]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
 def test_path_refuses_bad_keys(tmp_path, key):
     store = FileStore(tmp_path)
     with pytest.raises(ValueError):
         store.path(key)
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_every_operation_refuses_bad_keys(store, key):
+    _, temp = store.save(io.BytesIO(b"x"))
+    for operation in (store.exists, store.open, store.remove, store.sha256, store.size):
+        with pytest.raises(ValueError):
+            operation(key)
+    with pytest.raises(ValueError):
+        store.commit(temp, key)
 
 
 def test_path_of_valid_key(tmp_path):
@@ -630,21 +697,21 @@ def test_path_of_valid_key(tmp_path):
     assert store.path(key) == store.root / "01" / key
 
 
-def test_store_sniff_commit_flow(tmp_path):
+def test_store_sniff_commit_flow(store):
     """The service flow: a good file ends up stored, a bad one leaves nothing."""
-    store = FileStore(tmp_path / "store")
-
     stored, temp = store.save(io.BytesIO(make_pdf()))
     assert sniff(temp).key == "pdf"
-    final = store.commit(temp, stored.key)
-    assert hashlib.sha256(final.read_bytes()).hexdigest() == stored.sha256
+    store.commit(temp, stored.key)
+    with store.open(stored.key) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == stored.sha256
 
     stored2, temp2 = store.save(io.BytesIO(b"MZ" + b"\x00" * 500))
     with pytest.raises(RejectedFile):
         sniff(temp2)
     store.discard(temp2)
     assert tmp_files(store) == []
-    assert not store.path(stored2.key).exists()
+    assert not store.exists(stored2.key)
+    assert list(store.keys()) == [stored.key]
 
 
 # ------------------------------------------------------------- file names ---
@@ -708,21 +775,21 @@ def test_content_disposition_cannot_inject_headers():
     assert header.startswith('attachment; filename="a Set-Cookie: x=1.pdf"; ')
 
 
-def test_sweep_removes_only_old_temp_files(tmp_path):
-    store = FileStore(tmp_path / "store")
+def test_sweep_removes_only_old_temp_files(store):
     stored, kept = store.save(io.BytesIO(b"fresh"))
     _, old = store.save(io.BytesIO(b"left by a crash"))
     committed_source, committed_temp = store.save(io.BytesIO(b"committed"))
     store.commit(committed_temp, committed_source.key)
     os.utime(old, (1_000, 1_000))
     removed = store.sweep(older_than_seconds=3600)
-    assert removed == [old]
+    assert removed == [str(old)]
     assert not old.exists()
     assert kept.exists()
     assert store.exists(committed_source.key)
 
 
-def test_storage_sweep_command(app, app_context, tmp_path):
+@pytest.mark.usefixtures("storage_kind")
+def test_storage_sweep_command(app, app_context):
     from auditflow.storage.transactional import file_store
 
     _, old = file_store().save(io.BytesIO(b"left by a crash"))
@@ -731,3 +798,71 @@ def test_storage_sweep_command(app, app_context, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1개" in result.output
     assert not old.exists()
+
+
+@pytest.mark.usefixtures("storage_kind")
+def test_storage_sweep_removes_old_stored_files_no_row_names_only_when_asked(app, app_context,
+                                                                             make):
+    from auditflow.extensions import db
+    from auditflow.services import evidence as evidence_ops
+    from auditflow.storage.transactional import file_store
+
+    store = file_store()
+    team = make.team("AI동행팀")
+    recommendation = make.recommendation(lead=team, state="in_progress")
+    worker = make.user("department", team=team)
+    db.session.commit()
+    kept = evidence_ops.upload(recommendation, worker, io.BytesIO(make_pdf()), "a.pdf").storage_key
+    db.session.commit()
+    # What a crash between storing and committing leaves: a stored file no row names.
+    orphan, temp = store.save(io.BytesIO(b"orphan"))
+    store.commit(temp, orphan.key)
+    fresh, temp = store.save(io.BytesIO(b"being committed right now"))
+    store.commit(temp, fresh.key)
+    db.session.remove()
+
+    cli = app.test_cli_runner()
+    plain = cli.invoke(args=["storage", "sweep", "--hours", "1"])
+    assert plain.exit_code == 0 and store.exists(orphan.key)
+    later = time.time() + 2 * 3600
+    with unittest.mock.patch("auditflow.services.stored_files.time.time", return_value=later):
+        # The fresh one too is two hours old now; only the rows decide.
+        result = cli.invoke(args=["storage", "sweep", "--hours", "1", "--orphans"])
+    assert result.exit_code == 0, result.output
+    assert "연결되지 않은 저장 파일 2개" in result.output
+    assert not store.exists(orphan.key) and not store.exists(fresh.key)
+    assert store.exists(kept)
+    # Younger than the age given: kept, whatever the rows say.
+    young, temp = store.save(io.BytesIO(b"young"))
+    store.commit(temp, young.key)
+    again = cli.invoke(args=["storage", "sweep", "--hours", "1", "--orphans"])
+    assert "연결되지 않은 저장 파일 0개" in again.output and store.exists(young.key)
+
+
+def test_an_unreachable_object_store_is_an_os_error_that_keeps_the_temp_file(tmp_path):
+    from auditflow.storage import StorageUnavailable
+
+    store = S3Store("bucket", "p", tmp_path, endpoint_url="http://127.0.0.1:1",
+                    access_key_id="x", secret_access_key="y", region="us-east-1")
+    stored, temp = store.save(io.BytesIO(b"x"))
+    with pytest.raises(StorageUnavailable) as info:
+        store.commit(temp, stored.key)
+    assert isinstance(info.value, OSError)  # what the transaction's undo copes with
+    assert temp.exists()  # the undo discards it
+    store.discard(temp)
+    with pytest.raises(StorageUnavailable):
+        store.remove(stored.key)
+
+
+def test_object_store_is_chosen_by_the_storage_url(tmp_path):
+    from auditflow.config import ConfigError, finalise
+    from auditflow.storage.transactional import make_store
+
+    config = {"STORAGE_DIR": str(tmp_path), "STORAGE_URL": "s3://bucket/a/b",
+              "S3_ENDPOINT_URL": "http://127.0.0.1:9", "S3_REGION": "us-east-1"}
+    made = make_store(config)
+    assert isinstance(made, S3Store)
+    assert (made.bucket, made.prefix, made.tmp_dir) == ("bucket", "a/b", (tmp_path / "tmp").resolve())
+    assert isinstance(make_store({"STORAGE_DIR": str(tmp_path)}), LocalFolderStore)
+    with pytest.raises(ConfigError, match="s3://bucket/prefix"):
+        finalise({"AUDITFLOW_ENV": "testing", "STORAGE_URL": "/srv/files"}, None)

@@ -207,12 +207,15 @@ def _check_files(result: Verification) -> None:
     ):
         checked = 0
         for row_id, storage_key, sha256 in rows:
-            path = store.path(storage_key)
             where = f"{table} id {row_id}"
-            if not path.is_file():
+            try:
+                kept = store.sha256(storage_key)
+            except FileNotFoundError:
+                kept = None
+            if kept is None:
                 result.problems.append(Problem("file_missing", where,
                                                f"저장된 파일({storage_key})이 없습니다."))
-            elif file_sha256(path) != sha256:
+            elif kept != sha256:
                 result.problems.append(Problem("bytes_changed", where,
                                                f"저장된 파일({storage_key})의 내용이 기록된 "
                                                "SHA-256과 다릅니다."))

@@ -1,7 +1,7 @@
 """Issuing the report (발행): the files exactly as sent to the council.
 
 ``issue(audit, as_of, user)`` generates every available format for the
-reference date, stores each file through the evidence ``FileStore`` and records
+reference date, stores each file through the evidence file store and records
 an ``IssuedReport`` (running number per audit: 제1판, 제2판, …) with one
 ``IssuedReportFile`` per format (name, size, SHA-256, content type). The files
 follow the database transaction the way evidence does
@@ -43,8 +43,7 @@ from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, FORMATS, FormatUnavailable, Writer, writer
 from auditflow.reports.content import CONTENT_TYPES, Report, build_report
 from auditflow.reports.progress import Progress
-from auditflow.services.integrity import file_sha256
-from auditflow.storage import FileStore, StoredFile
+from auditflow.storage import Storage, StoredFile
 from auditflow.storage.transactional import file_store, follow_transaction
 
 
@@ -136,7 +135,7 @@ def available_writers() -> tuple[list[tuple[str, Writer]], tuple[str, ...]]:
     return found, tuple(missing)
 
 
-def generate(store: FileStore, write: Writer, report: Report,
+def generate(store: Storage, write: Writer, report: Report,
              progress: Progress | None = None) -> tuple[StoredFile, Path]:
     """Write one format to a scratch file, then let the store hash and keep it (as a temp)."""
     fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="report-", suffix=".part")
@@ -202,8 +201,8 @@ def issued_versions(audit: Audit) -> list[IssuedReport]:
     ))
 
 
-def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFile, Path]:
-    """The stored file of one issued version, or NotFound."""
+def issued_file(audit_id: int, issued_id: int, fmt: str) -> IssuedReportFile:
+    """The row of one issued version's file, its bytes checked as kept, or NotFound."""
     row = db.session.scalar(
         select(IssuedReportFile)
         .join(IssuedReport)
@@ -212,17 +211,18 @@ def issued_file(audit_id: int, issued_id: int, fmt: str) -> tuple[IssuedReportFi
     )
     if row is None:
         raise NotFound("발행된 파일을 찾을 수 없습니다.", code="issued_file_not_found")
-    path = file_store().path(row.storage_key)
-    if not path.is_file():
+    try:
+        kept = file_store().sha256(row.storage_key)
+    except FileNotFoundError:
         raise NotFound("발행된 파일이 저장소에 없습니다. 관리자에게 알려 주세요.",
-                       code="issued_file_missing")
-    if file_sha256(path) != row.sha256:
+                       code="issued_file_missing") from None
+    if kept != row.sha256:
         # Served only as it was issued: bytes changed on disk are refused, and said.
         log.error("issued file %s (%s): bytes no longer match their SHA-256", row.id,
                   row.storage_key)
         raise DomainError("발행된 파일의 내용이 발행 때와 다릅니다(변경 감지). 내려받을 수 없으니 "
                           "관리자에게 알려 주세요.", code="issued_file_altered", status=409)
-    return row, path
+    return row
 
 
 __all__ = [

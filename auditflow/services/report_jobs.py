@@ -55,7 +55,7 @@ from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
 from auditflow.services import issuing, verification
-from auditflow.storage.transactional import file_store, follow_transaction
+from auditflow.storage.transactional import file_store, follow_transaction, remove_after_commit
 from auditflow.vocabulary import ACTIVE_JOB_STATES, ReportJobKind, ReportJobState
 
 log = logging.getLogger("auditflow.report_jobs")
@@ -284,8 +284,8 @@ def _drop_old_downloads(now: datetime) -> int:
         ReportJob.finished_at < now - keep)))
     store = file_store()
     for job in old:
-        if job.file_key:
-            store.remove(job.file_key)
+        if job.file_key:  # the file goes with the row: once it is gone for good
+            remove_after_commit(db.session(), store, job.file_key)
     if old:
         db.session.execute(delete(ReportJob).where(ReportJob.id.in_([job.id for job in old])))
     return sum(1 for job in old if job.file_key)

@@ -191,8 +191,10 @@ def verify(edition: IssuedReport, progress: IssueProgress | None = None) -> Veri
     store = file_store()
     checks = []
     for file in files:
-        path = store.path(file.storage_key)
-        on_disk = sha256_of(path) if path.is_file() else None
+        try:
+            on_disk: str | None = store.sha256(file.storage_key)
+        except FileNotFoundError:
+            on_disk = None
         try:
             write = writer(file.format)
         except FormatUnavailable:

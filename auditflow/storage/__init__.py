@@ -11,7 +11,16 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from .files import CHUNK_SIZE, KEY_BYTES, FileStore, FileTooLarge, StorageFull, StoredFile
+from .backend import Storage, StorageUnavailable
+from .files import (
+    CHUNK_SIZE,
+    KEY_BYTES,
+    FileStore,
+    FileTooLarge,
+    LocalFolderStore,
+    StorageFull,
+    StoredFile,
+)
 from .sniff import ALLOWED_LABEL, KINDS, FileKind, RejectedFile, name_for, sniff
 
 __all__ = [
@@ -22,8 +31,11 @@ __all__ = [
     "FileKind",
     "FileStore",
     "FileTooLarge",
+    "LocalFolderStore",
     "RejectedFile",
+    "Storage",
     "StorageFull",
+    "StorageUnavailable",
     "StoredFile",
     "clean_filename",
     "content_disposition",

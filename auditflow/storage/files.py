@@ -1,4 +1,4 @@
-"""Atomic, streaming storage of uploaded files on local disk.
+"""Atomic, streaming storage of uploaded files: temp files on this machine, and the folder store.
 
 Intended sequence in a service (file and database row exist together or not
 at all)::
@@ -22,6 +22,11 @@ Layout: ``root/tmp/`` holds uploads in progress (same file system as the
 final place, so :func:`os.replace` is atomic); committed files live at
 ``root/<key[:2]>/<key>``. Keys are 32 lowercase hex characters from
 :func:`secrets.token_hex`; no user-supplied text ever reaches a path.
+
+:class:`TempFiles` is the part every store shares (an upload always lands on this
+machine's disk first, where it is checked); :class:`LocalFolderStore` keeps committed
+files in the folder (``FileStore`` is its old name), :class:`~auditflow.storage.s3.S3Store`
+in an object store.
 """
 
 from __future__ import annotations
@@ -34,26 +39,28 @@ import re
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from auditflow.errors import DomainError
 
+from .backend import KEY_BYTES, StoredFile, check_key
 from .sniff import RejectedFile
 
-__all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "StorageFull", "StoredFile", "KEY_BYTES"]
+__all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "KEY_BYTES", "LocalFolderStore",
+           "StorageFull", "StoredFile", "TempFiles", "file_sha256"]
 
 CHUNK_SIZE = 64 * 1024
-KEY_BYTES = 16
 _KEY_RE = re.compile(rf"[0-9a-f]{{{KEY_BYTES * 2}}}")
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    key: str
-    size: int
-    sha256: str
+def file_sha256(stream: BinaryIO) -> str:
+    """SHA-256 of what is left to read in ``stream``, read in chunks."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK_SIZE):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _format_limit(limit: int) -> str:
@@ -120,10 +127,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class FileStore:
-    def __init__(self, root: str | os.PathLike[str]):
-        self.root = Path(root).resolve()
-        self.tmp_dir = self.root / "tmp"
+class TempFiles:
+    """Uploads in progress: temp files in ``tmp_dir`` on this machine's disk."""
+
+    def __init__(self, tmp_dir: str | os.PathLike[str]):
+        self.tmp_dir = Path(tmp_dir).resolve()
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
     # -- writing -------------------------------------------------------------
@@ -172,6 +180,46 @@ class FileStore:
         stored = StoredFile(key=secrets.token_hex(KEY_BYTES), size=size, sha256=digest.hexdigest())
         return stored, temp_path
 
+    def discard(self, temp_path: Path) -> None:
+        """Remove a temp file from :meth:`save`; missing is fine (e.g. after commit)."""
+        self._temp(temp_path).unlink(missing_ok=True)
+
+    def sweep(self, older_than_seconds: float, now: float | None = None) -> list[str]:
+        """Remove temp files a crashed process left behind; return their paths.
+
+        A temp file lives only for one request or one command, so anything older
+        than ``older_than_seconds`` belongs to no running transaction.
+        """
+        now = time.time() if now is None else now
+        removed = []
+        for temp in self.tmp_dir.glob("*.part"):
+            try:
+                if now - temp.stat().st_mtime > older_than_seconds:
+                    temp.unlink()
+                    removed.append(str(temp))
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+        return removed
+
+    # -- helpers -------------------------------------------------------------
+
+    def _temp(self, temp_path: str | os.PathLike[str]) -> Path:
+        """Refuse to move or delete anything outside ``root/tmp``."""
+        p = Path(temp_path)
+        if p.resolve().parent != self.tmp_dir:
+            raise ValueError(f"not a temp file of this store: {temp_path}")
+        return p
+
+
+class LocalFolderStore(TempFiles):
+    """Committed files in a folder: ``root/<key[:2]>/<key>``, temp files in ``root/tmp``."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root).resolve()
+        super().__init__(self.root / "tmp")
+
+    # -- writing -------------------------------------------------------------
+
     def commit(self, temp_path: Path, key: str) -> Path:
         """Atomically move a saved temp file to its final place; return that path."""
         temp_path = self._temp(temp_path)
@@ -188,36 +236,14 @@ class FileStore:
         _fsync_dir(final.parent)
         return final
 
-    def discard(self, temp_path: Path) -> None:
-        """Remove a temp file from :meth:`save`; missing is fine (e.g. after commit)."""
-        self._temp(temp_path).unlink(missing_ok=True)
-
     def remove(self, key: str) -> None:
         """Remove a committed file (undo after a failed database commit)."""
         self.path(key).unlink(missing_ok=True)
 
-    def sweep(self, older_than_seconds: float, now: float | None = None) -> list[Path]:
-        """Remove temp files a crashed process left behind; return what was removed.
-
-        A temp file lives only for one request or one command, so anything older
-        than ``older_than_seconds`` belongs to no running transaction.
-        """
-        now = time.time() if now is None else now
-        removed = []
-        for temp in self.tmp_dir.glob("*.part"):
-            try:
-                if now - temp.stat().st_mtime > older_than_seconds:
-                    temp.unlink()
-                    removed.append(temp)
-            except FileNotFoundError:  # finished or removed meanwhile
-                continue
-        return removed
-
     # -- reading -------------------------------------------------------------
 
     def path(self, key: str) -> Path:
-        if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
-            raise ValueError(f"invalid storage key: {key!r}")
+        key = check_key(key)
         return self.root / key[:2] / key
 
     def open(self, key: str) -> BinaryIO:
@@ -226,11 +252,26 @@ class FileStore:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    # -- helpers -------------------------------------------------------------
+    def size(self, key: str) -> int:
+        return self.path(key).stat().st_size
 
-    def _temp(self, temp_path: str | os.PathLike[str]) -> Path:
-        """Refuse to move or delete anything outside ``root/tmp``."""
-        p = Path(temp_path)
-        if p.resolve().parent != self.tmp_dir:
-            raise ValueError(f"not a temp file of this store: {temp_path}")
-        return p
+    def sha256(self, key: str) -> str:
+        with self.open(key) as stream:
+            return file_sha256(stream)
+
+    def keys(self) -> Iterator[str]:
+        return (key for key, _stored in self.listing())
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        for path in self.root.glob("??/*"):
+            if path.parent.name == path.name[:2] and _KEY_RE.fullmatch(path.name):
+                try:
+                    yield path.name, path.stat().st_mtime
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+
+    def local_path(self, key: str) -> Path:
+        return self.path(key)
+
+
+FileStore = LocalFolderStore  # the name it had while it was the only store

@@ -30,7 +30,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
@@ -39,6 +38,7 @@ from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
 from auditflow.http import security
 from auditflow.http.access import actor, require, viewer
+from auditflow.http.downloads import send_stored
 from auditflow.http.errors import return_to
 from auditflow.http.reauth import recent_confirmation
 from auditflow.http.report_files import report_response
@@ -294,13 +294,17 @@ def job_file(job_id: int) -> Response:
     found = report_jobs.load(job_id) or abort(404)
     if found.file_key is None or found.file_name is None:
         raise NotFound("아직 만들어진 파일이 없습니다.", code="job_file_not_ready")
-    path = file_store().path(found.file_key)
-    if not path.is_file():
-        raise NotFound("보관 기간이 지나 파일을 지웠습니다. 처리결과 총괄에서 다시 만드세요.",
-                       code="job_file_gone")
+    gone = NotFound("보관 기간이 지나 파일을 지웠습니다. 처리결과 총괄에서 다시 만드세요.",
+                    code="job_file_gone")
+    if not file_store().exists(found.file_key):
+        raise gone
     record_access(AccessKind.REPORT_DOWNLOAD, target=f"job {job_id} {found.file_name}")
-    response = send_file(path, mimetype=report_jobs.download_content_type(found).split(";")[0],
-                         conditional=True, etag=found.file_sha256 or False, max_age=0)
+    try:
+        response = send_stored(
+            found.file_key, mimetype=report_jobs.download_content_type(found).split(";")[0],
+            conditional=True, etag=found.file_sha256 or False, max_age=0)
+    except FileNotFoundError:
+        raise gone from None
     response.headers["Content-Disposition"] = content_disposition(found.file_name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -366,11 +370,15 @@ def _edition(audit_id: int, issued_id: int) -> IssuedReport:
 @bp.get("/summary/<int:audit_id>/issued/<int:issued_id>/<fmt>")
 @require(Capability.VIEW_REPORTS)
 def issued_download(audit_id: int, issued_id: int, fmt: str) -> Response:
-    row, path = issued_file(audit_id, issued_id, fmt)  # NotFound: 404 with its message
+    row = issued_file(audit_id, issued_id, fmt)  # NotFound: 404 with its message
     record_access(AccessKind.REPORT_DOWNLOAD, target=f"issued {issued_id} {row.file_name}")
     # The stored bytes as they were issued; the ETag is their SHA-256.
-    response = send_file(path, mimetype=row.content_type.split(";")[0], conditional=True,
-                         etag=row.sha256, max_age=0)
+    try:
+        response = send_stored(row.storage_key, mimetype=row.content_type.split(";")[0],
+                               conditional=True, etag=row.sha256, max_age=0)
+    except FileNotFoundError:
+        raise NotFound("발행된 파일이 저장소에 없습니다. 관리자에게 알려 주세요.",
+                       code="issued_file_missing") from None
     response.headers["Content-Disposition"] = content_disposition(row.file_name)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
