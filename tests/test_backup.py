@@ -43,11 +43,16 @@ def dispose(app) -> None:
         db.engine.dispose()
 
 
-def upload_one() -> int:
+def open_item() -> tuple[Recommendation, User]:
     rec = db.session.scalar(select(Recommendation).where(Recommendation.state == "in_progress")
                             .order_by(Recommendation.id))
     worker = db.session.scalar(select(User).where(User.team_id == rec.lead_team_id,
                                                   User.role == "department"))
+    return rec, worker
+
+
+def upload_one() -> int:
+    rec, worker = open_item()
     stored = evidence_ops.upload(rec, worker, io.BytesIO(make_pdf()), "결과.pdf")
     db.session.commit()
     return stored.id
@@ -61,7 +66,8 @@ def archive(tmp_path):
 def test_a_backup_taken_while_writing_restores_with_the_same_checksums(
         app, seeded, backend, tmp_path, archive):
     upload_one()
-    rec_id = db.session.scalar(select(Recommendation.id).order_by(Recommendation.id))
+    rec, worker = open_item()
+    rec_id, worker_id = rec.id, worker.id
     auditor_id = db.session.scalar(select(User.id).filter_by(login="audit"))
     before = db.session.scalar(select(func.count()).select_from(History))
     started, stop = threading.Event(), threading.Event()
@@ -72,10 +78,15 @@ def test_a_backup_taken_while_writing_restores_with_the_same_checksums(
             try:
                 rec = db.session.get(Recommendation, rec_id)
                 user = db.session.get(User, auditor_id)
+                uploader = db.session.get(User, worker_id)
                 day = 1
                 while not stop.is_set() or day < 3:
+                    # History rows (a hash chain) and, every third time, a stored file.
                     ops.set_due_date(rec, user, date(2027, 1 + day // 28, 1 + day % 28),
                                      reason="백업 중 변경")
+                    if day % 3 == 1:
+                        evidence_ops.upload(rec, uploader, io.BytesIO(make_pdf()),
+                                            f"결과-{day}.pdf")
                     db.session.commit()
                     writes.append("ok")
                     started.set()
@@ -100,7 +111,8 @@ def test_a_backup_taken_while_writing_restores_with_the_same_checksums(
         manifest = json.loads(opened.extractfile("manifest.json").read())
     # A moment inside the writing: some changes are in it, and the chain head matches them.
     assert before < manifest["tables"]["history"]["rows"] <= after
-    assert len(manifest["files"]) == 1
+    evidence_rows = manifest["tables"]["evidence"]["rows"]
+    assert evidence_rows >= 2 and len(manifest["files"]) >= evidence_rows
 
     verified = cli(app, "backup", "verify", str(archive))
     assert verified.exit_code == 0, verified.output
@@ -123,7 +135,7 @@ def test_a_backup_taken_while_writing_restores_with_the_same_checksums(
         checked = cli(target, "integrity", "verify")
         assert checked.exit_code == 0, checked.output
         assert f"history: {manifest['tables']['history']['rows'] + 1}" in checked.output
-        assert "evidence files: 1" in checked.output
+        assert f"evidence files: {evidence_rows}" in checked.output
     finally:
         dispose(target)
 
