@@ -158,6 +158,8 @@ def test_create_refuses_to_overwrite(app, app_context, archive):
     result = cli(app, "backup", "create", str(archive))
     assert result.exit_code == 1 and "archive_exists" in result.output
     assert archive.read_bytes() == b"earlier"
+    nowhere = cli(app, "backup", "create", str(archive.parent / "없는 폴더" / "b.tar"))
+    assert nowhere.exit_code == 1 and "folder_missing" in nowhere.output
 
 
 def rewritten(source: Path, target: Path, change) -> None:

@@ -234,6 +234,8 @@ def create(path: Path) -> Created:
     if path.exists():
         raise DomainError(f"이미 있는 파일입니다: {path}. 다른 이름을 주세요.",
                           code="archive_exists")
+    if not path.parent.is_dir():
+        raise DomainError(f"백업 파일을 둘 폴더가 없습니다: {path.parent}", code="folder_missing")
     partial = path.with_name(f".{path.name}.part")
     try:
         manifest = _write(partial)
@@ -369,7 +371,8 @@ def _refuse_unless_owner() -> None:
         "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
         "AND tablename = 'history'"))
     current = db.session.scalar(select(func.current_user()))
-    if owner != current:
+    superuser = db.session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+    if owner != current and not superuser:
         raise DomainError(f"테이블 소유자({owner})로 접속해 실행하세요. 복원은 소유자만 할 수 있습니다 "
                           f"(지금 접속한 역할: {current}).", code="not_table_owner")
 
