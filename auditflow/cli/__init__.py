@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from auditflow.cli.access import access_group
+from auditflow.cli.backup import backup_group
 from auditflow.cli.editions import EDITION_COMMANDS
 from auditflow.cli.importing import import_command
 from auditflow.cli.integrity import integrity_group
@@ -23,7 +24,7 @@ from auditflow.cli.users import user_group
 
 COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
             worker_command, reminders_group, import_command, token_group, integrity_group,
-            access_group)
+            access_group, backup_group)
 
 
 def register(app: Flask) -> None:

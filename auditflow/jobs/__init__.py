@@ -21,7 +21,9 @@ Tasks, each safe to run twice:
   a failed job says why, and a job whose worker died is taken again by the sweep;
 - ``sweep_report_jobs``: every minute, jobs whose worker died or that never end are
   taken again or failed, queued jobs whose queueing was lost are queued again, and
-  downloads kept past their time are removed.
+  downloads kept past their time are removed;
+- ``sweep_storage``: daily at 03:41 in the body's zone, the storage folder's temp files left
+  by a process that died mid-upload (older than a day; ``flask storage sweep``).
 
 New outbox rows and report jobs are queued when the transaction that wrote them commits
 (never before: a worker must find the row).
@@ -44,6 +46,7 @@ from auditflow.extensions import db
 from auditflow.models import EmailMessage
 from auditflow.services import lockout, mail, reminders, report_jobs
 from auditflow.services.issuing import IssueProgress
+from auditflow.storage.transactional import file_store
 
 log = logging.getLogger("auditflow.jobs")
 
@@ -55,7 +58,9 @@ if TYPE_CHECKING:
     from huey import Huey
 
 _BUILT = frozenset({"huey", "deliver_email", "daily_reminders", "sweep_outbox", "make_report",
-                    "sweep_report_jobs"})
+                    "sweep_report_jobs", "sweep_storage"})
+SWEEP_STORAGE_HOUR = 3  # local time, when nobody uploads
+STORAGE_TEMP_MAX_AGE = 24 * 3600  # seconds; a temp file lives one request or one command
 
 
 class Jobs:
@@ -68,6 +73,7 @@ class Jobs:
     sweep_outbox: Any
     make_report: Any
     sweep_report_jobs: Any
+    sweep_storage: Any
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -104,6 +110,9 @@ class Jobs:
             crontab(minute="*"), name="sweep_report_jobs")(self._in_context(sweep_reports))
         self.sweep_login_counts = self.huey.periodic_task(
             crontab(minute="17"), name="sweep_login_counts")(self._in_context(sweep_logins))
+        self.sweep_storage = self.huey.periodic_task(
+            crontab(minute="41", hour=str(_utc_hour(SWEEP_STORAGE_HOUR, config["TIMEZONE"]))),
+            name="sweep_storage")(self._in_context(sweep_storage))
 
     def _in_context(self, function: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app
@@ -238,6 +247,14 @@ def sweep_logins() -> int:
     forgotten = lockout.sweep()
     db.session.commit()
     return forgotten
+
+
+def sweep_storage() -> int:
+    """Remove the storage folder's temp files older than a day. Returns how many."""
+    removed = file_store().sweep(STORAGE_TEMP_MAX_AGE)
+    if removed:
+        log.info("storage sweep removed %d temp files", len(removed))
+    return len(removed)
 
 
 def deliver_inline(session: Session) -> None:

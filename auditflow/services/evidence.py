@@ -153,6 +153,9 @@ def upload_many(recommendation: Recommendation, user: User,
                 store.discard(temp)
                 refused.append((name, err))
                 continue
+            except BaseException:  # the request dies while reading it (a crash, a timeout)
+                store.discard(temp)
+                raise
             staged.append((name, stored, temp, kind))
         if refused:
             raise EvidenceRejected(refused)
