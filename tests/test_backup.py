@@ -221,29 +221,29 @@ def test_restore_as_the_application_role_is_refused(app, seeded, backend, tmp_pa
         dispose(target)
 
 
-def test_an_archive_restores_into_the_other_database(app, seeded, backend, tmp_path, archive):
-    """The encoding is one for both databases: SQLite's archive restores into PostgreSQL and
-    PostgreSQL's into SQLite, with the same checksums."""
-    other_name = "postgresql" if backend.name == "sqlite" else "sqlite"
-    if other_name == "postgresql" and not PG_URL:
-        pytest.skip("needs AUDITFLOW_TEST_DATABASE_URL for the other database")
-    upload_one()
-    assert cli(app, "backup", "create", str(archive)).exit_code == 0
-    with tarfile.open(archive) as opened:
-        manifest = json.loads(opened.extractfile("manifest.json").read())
-    assert manifest["dialect"] == backend.name
-    other = Backend(other_name, tmp_path / "other")
-    (tmp_path / "other").mkdir()
-    try:
-        target = fresh_app(other, tmp_path / "restored")
+# Only where both databases are there (AUDITFLOW_TEST_DATABASE_URL, as CI runs).
+if PG_URL:
+    def test_an_archive_restores_into_the_other_database(app, seeded, backend, tmp_path, archive):
+        """The encoding is one for both databases: SQLite's archive restores into PostgreSQL and
+        PostgreSQL's into SQLite, with the same checksums."""
+        other_name = "postgresql" if backend.name == "sqlite" else "sqlite"
+        upload_one()
+        assert cli(app, "backup", "create", str(archive)).exit_code == 0
+        with tarfile.open(archive) as opened:
+            manifest = json.loads(opened.extractfile("manifest.json").read())
+        assert manifest["dialect"] == backend.name
+        other = Backend(other_name, tmp_path / "other")
+        (tmp_path / "other").mkdir()
         try:
-            restored = cli(target, "backup", "restore", str(archive))
-            assert restored.exit_code == 0, restored.output
-            with target.app_context():
-                found = backup.checksums(db.session.connection())
-                assert {name: s.sha256 for name, s in found.items()} \
-                    == {name: t["sha256"] for name, t in manifest["tables"].items()}
+            target = fresh_app(other, tmp_path / "restored")
+            try:
+                restored = cli(target, "backup", "restore", str(archive))
+                assert restored.exit_code == 0, restored.output
+                with target.app_context():
+                    found = backup.checksums(db.session.connection())
+                    assert {name: s.sha256 for name, s in found.items()} \
+                        == {name: t["sha256"] for name, t in manifest["tables"].items()}
+            finally:
+                dispose(target)
         finally:
-            dispose(target)
-    finally:
-        other.close()
+            other.close()

@@ -50,7 +50,7 @@ from auditflow.extensions import db
 from auditflow.models import text_index
 from auditflow.services import integrity
 from auditflow.storage import CHUNK_SIZE
-from auditflow.storage.files import FileStore
+from auditflow.storage.backend import Storage
 from auditflow.storage.transactional import file_store
 
 FORMAT = 1
@@ -188,18 +188,16 @@ def snapshot() -> Iterator[Connection]:
 # ─── the storage folder (the one place that reads and writes its files) ──────
 
 
-def stored_files(store: FileStore) -> Iterator[tuple[str, Path]]:
-    """Every committed file of the store: its path in the archive and on disk."""
-    for folder in sorted(store.root.iterdir()):
-        if not folder.is_dir() or len(folder.name) != 2:
-            continue
-        for path in sorted(folder.iterdir()):
-            relative = f"{folder.name}/{path.name}"
-            if _FILE_PATH.fullmatch(relative) and path.is_file():
-                yield relative, path
+def stored_files(store: Storage) -> Iterator[tuple[str, str, float]]:
+    """Every committed file of the store (folder or object store): its path in the archive,
+    its key and when it was stored."""
+    for key, stored_at in sorted(store.listing()):
+        relative = f"{key[:2]}/{key}"
+        if _FILE_PATH.fullmatch(relative):
+            yield relative, key, stored_at
 
 
-def _put_file(store: FileStore, relative: str, stream: IO[bytes]) -> str:
+def _put_file(store: Storage, relative: str, stream: IO[bytes]) -> str:
     """Store the archive's file under its key; its SHA-256."""
     stored, temp = store.save(cast(BinaryIO, stream))
     store.commit(temp, relative.split("/")[1])
@@ -266,15 +264,17 @@ def _write(partial: Path) -> dict[str, Any]:
                 manifest["tables"][table.name] = {"rows": count, "sha256": digest.hexdigest()}
                 archive.add(lines, arcname=f"db/{table.name}.jsonl")
                 lines.unlink()
-        for relative, source in stored_files(file_store()):
+        store = file_store()
+        for relative, key, stored_at in stored_files(store):
             try:
-                stream = source.open("rb")
+                size = store.size(key)
+                stream = store.open(key)
             except FileNotFoundError:  # removed meanwhile (a download past its time)
                 continue
             with stream:
                 info = tarfile.TarInfo(f"files/{relative}")
-                info.size = os.fstat(stream.fileno()).st_size
-                info.mtime = int(os.fstat(stream.fileno()).st_mtime)
+                info.size = size
+                info.mtime = int(stored_at)
                 hashing = _Hashing(stream)
                 archive.addfile(info, hashing)
                 manifest["files"].append({"path": relative, "size": info.size,
@@ -377,7 +377,7 @@ def _refuse_unless_owner() -> None:
                           f"(지금 접속한 역할: {current}).", code="not_table_owner")
 
 
-def _refuse_unless_empty(manifest: dict[str, Any], store: FileStore) -> None:
+def _refuse_unless_empty(manifest: dict[str, Any], store: Storage) -> None:
     connection = db.session.connection()
     revision = _revision(connection)
     if revision != manifest.get("revision"):
@@ -398,7 +398,7 @@ def _refuse_unless_empty(manifest: dict[str, Any], store: FileStore) -> None:
         raise DomainError(f"빈 데이터베이스에만 복원할 수 있습니다. 행이 있는 테이블: "
                           f"{', '.join(filled)}", code="database_not_empty")
     if next(stored_files(store), None) is not None:
-        raise DomainError(f"빈 저장 폴더에만 복원할 수 있습니다: {store.root}",
+        raise DomainError("빈 저장소(저장 폴더나 객체 저장소)에만 복원할 수 있습니다.",
                           code="storage_not_empty")
 
 
@@ -493,9 +493,9 @@ def compare(manifest: dict[str, Any]) -> Check:
             result.problems.append(f"테이블 {name}: 행의 SHA-256이 목록과 다릅니다")
     store = file_store()
     for entry in manifest["files"]:
-        path = store.root / entry["path"]
-        if not path.is_file():
-            result.problems.append(f"파일 {entry['path']}: 저장 폴더에 없습니다")
-        elif integrity.file_sha256(path) != entry["sha256"]:
+        key = entry["path"].split("/")[1]
+        if not store.exists(key):
+            result.problems.append(f"파일 {entry['path']}: 저장소에 없습니다")
+        elif store.sha256(key) != entry["sha256"]:
             result.problems.append(f"파일 {entry['path']}: 내용이 목록의 SHA-256과 다릅니다")
     return result
