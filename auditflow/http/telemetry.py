@@ -3,8 +3,8 @@
 The id is the proxy's ``X-Request-ID`` when it looks like one (``logs.new_request_id``),
 else a new one; it is answered in ``X-Request-ID``, shown on error pages (요청 번호) and
 passed to the jobs the request queues. The line names the route's endpoint, never the
-path or query, and no body, form or header. Probes of the load balancer (health) are
-logged at DEBUG only.
+path or query, and no body, form or header. Answered probes and scrapes (health,
+metrics) are logged at DEBUG only.
 
 Counts and latencies are kept by prometheus-client; under gunicorn with several workers
 ``PROMETHEUS_MULTIPROC_DIR`` (``make prod`` sets it) makes them add up across workers.
@@ -55,7 +55,8 @@ def _finish(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.request_id
     REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
     LATENCY.labels(endpoint).observe(seconds)
-    log.log(logging.DEBUG if endpoint in QUIET_ENDPOINTS else logging.INFO, "request",
+    quiet = endpoint in QUIET_ENDPOINTS and response.status_code < 400
+    log.log(logging.DEBUG if quiet else logging.INFO, "request",
             extra=logs.fields(request_id=g.request_id, user_id=_user_id(),
                               method=request.method, endpoint=endpoint,
                               status=response.status_code,
