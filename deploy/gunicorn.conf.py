@@ -63,6 +63,9 @@ logconfig_dict = {
                 # /readyz asks Alembic for the head: its chatter is not news.
                 "alembic": {"level": "WARNING"}},
 }
+# No control socket (gunicorn 25: $HOME/.gunicorn/gunicorn.ctl, one per user, so two servers
+# of one user would share it); systemd and signals manage the server.
+control_socket_disable = True
 # The proxy is on this machine: trust its X-Forwarded-* (the app's AUDITFLOW_PROXY_HOPS=1).
 forwarded_allow_ips = "127.0.0.1"
 
