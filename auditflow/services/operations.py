@@ -7,13 +7,14 @@ from sqlalchemy import func
 
 from auditflow.extensions import db
 from auditflow.models import AccessKind, AccessRecord, EmailMessage, Recommendation, ReportJob, User
-from auditflow.services.seeding import DEMO_MAIL_DOMAIN
 from auditflow.vocabulary import OPEN_STATES, Delivery, ReportJobState
 
 
 def demo_accounts() -> list[str]:
     """Logins of demo accounts someone can sign in to: made by ``flask seed --demo`` (an
     address of the reserved example domain) and given a password and left active."""
+    from auditflow.services.seeding import DEMO_MAIL_DOMAIN  # its import chain, lazily
+
     return list(db.session.scalars(
         db.select(User.login)
         .where(User.active.is_(True), User.password_hash.is_not(None),
