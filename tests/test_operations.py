@@ -10,7 +10,8 @@ import logging
 import re
 
 import pytest
-from flask_migrate import stamp
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from auditflow import create_app
@@ -21,6 +22,7 @@ from auditflow.jobs import Jobs
 from auditflow.logs import json_formatter
 from auditflow.services import tokens
 from tests.auth_helpers import csrf_token, login
+from tests.conftest import APP_ROLE, REPO, owner_engine
 from tests.factories import PASSWORD
 from tests.test_storage import make_pdf
 
@@ -34,14 +36,22 @@ def _signed_in(app, user):
 
 
 def _at_head(app) -> None:
-    """The test database is made from the models; tell Alembic it is at the head."""
-    with app.app_context():
-        stamp()
-        db.session.remove()
+    """The test database is made from the models; record the migrations' heads in it, as
+    ``flask db upgrade`` would (as the tables' owner, readable by the application's role)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(REPO / "migrations"))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    with app.app_context(), owner_engine().begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version "
+                                "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        for head in heads:
+            connection.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": head})
+        if APP_ROLE and connection.dialect.name == "postgresql":
+            connection.execute(text(f'GRANT SELECT ON alembic_version TO "{APP_ROLE}"'))
 
 
 def _off_head(app) -> None:
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), owner_engine().begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
@@ -272,3 +282,30 @@ def test_production_refuses_demo_accounts(app, backend, tmp_path):
     assert "[demo_accounts_present]" in result.output
     with production.app_context():
         db.engine.dispose()
+
+
+def _gunicorn_hooks() -> dict:
+    import runpy
+
+    return runpy.run_path(str(REPO / "deploy" / "gunicorn.conf.py"))
+
+
+def test_gunicorn_refuses_to_start_with_demo_accounts_or_without_a_secret(
+        app, backend, tmp_path, monkeypatch, capsys):
+    on_starting = _gunicorn_hooks()["on_starting"]
+    for name in [key for key in __import__("os").environ if key.startswith("AUDITFLOW_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUDITFLOW_ENV", "production")
+    monkeypatch.setenv("AUDITFLOW_DATABASE_URL", str(app.config["SQLALCHEMY_DATABASE_URI"]))
+    monkeypatch.setenv("AUDITFLOW_STORAGE_DIR", str(tmp_path / "storage"))
+    monkeypatch.setenv("AUDITFLOW_QUEUE_PATH", str(tmp_path / "queue.db"))
+    with pytest.raises(SystemExit):
+        on_starting(None)
+    assert "오류 [secret_key_missing]" in capsys.readouterr().err
+
+    monkeypatch.setenv("AUDITFLOW_SECRET_KEY", "s" * 64)
+    on_starting(None)  # an empty database: nothing to refuse
+    assert app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    with pytest.raises(SystemExit):
+        on_starting(None)
+    assert "오류 [demo_accounts_present]" in capsys.readouterr().err
