@@ -103,20 +103,9 @@ def test_make_prod_serves_the_product_with_the_worker(database, tmp_path):
         "AUDITFLOW_WEB_WORKERS": "2", "AUDITFLOW_WEB_THREADS": "4",
         "AUDITFLOW_METRICS_TOKEN": "smoke-metrics-token",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "AUDITFLOW_NEW_USER_PASSWORD": PASSWORD,
     })
-    _flask(env, "db", "upgrade")
-    _flask(env, "seed")  # the organisation and the council's audits, no demo users
-    _flask(env, "user", "create", "--login", "smoke-liaison", "--name", "점검 담당관",
-           "--role", "liaison")
-    del env["AUDITFLOW_NEW_USER_PASSWORD"]
-    engine = create_engine(database)
-    with engine.connect() as connection:
-        audit_id = connection.execute(text("SELECT min(id) FROM audit")).scalar()
-    engine.dispose()
-
     log_path = tmp_path / "prod.log"
-    with log_path.open("w") as log_file:
+    with log_path.open("w") as log_file:  # it migrates the fresh database itself
         process = subprocess.Popen(
             ["make", "-s", "--no-print-directory", "prod", f"PORT={port}", "HOST=127.0.0.1"],
             cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True,
@@ -126,6 +115,13 @@ def test_make_prod_serves_the_product_with_the_worker(database, tmp_path):
         ready = _wait_ready(base, process)
         assert ready == {"status": "ok", "checks": {
             "database": "ok", "migrations": "ok", "storage": "ok", "queue": "ok"}}
+        _flask(env, "seed")  # the organisation and the council's audits, no demo users
+        _flask({**env, "AUDITFLOW_NEW_USER_PASSWORD": PASSWORD}, "user", "create",
+               "--login", "smoke-liaison", "--name", "점검 담당관", "--role", "liaison")
+        engine = create_engine(database)
+        with engine.connect() as connection:
+            audit_id = connection.execute(text("SELECT min(id) FROM audit")).scalar()
+        engine.dispose()
 
         browser = requests.Session()
         token = find_csrf_token(browser.get(f"{base}/login", timeout=10).text)
