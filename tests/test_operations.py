@@ -182,6 +182,10 @@ def test_the_error_page_shows_the_request_id(app, make):
     assert response.status_code == 404
     request_id = response.headers["X-Request-ID"]
     assert f"요청 번호: <code>{request_id}</code>" in response.get_data(as_text=True)
+    # The API's problem details carry it too.
+    problem = app.test_client().get("/api/v1/recommendations")
+    assert problem.status_code == 401
+    assert problem.get_json()["request_id"] == problem.headers["X-Request-ID"]
 
 
 def test_a_job_carries_the_request_id_that_queued_it(app, make, caplog):

@@ -114,6 +114,8 @@ def problem(status: int, message: str, code: str, **extra: Any) -> Response:
     body = {"type": f"urn:auditflow:problem:{code}",
             "title": TITLES.get(status, TITLES[500 if status >= 500 else 400]),
             "status": status, "detail": message, "code": code, **extra}
+    if g.get("request_id"):  # the number to quote when asking about it (http.telemetry)
+        body["request_id"] = g.request_id
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
     if status == 401:
