@@ -30,10 +30,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         **values.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     app.config.update(values)
-    if not app.config["TESTING"]:  # the suite's records go to pytest's capture instead
-        from auditflow import logs
-
-        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     os.makedirs(app.instance_path, exist_ok=True)
 
     from auditflow import api, cli, http, jobs, models, web  # noqa: F401  (models: the tables)

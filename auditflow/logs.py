@@ -71,22 +71,41 @@ def text_formatter() -> logging.Formatter:
     return logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
 
+# Ours, and the queue's (Huey's consumer logs a task's failure and its retries there).
+LOGGERS = ("auditflow", "huey")
+
+
+def configure_for(config: Any) -> None:
+    """``configure`` with the application's settings (``LOG_FORMAT``, ``LOG_LEVEL``)."""
+    configure(config["LOG_FORMAT"], config["LOG_LEVEL"])
+
+
 def configure(log_format: str, level: str) -> None:
-    """One handler on stderr for the ``auditflow`` loggers, made once per process."""
-    root = logging.getLogger("auditflow")
-    root.setLevel(level)
-    for handler in root.handlers:
-        if handler.get_name() == _HANDLER_NAME:
-            handler.setFormatter(json_formatter() if log_format == "json" else text_formatter())
-            return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.set_name(_HANDLER_NAME)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(json_formatter() if log_format == "json" else text_formatter())
-    root.addHandler(handler)
-    # The lines of the auditflow loggers are written here once, not again by the root's
-    # (the test suite configures none of this: its records reach pytest's capture).
-    root.propagate = False
+    """One handler on stderr for the ``auditflow`` and ``huey`` loggers, made once per process.
+
+    Called by the processes that serve: gunicorn's workers (deploy/gunicorn.conf.py,
+    ``post_worker_init``) and ``flask worker``; not by ``create_app``, so that an
+    application made in a test or a one-off command leaves the process's logging alone."""
+    formatter = json_formatter() if log_format == "json" else text_formatter()
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        # Huey's "executing …" lines repeat ours (one line per job): its warnings and errors.
+        logger.setLevel(level if name == "auditflow"
+                        else max(logging.getLevelNamesMapping()[level], logging.WARNING))
+        mine = [h for h in logger.handlers
+                if isinstance(h, logging.StreamHandler) and h.get_name() == _HANDLER_NAME]
+        if mine:
+            mine[0].setFormatter(formatter)
+            mine[0].setStream(sys.stderr)
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(_HANDLER_NAME)
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+        # Written here once, not again by the root's (the test suite configures none of
+        # this: its records reach pytest's capture).
+        logger.propagate = False
 
 
 def fields(**values: Any) -> dict[str, Any]:

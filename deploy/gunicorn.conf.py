@@ -96,6 +96,13 @@ def on_starting(server):  # noqa: ARG001 — gunicorn's hook
         sys.exit(1)
 
 
+def post_worker_init(worker):
+    """The application's logs, as its settings say (one JSON line per request)."""
+    from auditflow import logs
+
+    logs.configure_for(worker.wsgi.config)
+
+
 def child_exit(server, worker):  # noqa: ARG001 — gunicorn's hook
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

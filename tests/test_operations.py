@@ -313,3 +313,37 @@ def test_gunicorn_refuses_to_start_with_demo_accounts_or_without_a_secret(
     with pytest.raises(SystemExit):
         on_starting(None)
     assert "오류 [demo_accounts_present]" in capsys.readouterr().err
+
+
+def test_configured_logs_are_one_json_object_a_line_with_the_request_id(capsys):
+    from auditflow import logs
+
+    before = {name: (logging.getLogger(name).propagate, logging.getLogger(name).level)
+              for name in logs.LOGGERS}
+
+    def mine(name: str) -> list[logging.Handler]:
+        return [h for h in logging.getLogger(name).handlers if h.get_name() == "auditflow.logs"]
+
+    try:
+        logs.configure("json", "INFO")
+        logs.configure("json", "INFO")  # once per process: no second handler
+        assert len(mine("auditflow")) == 1 and len(mine("huey")) == 1
+        token = logs.bind_request_id("req-configured-01")
+        try:
+            logging.getLogger("auditflow.jobs").info("job", extra={"job": "deliver", "ids": [7]})
+            logging.getLogger("huey").info("executing")  # below its WARNING
+            logging.getLogger("huey").warning("retrying")
+        finally:
+            logs.unbind_request_id(token)
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        for name in logs.LOGGERS:
+            logger = logging.getLogger(name)
+            for handler in mine(name):
+                logger.removeHandler(handler)
+            logger.propagate, level = before[name]
+            logger.setLevel(level)
+    assert [(line["logger"], line["message"], line["request_id"]) for line in lines] == [
+        ("auditflow.jobs", "job", "req-configured-01"), ("huey", "retrying", "req-configured-01")]
+    assert lines[0]["job"] == "deliver" and lines[0]["ids"] == [7] and lines[0]["level"] == "INFO"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", lines[0]["time"])
