@@ -35,9 +35,8 @@ QUIET_ENDPOINTS = frozenset({"operations.healthz", "operations.readyz", "operati
 _TOKEN = "auditflow_request_id_token"
 
 
-def request_id() -> str | None:
-    found: str | None = g.get("request_id")
-    return found
+# A client may send any method name: the label takes these, and "other" (bounded series).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _begin() -> None:
@@ -53,12 +52,13 @@ def _finish(response: Response) -> Response:
     seconds = time.perf_counter() - started
     endpoint = request.endpoint or "none"
     response.headers["X-Request-ID"] = g.request_id
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    method = request.method if request.method in METHODS else "other"
+    REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
     LATENCY.labels(endpoint).observe(seconds)
     quiet = endpoint in QUIET_ENDPOINTS and response.status_code < 400
     log.log(logging.DEBUG if quiet else logging.INFO, "request",
             extra=logs.fields(request_id=g.request_id, user_id=_user_id(),
-                              method=request.method, endpoint=endpoint,
+                              method=method, endpoint=endpoint,
                               status=response.status_code,
                               duration_ms=round(seconds * 1000, 1)))
     return response
