@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2 --durations=15
 
 export AUDITFLOW_ENV ?= development
 
-.PHONY: run test install migrate seed lint bench clean
+.PHONY: run prod test install migrate seed lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,22 @@ seed: migrate
 run: seed
 	@echo "auditflow: http://$(HOST):$(PORT)/  (web and worker; Ctrl-C stops both)"
 	HOST=$(HOST) $(BIN)/honcho start -f Procfile -p $(PORT)
+
+# Production: gunicorn (deploy/gunicorn.conf.py: AUDITFLOW_WEB_WORKERS, _THREADS, _TIMEOUT) and
+# the worker (Procfile.prod), with AUDITFLOW_ENV=production. Needs AUDITFLOW_SECRET_KEY and,
+# for more than a trial, AUDITFLOW_DATABASE_URL (PostgreSQL) and AUDITFLOW_QUEUE_URL (Redis).
+# It migrates the database, refuses what production must not run (flask production check:
+# demo accounts; the settings: no secret key, SQLite on several machines), then serves on
+# HOST:PORT. Request counts of every gunicorn worker add up in PROMETHEUS_MULTIPROC_DIR.
+prod: export AUDITFLOW_ENV = production
+prod: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/prometheus
+prod: install
+	@test -n "$$AUDITFLOW_SECRET_KEY" || { echo "make prod: AUDITFLOW_SECRET_KEY를 설정하세요 / set AUDITFLOW_SECRET_KEY (python -c 'import secrets; print(secrets.token_hex(32))'), and AUDITFLOW_DATABASE_URL, AUDITFLOW_QUEUE_URL" >&2; exit 1; }
+	$(FLASK) db upgrade
+	$(FLASK) production check
+	rm -rf "$$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"
+	@echo "auditflow (production): http://$(HOST):$(PORT)/  (gunicorn and worker; Ctrl-C stops both)"
+	HOST=$(HOST) $(BIN)/honcho start -f Procfile.prod -p $(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -28,7 +28,11 @@ PASSWORD_HASH_KEYS = ("PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB",
 
 
 class ConfigError(RuntimeError):
-    """Raised at start-up when the configuration cannot work."""
+    """Raised at start-up when the configuration cannot work (``code``: stable, for scripts)."""
+
+    def __init__(self, message: str, code: str = "config_invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _int(name: str, default: int) -> int:
@@ -171,6 +175,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # evidence download of a session.
         "ACCESS_LOG_RETENTION_DAYS": _int("AUDITFLOW_ACCESS_LOG_RETENTION_DAYS", 730),
         "ACCESS_DOWNLOAD_REASON": _bool("AUDITFLOW_ACCESS_DOWNLOAD_REASON", True),
+        # Production operation (README, Production): the machines that run this service
+        # on one database (SQLite is refused when more than one), the logs' format (None:
+        # json in production, text elsewhere) and level, and who may read GET /metrics: a
+        # bearer token, or addresses and networks (comma-separated); neither: no metrics.
+        "MACHINES": _int("AUDITFLOW_MACHINES", 1),
+        "LOG_FORMAT": os.environ.get("AUDITFLOW_LOG_FORMAT") or None,
+        "LOG_LEVEL": (os.environ.get("AUDITFLOW_LOG_LEVEL") or "").upper() or None,
+        "METRICS_TOKEN": os.environ.get("AUDITFLOW_METRICS_TOKEN") or None,
+        "METRICS_ALLOW": [part.strip() for part in
+                          os.environ.get("AUDITFLOW_METRICS_ALLOW", "").split(",")
+                          if part.strip()],
         # None: the environment's default, filled in by ``finalise``.
         **{key: _optional_int(f"AUDITFLOW_{key}") for key in PASSWORD_HASH_KEYS},
     }
@@ -185,10 +200,11 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
     if not config.get("SECRET_KEY"):
         if env == "production":
             raise ConfigError(
-                "AUDITFLOW_SECRET_KEY is not set. Production needs a long random secret, "
+                "AUDITFLOW_SECRET_KEY가 설정되지 않았습니다 / AUDITFLOW_SECRET_KEY is not set. "
+                "Production needs a long random secret, "
                 "e.g. python -c 'import secrets; print(secrets.token_hex(32))'. "
-                "For a development machine set AUDITFLOW_ENV=development."
-            )
+                "For a development machine set AUDITFLOW_ENV=development.",
+                "secret_key_missing")
         config["SECRET_KEY"] = "dev-only-not-secret"
     config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
     if config.get("STORAGE_URL") and not str(config["STORAGE_URL"]).startswith("s3://"):
@@ -214,6 +230,24 @@ def finalise(config: dict[str, Any], overrides: Mapping[str, Any] | None) -> dic
         raise ConfigError("PASSWORD_HASH_MEMORY_KIB must be at least 8 × PASSWORD_HASH_PARALLELISM")
     if not isinstance(config.get("REMINDER_HOUR"), int) or not 0 <= config["REMINDER_HOUR"] <= 23:
         raise ConfigError(f"REMINDER_HOUR must be an hour 0-23, got {config.get('REMINDER_HOUR')!r}")
+    machines = config.get("MACHINES", 1)
+    if not isinstance(machines, int) or machines < 1:
+        raise ConfigError(f"AUDITFLOW_MACHINES must be a whole number of at least 1, got {machines!r}")
+    if (env == "production" and machines > 1
+            and str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")):
+        raise ConfigError(
+            f"SQLite는 한 대의 서버에서만 쓸 수 있습니다 (AUDITFLOW_MACHINES={machines}) / "
+            "SQLite serves one machine only: set AUDITFLOW_DATABASE_URL to PostgreSQL "
+            "(postgresql+psycopg://…), or AUDITFLOW_MACHINES=1.", "sqlite_many_machines")
+    if config.get("LOG_FORMAT") is None:
+        config["LOG_FORMAT"] = "json" if env == "production" else "text"
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"AUDITFLOW_LOG_FORMAT must be json or text, got {config['LOG_FORMAT']!r}")
+    if config.get("LOG_LEVEL") is None:
+        config["LOG_LEVEL"] = "INFO" if env == "production" else "WARNING"
+    if config["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("AUDITFLOW_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, "
+                          f"got {config.get('LOG_LEVEL')!r}")
     queue_url = config.get("QUEUE_URL")
     if queue_url and not str(queue_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"AUDITFLOW_QUEUE_URL must be a redis:// URL, got {queue_url!r}")

@@ -739,3 +739,12 @@ MATRIX.update({
         url=lambda w: "/account/devices/end-others", setup=_other_devices,
         data=lambda w: {"confirm": "y"}, expect=everyone(CHANGED)),
 })
+
+
+# ── for operators' machines: no sign-in (readiness: the test database is made from the
+# models, not migrated, so it is not at the migrations' head; metrics: no token set) ──────
+MATRIX.update({
+    ("operations.healthz", "GET"): Case(url=lambda w: "/healthz", expect=everyone(200, anonymous=200)),
+    ("operations.readyz", "GET"): Case(url=lambda w: "/readyz", expect=everyone(503, anonymous=503)),
+    ("operations.metrics", "GET"): Case(url=lambda w: "/metrics", expect=everyone(404, anonymous=404)),
+})

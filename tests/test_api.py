@@ -66,7 +66,8 @@ def test_api_refusals_are_json_with_code_and_korean_message(app, make):
     assert missing_reason.headers["Content-Type"] == "application/problem+json"
     assert missing_reason.get_json() == {
         "type": "urn:auditflow:problem:reason_required", "title": "잘못된 요청", "status": 400,
-        "code": "reason_required", "detail": "사유를 입력하세요."}
+        "code": "reason_required", "detail": "사유를 입력하세요.",
+        "request_id": missing_reason.headers["X-Request-ID"]}
 
     stale = _post(client, f"{path}/return_for_rework", {"version": version - 1, "reason": "x"})
     assert stale.status_code == 409 and stale.get_json()["code"] == "conflict"

@@ -139,7 +139,7 @@ def test_the_json_api_answers_a_failed_commit_in_json(app, make, failing_commit)
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.get_json() == {
         "type": "urn:auditflow:problem:server_error", "title": "일시적인 오류", "status": 500,
-        "code": "server_error",
+        "code": "server_error", "request_id": response.headers["X-Request-ID"],
         "detail": "일시적인 오류가 발생했습니다. 잠시 후 다시 시도하세요. 문제가 계속되면 관리자에게 알려 주세요."}
     db.session.refresh(recommendation)
     assert recommendation.state == "received"

@@ -158,6 +158,7 @@ class Problem(Schema):
     code = fields.Str(required=True)
     field = fields.Str(metadata={"description": "잘못된 입력 항목 (422)"})
     errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+    request_id = fields.Str(metadata={"description": "요청 번호: 문의할 때 알려 주세요"})
 
 
 # ── requests ─────────────────────────────────────────────────────────────────

@@ -15,6 +15,7 @@ from auditflow.cli.editions import EDITION_COMMANDS
 from auditflow.cli.importing import import_command
 from auditflow.cli.integrity import integrity_group
 from auditflow.cli.jobs import reminders_group, worker_command
+from auditflow.cli.production import production_group
 from auditflow.cli.report import report_command
 from auditflow.cli.seed import seed_command
 from auditflow.cli.storage import storage_group
@@ -24,7 +25,7 @@ from auditflow.cli.users import user_group
 
 COMMANDS = (seed_command, summary_command, report_command, user_group, storage_group,
             worker_command, reminders_group, import_command, token_group, integrity_group,
-            access_group, backup_group)
+            access_group, backup_group, production_group)
 
 
 def register(app: Flask) -> None:

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from auditflow import dates
+from auditflow import dates, logs
 from auditflow.cli.common import DATE, committed
 from auditflow.extensions import db
 from auditflow.jobs import deliver, deliver_inline, jobs
@@ -24,6 +24,7 @@ from auditflow.services.mail import SendFailed
 @with_appcontext
 def worker_command(workers: int, no_periodic: bool) -> None:
     """백그라운드 작업(메일 발송, 매일 알림, 보고서 발행과 큰 파일 만들기)을 처리합니다. Ctrl-C로 멈춥니다."""
+    logs.configure_for(current_app.config)  # one JSON line per job in production
     queue = jobs()
     where = current_app.config.get("QUEUE_URL") or current_app.config["QUEUE_PATH"]
     click.echo(f"작업 대기열: {where} · 작업자 {workers}명 · 매일 알림 "

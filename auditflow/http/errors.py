@@ -114,6 +114,8 @@ def problem(status: int, message: str, code: str, **extra: Any) -> Response:
     body = {"type": f"urn:auditflow:problem:{code}",
             "title": TITLES.get(status, TITLES[500 if status >= 500 else 400]),
             "status": status, "detail": message, "code": code, **extra}
+    if g.get("request_id"):  # the number to quote when asking about it (http.telemetry)
+        body["request_id"] = g.request_id
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
     if status == 401:
@@ -134,13 +136,15 @@ def error_response(status: int, message: str, code: str, *, back: str | None = N
             title=TITLES.get(status, TITLES[500 if status >= 500 else 400]),
             message=message,
             back=back,
+            request_id=g.get("request_id"),
         )
     except Exception:  # the error page itself failed: still no trace, still Korean
         current_app.logger.exception("error page failed to render")
         # (A request whose Host is not trusted cannot build any link: the plain page, then.)
         title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
         body = (f"<!doctype html><html lang=\"ko\"><title>{escape(title)}</title>"
-                f"<h1>{escape(title)}</h1><p>{escape(message)}</p></html>")
+                f"<h1>{escape(title)}</h1><p>{escape(message)}</p>"
+                f"<p>요청 번호: {escape(g.get('request_id') or '-')}</p></html>")
     return Response(body, status=status, mimetype="text/html")
 
 

@@ -26,12 +26,16 @@ Tasks, each safe to run twice:
   by a process that died mid-upload (older than a day; ``flask storage sweep``).
 
 New outbox rows and report jobs are queued when the transaction that wrote them commits
-(never before: a worker must find the row).
+(never before: a worker must find the row). A job queued while a request is answered
+carries that request's id (``request_id``): each run writes one log line (the job, its
+ids, the request id, the outcome and the time it took), and every line the job logs
+carries the id too, so the worker's lines are found from the number on an error page.
 """
 
 from __future__ import annotations
 
 import logging
+import time as clock
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -40,7 +44,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from auditflow import dates
+from auditflow import dates, logs
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import EmailMessage
@@ -117,12 +121,25 @@ class Jobs:
     def _in_context(self, function: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app
 
-        def task(*args: Any) -> Any:
-            with app.app_context():
-                try:
-                    return function(*args)
-                finally:
-                    db.session.remove()
+        def task(*args: Any, request_id: str | None = None) -> Any:
+            token = logs.bind_request_id(request_id)
+            started = clock.perf_counter()
+            outcome: Any = "error"
+            try:
+                with app.app_context():
+                    try:
+                        outcome = function(*args)
+                        return outcome
+                    finally:
+                        db.session.remove()
+            finally:
+                # Ids and the outcome only: never a message's text, a file or an address.
+                log.info("job", extra=logs.fields(
+                    request_id=request_id, job=function.__name__,
+                    ids=[a for a in args if isinstance(a, int)] or None,
+                    outcome=outcome if isinstance(outcome, str) else "done",
+                    duration_ms=round((clock.perf_counter() - started) * 1000, 1)))
+                logs.unbind_request_id(token)
 
         task.__name__ = function.__name__
         return task
@@ -130,14 +147,14 @@ class Jobs:
     def enqueue(self, message_ids: list[int]) -> None:
         for message_id in message_ids:
             try:
-                self.deliver_email(message_id)
+                self.deliver_email(message_id, request_id=logs.current_request_id())
             except Exception:  # noqa: BLE001 — the sweep queues it again
                 log.exception("could not queue e-mail %s; the sweep will", message_id)
 
     def enqueue_reports(self, job_ids: list[int]) -> None:
         for job_id in job_ids:
             try:
-                self.make_report(job_id)
+                self.make_report(job_id, request_id=logs.current_request_id())
             except Exception:  # noqa: BLE001 — the sweep queues it again
                 log.exception("could not queue report job %s; the sweep will", job_id)
 
