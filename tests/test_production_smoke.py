@@ -35,8 +35,8 @@ PASSWORD = "Smoke-test-pass-2026!"
 
 
 def _missing() -> str | None:
-    if not PG_URL:
-        return "needs PostgreSQL: set AUDITFLOW_TEST_DATABASE_URL"
+    # PostgreSQL is there: without AUDITFLOW_TEST_DATABASE_URL this module is not collected
+    # (tests/conftest.py).
     if not redis_answers():
         return "needs Redis at 127.0.0.1:6379: start redis-server"
     if not (REPO / ".venv" / "bin" / "gunicorn").exists() or not shutil.which("make"):
