@@ -191,10 +191,8 @@ def snapshot() -> Iterator[Connection]:
 def stored_files(store: Storage) -> Iterator[tuple[str, str, float]]:
     """Every committed file of the store (folder or object store): its path in the archive,
     its key and when it was stored."""
-    for key, stored_at in sorted(store.listing()):
-        relative = f"{key[:2]}/{key}"
-        if _FILE_PATH.fullmatch(relative):
-            yield relative, key, stored_at
+    for key, stored_at in sorted(store.listing()):  # the store lists only its own keys
+        yield f"{key[:2]}/{key}", key, stored_at
 
 
 def _put_file(store: Storage, relative: str, stream: IO[bytes]) -> str:

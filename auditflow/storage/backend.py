@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["KEY_BYTES", "Storage", "StorageUnavailable", "StoredFile", "check_key"]
+__all__ = ["KEY_BYTES", "Storage", "StorageUnavailable", "StoredFile", "check_key", "is_key"]
 
 KEY_BYTES = 16
 _KEY_RE = re.compile(rf"[0-9a-f]{{{KEY_BYTES * 2}}}")
@@ -37,9 +37,14 @@ class StorageUnavailable(OSError):
     """
 
 
+def is_key(name: object) -> bool:
+    """Whether ``name`` is a key :meth:`Storage.save` gives: 32 lowercase hex characters."""
+    return isinstance(name, str) and _KEY_RE.fullmatch(name) is not None
+
+
 def check_key(key: str) -> str:
     """Refuse anything but the 32 lowercase hex characters :meth:`Storage.save` gives."""
-    if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+    if not is_key(key):
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 

@@ -35,7 +35,6 @@ import errno
 import hashlib
 import math
 import os
-import re
 import secrets
 import tempfile
 import time
@@ -45,14 +44,13 @@ from typing import BinaryIO
 
 from auditflow.errors import DomainError
 
-from .backend import KEY_BYTES, StoredFile, check_key
+from .backend import KEY_BYTES, StoredFile, check_key, is_key
 from .sniff import RejectedFile
 
 __all__ = ["CHUNK_SIZE", "FileStore", "FileTooLarge", "KEY_BYTES", "LocalFolderStore",
            "StorageFull", "StoredFile", "TempFiles", "file_sha256"]
 
 CHUNK_SIZE = 64 * 1024
-_KEY_RE = re.compile(rf"[0-9a-f]{{{KEY_BYTES * 2}}}")
 
 
 def file_sha256(stream: BinaryIO) -> str:
@@ -264,7 +262,7 @@ class LocalFolderStore(TempFiles):
 
     def listing(self) -> Iterator[tuple[str, float]]:
         for path in self.root.glob("??/*"):
-            if path.parent.name == path.name[:2] and _KEY_RE.fullmatch(path.name):
+            if path.parent.name == path.name[:2] and is_key(path.name):
                 try:
                     yield path.name, path.stat().st_mtime
                 except FileNotFoundError:  # removed meanwhile

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
-from .backend import StorageUnavailable, check_key
+from .backend import StorageUnavailable, check_key, is_key
 from .files import TempFiles, file_sha256
 
 __all__ = ["S3Store", "parse_url"]
@@ -146,11 +146,8 @@ class S3Store(TempFiles):
                 for item in page.get("Contents", ()):
                     key = str(item["Key"])[len(start):]
                     folder, _, name = key.partition("/")
-                    if folder == name[:2] and "/" not in name:
-                        try:
-                            yield check_key(name), item["LastModified"].timestamp()
-                        except ValueError:
-                            continue
+                    if folder == name[:2] and is_key(name):
+                        yield name, item["LastModified"].timestamp()
         except self._errors as exc:
             raise StorageUnavailable(f"could not list s3://{self.bucket}/{start}: {exc}") \
                 from exc

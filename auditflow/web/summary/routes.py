@@ -210,12 +210,21 @@ def issue_report(audit_id: int) -> Any:
     started = report_jobs.start_issue(audit, form.as_of.data, actor(),
                                       include_due_changes=form.due_changes.data != "0")
     day = dates.short(started.job.as_of)
+    return _to_job(started, where,
+                   joined=f"{day} 기준 발행이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다. "
+                          "같은 판이 두 번 발행되지 않습니다.",
+                   begun=f"{day} 기준 발행을 시작했습니다. 파일을 만드는 동안 이 화면을 계속 쓸 수 "
+                         "있고, 다 되면 아래에 파일이 나타납니다.")
+
+
+def _to_job(started: report_jobs.Started, where: dict[str, Any], *, joined: str,
+            begun: str) -> Any:
+    """Back to the page at the job's row, saying whether it was begun or joined (a second
+    click joins the job under way)."""
     if started.joined:
-        flash(f"{day} 기준 발행이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다. "
-              "같은 판이 두 번 발행되지 않습니다.", "info")
+        flash(joined, "info")
     else:
-        flash(f"{day} 기준 발행을 시작했습니다. 파일을 만드는 동안 이 화면을 계속 쓸 수 있고, "
-              "다 되면 아래에 파일이 나타납니다.", "success")
+        flash(begun, "success")
     return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
                     code=303)
 
@@ -237,13 +246,10 @@ def request_download(audit_id: int) -> Any:
     fmt = str(form.fmt.data)
     started = report_jobs.start_download(audit, as_of, fmt, actor(), include_due_changes=include)
     label = FORMAT_LABELS[fmt]
-    if started.joined:
-        flash(f"같은 {label} 파일을 이미 만들고 있어 그 작업의 진행 상황을 보여 드립니다.", "info")
-    else:
-        flash(f"{label} 파일을 만들기 시작했습니다. 다 되면 아래에 내려받기 단추가 나타납니다.",
-              "success")
-    return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
-                    code=303)
+    return _to_job(started, where,
+                   joined=f"같은 {label} 파일을 이미 만들고 있어 그 작업의 진행 상황을 보여 드립니다.",
+                   begun=f"{label} 파일을 만들기 시작했습니다. 다 되면 아래에 내려받기 단추가 "
+                         "나타납니다.")
 
 
 @bp.get("/summary/jobs/<int:job_id>")
@@ -324,13 +330,10 @@ def verify_edition(audit_id: int, issued_id: int) -> Any:
                           code="verify_invalid")
     started = report_jobs.start_verify(edition, actor())
     label = edition_label(edition)
-    if started.joined:
-        flash(f"{label} 검증이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다.", "info")
-    else:
-        flash(f"{label} 검증을 시작했습니다. 이력으로 파일을 다시 만들어 발행 기록·보관 파일과 "
-              "비교합니다. 다 되면 아래에 결과가 나타납니다.", "success")
-    return redirect(url_for(".index", **where, job=started.job.id, _anchor=f"job-{started.job.id}"),
-                    code=303)
+    return _to_job(started, where,
+                   joined=f"{label} 검증이 이미 진행 중이어서 그 작업의 진행 상황을 보여 드립니다.",
+                   begun=f"{label} 검증을 시작했습니다. 이력으로 파일을 다시 만들어 발행 기록·보관 "
+                         "파일과 비교합니다. 다 되면 아래에 결과가 나타납니다.")
 
 
 @bp.get("/summary/<int:audit_id>/issued/compare")
