@@ -110,6 +110,7 @@ def test_metrics_are_off_without_a_token_or_addresses(app):
 
 def test_metrics_need_the_token(app, make):
     app.config["METRICS_TOKEN"] = "scrape-secret-123"
+    app.extensions["auditflow.jobs"].huey.flush()  # an empty queue: tasks earlier tests queued
     team = make.team("AI동행팀")
     for state in ("received", "received", "in_progress", "completed"):
         make.recommendation(lead=team, state=state)
