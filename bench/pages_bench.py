@@ -8,7 +8,10 @@ its tables dropped first) with N recommendations as the summary benchmark does
 (``bench/summary_bench.py``: five audit years, three categories, ten teams, the
 history that brings each item to its state), and an audit-team user ``bench-audit``
 whose password is ``AUDITFLOW_BENCH_PASSWORD`` (made up for the run when unset;
-``--fill-only`` needs it, fills, and exits, for a server started by hand). Then
+``--fill-only`` needs it, fills, and exits, for a server started by hand). Production
+asks an audit-team user for a second factor: bench-audit is enrolled with a TOTP secret
+derived from its password (``bench_secret``), so whoever knows the password can make
+its codes (``bench_code``). Then
 it starts gunicorn (``--workers`` sync workers) on the database, signs in, and
 for each page keeps ``--connections`` requests under way for ``--seconds``,
 printing p50, p95, requests per second and failures, with the SQL statements one
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import os
 import re
 import secrets
@@ -46,6 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import pyotp  # noqa: E402
 import requests  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 from summary_bench import YEARS, fill  # noqa: E402
@@ -101,7 +107,19 @@ def environment(url: str, workdir: Path) -> dict[str, str]:
             "AUDITFLOW_LOGIN_MAX_FAILURES": "1000"}
 
 
+def bench_secret(password: str) -> str:
+    """bench-audit's TOTP secret (base32), derived from its password."""
+    digest = hashlib.sha256(f"auditflow-bench-totp:{password}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+def bench_code(password: str) -> str:
+    """bench-audit's second-factor code of this moment."""
+    return pyotp.TOTP(bench_secret(password)).now()
+
+
 def fill_database(app: Any, n: int, password: str) -> None:
+    from auditflow.models import utcnow
     from auditflow.services.passwords import hash_password
 
     with app.app_context():
@@ -109,7 +127,8 @@ def fill_database(app: Any, n: int, password: str) -> None:
         db.create_all()
         fill(n)
         db.session.add(User(login=BENCH_LOGIN, name="벤치 감사팀", role="audit",
-                            password_hash=hash_password(password)))
+                            password_hash=hash_password(password),
+                            totp_secret=bench_secret(password), totp_confirmed_at=utcnow()))
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # What autovacuum does a minute after a bulk load: without statistics the
@@ -165,22 +184,21 @@ def pages(t: Targets) -> list[tuple[str, str, bool]]:
     ]
 
 
-def statements_per_page(app: Any, paths: list[tuple[str, str, bool]], password: str) -> dict[str, int]:
-    """The SQL statements one request of each page runs (after one to warm it)."""
+def statements_per_page(app: Any, paths: list[tuple[str, str, bool]], cookie: str) -> dict[str, int]:
+    """The SQL statements one request of each page runs (after one to warm it), in this
+    process, with the session the live server's sign-in made (a code is good only once)."""
     client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert token, "the login page has no CSRF token"
-    signed = client.post("/login", data={"csrf_token": token.group(1), "login": BENCH_LOGIN,
-                                         "password": password})
-    assert signed.status_code == 303, "bench-audit could not sign in (in process)"
+    for pair in cookie.split("; "):
+        name, _, value = pair.partition("=")
+        client.set_cookie(name, value)
     counted: dict[str, int] = {}
     with app.app_context():
         engine = db.engine
     for name, path, _signed_in in paths:
         if path.startswith("/_bench"):
             continue
-        client.get(path)
+        warm = client.get(path)
+        assert warm.status_code == 200, f"{name}: {warm.status_code} in process"
         found: list[str] = []
 
         def count(_c: Any, _k: Any, statement: str, *_a: Any, found: list[str] = found) -> None:
@@ -231,15 +249,24 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def sign_in(base: str, password: str) -> str:
+    """Signs bench-audit in (password, then the second factor's code); the session cookie."""
     session = requests.Session()
-    page = session.get(base + "/login", timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert token, "the login page has no CSRF token"
-    answer = session.post(base + "/login", data={"csrf_token": token.group(1),
-                                                  "login": BENCH_LOGIN, "password": password},
-                          allow_redirects=False, timeout=30)
-    if answer.status_code != 303:
-        raise SystemExit(f"bench-audit could not sign in: {answer.status_code}")
+
+    def token(page: str) -> str:
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert found, "the page has no CSRF token"
+        return found.group(1)
+
+    answer = session.post(base + "/login", data={
+        "csrf_token": token(session.get(base + "/login", timeout=30).text),
+        "login": BENCH_LOGIN, "password": password}, allow_redirects=False, timeout=30)
+    if answer.status_code == 303 and answer.headers["Location"].endswith("/login/code"):
+        answer = session.post(base + "/login/code", data={
+            "csrf_token": token(session.get(base + "/login/code", timeout=30).text),
+            "code": bench_code(password)}, allow_redirects=False, timeout=30)
+    if answer.status_code != 303 or "/login" in answer.headers.get("Location", "/login"):
+        raise SystemExit(f"bench-audit could not sign in: {answer.status_code} "
+                         f"{answer.headers.get('Location')}")
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
@@ -343,12 +370,14 @@ def main() -> None:
         return
     t = targets(app)
     paths = pages(t)
-    counts = statements_per_page(app, paths, password)
     with app.app_context():
         db.engine.dispose()
     server, base = start_server(env, workdir, args.workers)
     try:
         cookie = sign_in(base, password)
+        counts = statements_per_page(app, paths, cookie)
+        with app.app_context():
+            db.engine.dispose()
         results = []
         for name, path, signed_in in paths:
             load(base, name, path, cookie if signed_in else None, min(1.0, args.seconds),

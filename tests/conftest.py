@@ -49,6 +49,7 @@ from sqlalchemy.engine import Engine
 
 from auditflow import create_app
 from auditflow.extensions import db
+from auditflow.reports import memo
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("AUDITFLOW_SHARED_DIR") or REPO.parent / "shared")
@@ -416,6 +417,7 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
     application.extensions.pop("auditflow.file_store", None)
     for limiter in application.extensions.get("limiter", ()):
         limiter.reset()  # the counts of an earlier test's requests (memory storage)
+    memo.forget()  # answers kept over an earlier test's database
     yield application
     with application.app_context():
         db.session.remove()
@@ -436,6 +438,7 @@ def own_app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> 
     url = backend.new_database() if backend.name == "sqlite" else backend.shared_database()
     application = create_app(_config(url, tmp_path, **app_config))
     application.test_client_class = IsolatedClient
+    memo.forget()
     _keep_owner(application, backend, url)
     yield application
     with application.app_context():

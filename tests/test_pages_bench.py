@@ -11,8 +11,11 @@ from sqlalchemy import func, select, text
 from auditflow import create_app
 from auditflow.extensions import db
 from auditflow.models import Recommendation
-from tests.auth_helpers import login
+from tests.auth_helpers import login, post_form
 from tests.conftest import REPO, _config
+
+sys.path.insert(0, str(REPO / "bench"))
+import pages_bench  # noqa: E402
 
 PASSWORD = "Bench-pass-2025!"
 
@@ -35,8 +38,15 @@ def test_fill_only_leaves_the_items_and_a_user_who_signs_in(tmp_path):
         )) == 60
         db.session.remove()
     client = app.test_client()
-    assert login(client, "bench-audit", PASSWORD).status_code == 303
+    # enrolled in the second factor, with codes made from its password (production asks)
+    assert login(client, "bench-audit", PASSWORD).location == "/login/code"
+    signed = post_form(client, "/login/code", {"code": pages_bench.bench_code(PASSWORD)})
+    assert signed.status_code == 303 and signed.location == "/"
     assert client.get("/summary").status_code == 200  # an audit-team reader
+    wrong = pages_bench.bench_code(PASSWORD + "x")
+    other = app.test_client()
+    assert login(other, "bench-audit", PASSWORD).location == "/login/code"
+    assert post_form(other, "/login/code", {"code": wrong}).status_code == 200  # refused
 
 
 def test_fill_only_needs_the_password():

@@ -132,3 +132,55 @@ def test_every_write_of_the_texts_keeps_the_index_in_step(make, backend):
 @pytest.mark.parametrize("term", ['"', '""', 'a"b', "NEAR(a b)", "x OR y", "*", "^a", "-a"])
 def test_fts_syntax_in_a_term_is_text(seeded, term):
     assert _ids(text_search.contains(term)) == _ids(text_search.substring(term))
+
+
+def _walk(auditor, term: str, per_page: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Every page of a search forward by key, then back again from the last one."""
+    forward: list[list[int]] = []
+    page = item_search.search(auditor, item_search.Filters(q=term), per_page=per_page)
+    forward.append([item.id for item in page.items])
+    while page.next_after:
+        page = item_search.search(auditor, item_search.Filters(q=term), per_page=per_page,
+                                  after=page.next_after)
+        forward.append([item.id for item in page.items])
+    backward: list[list[int]] = []
+    while page.prev_before:
+        page = item_search.search(auditor, item_search.Filters(q=term), per_page=per_page,
+                                  before=page.prev_before)
+        backward.append([item.id for item in page.items])
+    return forward, backward
+
+
+def test_a_common_term_is_found_at_the_head_of_the_list_with_the_same_pages(make, monkeypatch):
+    audits = [make.audit(year=2023), make.audit(year=2024)]
+    team = make.team()
+    auditor = make.user("audit")
+    for number in range(1, 31):
+        for audit in audits:
+            rare = "희귀한낱말 " if number in (3, 17, 29) else ""
+            make.recommendation(audit=audit, lead=team, number=number,
+                                text=f"{rare}사업계획을 마련하기 바람 {number}")
+    db.session.commit()
+    probes: list[bool] = []
+    real_probe = item_search._probe
+
+    def counted(*args):
+        answer = real_probe(*args)
+        probes.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(item_search, "_probe", counted)
+    for term in ("마련하기", "희귀한낱말", "사업", "없는낱말입니다"):
+        monkeypatch.setattr(item_search, "PROBE_ROWS", 0)  # no probe: the index answers
+        expected = _walk(auditor, term, per_page=4)
+        monkeypatch.setattr(item_search, "PROBE_ROWS", 10)
+        probes.clear()
+        assert _walk(auditor, term, per_page=4) == expected, term
+        flat = [i for page in expected[0] for i in page]
+        assert set(flat) == _ids(text_search.substring(term)), term
+        # a term in every item fills each page from the head of it (all but the two ends,
+        # which have fewer items than a page and one more); a rare one never does
+        if term in ("마련하기", "사업"):
+            assert probes.count(True) > 20 and probes.count(False) <= 2, (term, probes)
+        else:
+            assert not any(probes), (term, probes)

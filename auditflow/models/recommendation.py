@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -195,13 +195,23 @@ class Recommendation(Model):
         )
         return or_(cls.lead_team_id == team_id, cls.id.in_(supporting))
 
+    @staticmethod
+    def visibility_key(user: Actor) -> tuple[Any, ...]:
+        """What ``visible_to`` depends on: users with the same key see the same items."""
+        if user.can(Capability.VIEW_ALL_ITEMS):
+            return ("all",)
+        if user.can(Capability.WORK_ON_ASSIGNED_ITEMS) and user.team_id is not None:
+            return ("team", user.team_id)
+        return ("none",)
+
     @classmethod
     def visible_to(cls, user: Actor) -> ColumnElement[bool]:
         """SQL: the items ``user`` may see, for lists and counts (``can_view`` for a query)."""
-        if user.can(Capability.VIEW_ALL_ITEMS):
-            return true()
-        if user.can(Capability.WORK_ON_ASSIGNED_ITEMS) and user.team_id is not None:
-            return cls.assigned_to_team(user.team_id)
+        match cls.visibility_key(user):
+            case ("all",):
+                return true()
+            case ("team", team_id):
+                return cls.assigned_to_team(team_id)
         return false()
 
     def __repr__(self) -> str:
@@ -209,3 +219,8 @@ class Recommendation(Model):
 
 
 text_index.attach(Recommendation.__table__)  # type: ignore[arg-type]
+
+
+# The list's order (newest audit first, then by number), read in order: a page of the list is
+# its first rows, not a sort of every item of the newest audit (reports/item_search.py).
+Index("ix_recommendation_list_order", Recommendation.audit_id.desc(), Recommendation.number)

@@ -1,14 +1,15 @@
 """The recommendation list: filters in the query, a page at a time (the list page and the API).
 
-Stays fast with 100,000 items: every filter but the text search hits an
-index; the pager moves by key (the edge of the neighbouring page, ``after`` /
-``before``), never by skipping rows, so page 5,000 costs what page 1 does;
-teams and audits of the page are loaded with one extra query each
-(selectinload), not one per row. The
-total is counted only when no text search is given: a count over a LIKE '%…%'
-scan would read every row again, so the text search shows "다음" instead of a
-page count.
-"""
+Stays fast with 100,000 items: the list is read in its order from an index
+(``ix_recommendation_list_order``) and every filter hits one; the pager moves by
+key (the edge of the neighbouring page, ``after`` / ``before``), never by
+skipping rows, so page 5,000 costs what page 1 does; teams and audits of the
+page are loaded with one extra query each (selectinload), not one per row. A
+text search first tests the items at the head of the list (``_probe``: a common
+term fills the page there) and otherwise asks the text index
+(``reports.text_search``). The total is counted only when no text search is
+given: a count of every match would find them all, so the text search shows
+"다음" instead of a page count."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ from auditflow.models import Recommendation
 from auditflow.paging import Page
 from auditflow.params import small_int
 from auditflow.permissions import Actor
-from auditflow.reports import text_search
+from auditflow.reports import memo, text_search
 from auditflow.vocabulary import CLOSED
 
 PER_PAGE = 20
+# A text search reads this many items in the list's order before it asks the index (_probe).
+PROBE_ROWS = 1000
 
 
 @dataclass
@@ -40,7 +43,14 @@ class Filters:
     overdue: bool = False
     q: str = ""
 
-    def conditions(self, user: Actor, today: date | None = None) -> list[Any]:
+    def key(self, today: date | None = None) -> tuple[Any, ...]:
+        """What the conditions depend on, but the user (``Recommendation.visibility_key``)."""
+        return (self.audit_id, self.category, self.state, self.team_id, self.overdue,
+                self.q.strip(), (today or dates.today()) if self.overdue else None)
+
+    def conditions(self, user: Actor, today: date | None = None, *,
+                   text: bool = True) -> list[Any]:
+        """The filters as SQL; without the text search when ``text`` is false."""
         conditions = [Recommendation.visible_to(user)]
         if self.audit_id:
             conditions.append(Recommendation.audit_id == self.audit_id)
@@ -53,9 +63,8 @@ class Filters:
         if self.overdue:
             conditions.append(Recommendation.due_date < (today or dates.today()))
             conditions.append(Recommendation.state.not_in([state.value for state in CLOSED]))
-        text = self.q.strip()
-        if text:
-            conditions.append(text_search.contains(text))
+        if text and self.q.strip():
+            conditions.append(text_search.contains(self.q.strip()))
         return conditions
 
 
@@ -82,27 +91,30 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
     """A page of the list. With ``after``/``before`` (a neighbouring page's edge) or ``last``
     the page is found by its key, not by skipping rows, so the deepest costs what the
     first does; a bare page ``number`` still works (skipping) for old links."""
-    conditions = filters.conditions(user, today)
+    conditions = filters.conditions(user, today, text=False)
+    term = filters.q.strip()
     total = None
-    if not filters.q.strip():
-        total = db.session.scalar(select(func.count(Recommendation.id)).where(*conditions))
+    if not term:  # kept while the history stands still (reports/memo.py)
+        total = memo.remembered(
+            ("list total", Recommendation.visibility_key(user), filters.key(today)),
+            lambda: db.session.scalar(select(func.count(Recommendation.id)).where(*conditions)))
     start, end = parse_cursor(after), parse_cursor(before)
     number = max(1, number)
     if start is None and end is None and not last:
-        rows = _rows(conditions, ORDER, per_page + 1, offset=(number - 1) * per_page)
+        rows = _rows(conditions, ORDER, per_page + 1, term, offset=(number - 1) * per_page)
         page_rows, has_next, has_prev = rows[:per_page], len(rows) > per_page, number > 1
     elif start is not None:
         audit_id, item_number = start
         rows = _rows([*conditions, or_(Recommendation.audit_id < audit_id,
                                        (Recommendation.audit_id == audit_id)
                                        & (Recommendation.number > item_number))],
-                     ORDER, per_page + 1)
+                     ORDER, per_page + 1, term)
         page_rows, has_next, has_prev = rows[:per_page], len(rows) > per_page, True
     else:
         if last:
             size = per_page if not total else (total - 1) % per_page + 1
             number = max(1, -(-(total or 0) // per_page))
-            rows = _rows(conditions, REVERSED, size)
+            rows = _rows(conditions, REVERSED, size, term)
             has_prev = total is None or total > size
         else:
             assert end is not None
@@ -111,7 +123,7 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
             rows = _rows([*conditions, or_(Recommendation.audit_id > audit_id,
                                            (Recommendation.audit_id == audit_id)
                                            & (Recommendation.number < item_number))],
-                         REVERSED, per_page + 1)
+                         REVERSED, per_page + 1, term)
             has_prev = len(rows) > per_page
         page_rows, has_next = list(reversed(rows[:size])), not last
         if not has_prev:
@@ -122,28 +134,50 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
                 prev_before=cursor_of(page_rows[0]) if has_prev and page_rows else None)
 
 
-def _rows(conditions: list[Any], order: tuple[Any, ...], limit: int,
+def _rows(conditions: list[Any], order: tuple[Any, ...], limit: int, term: str = "",
           offset: int = 0) -> list[Recommendation]:
+    """The first ``limit`` items in ``order`` meeting ``conditions`` and containing ``term``."""
+    if term and not offset:
+        probed = _probe(conditions, order, limit, term)
+        if probed is not None:
+            return probed
+    if term:
+        conditions = [*conditions, text_search.contains(term)]
     stmt = select(Recommendation).where(*conditions).order_by(*order).limit(limit)
     if offset:
         stmt = stmt.offset(offset)
+    return list(db.session.scalars(stmt.options(*_SHOWN)))
+
+
+def _probe(conditions: list[Any], order: tuple[Any, ...], limit: int,
+           term: str) -> list[Recommendation] | None:
+    """A term in many items, found without the index: the first ``PROBE_ROWS`` items in the
+    list's order are tested one by one (``text_search.substring``, the reference answer).
+    When ``limit`` of them contain it, they are the page: every earlier item was tested.
+    Otherwise (a rare term, or none) None, and the index answers. A term in every item is
+    otherwise the index's worst case: all of them found, then sorted for one page."""
+    window = (select(Recommendation.id).where(*conditions).order_by(*order)
+              .limit(PROBE_ROWS).subquery())
+    found = list(db.session.scalars(
+        select(Recommendation.id).join(window, window.c.id == Recommendation.id)
+        .where(text_search.substring(term)).order_by(*order).limit(limit)))
+    if len(found) < limit:
+        return None
     return list(db.session.scalars(
-        stmt.options(
-            selectinload(Recommendation.audit),
-            selectinload(Recommendation.lead_team),
-            selectinload(Recommendation.supporting_teams),
-            undefer(Recommendation.last_trigger),
-        )))
+        select(Recommendation).where(Recommendation.id.in_(found)).order_by(*order)
+        .options(*_SHOWN)))
+
+
+# What a row of the list shows, loaded with one query each, not one per row.
+_SHOWN = (selectinload(Recommendation.audit), selectinload(Recommendation.lead_team),
+          selectinload(Recommendation.supporting_teams), undefer(Recommendation.last_trigger))
 
 
 def matching(user: Actor, filters: Filters, limit: int) -> list[Recommendation]:
     """Every item the filters select for this user, in the list's order (at most ``limit``)."""
     return list(db.session.scalars(
         select(Recommendation).where(*filters.conditions(user))
-        .order_by(Recommendation.audit_id.desc(), Recommendation.number).limit(limit)
-        .options(selectinload(Recommendation.audit), selectinload(Recommendation.lead_team),
-                 selectinload(Recommendation.supporting_teams),
-                 undefer(Recommendation.last_trigger))))
+        .order_by(*ORDER).limit(limit).options(*_SHOWN)))
 
 
 def visible_items(user: Actor, ids: list[int]) -> list[Recommendation]:
@@ -152,6 +186,4 @@ def visible_items(user: Actor, ids: list[int]) -> list[Recommendation]:
         return []
     return list(db.session.scalars(
         select(Recommendation).where(Recommendation.id.in_(ids), Recommendation.visible_to(user))
-        .options(selectinload(Recommendation.audit), selectinload(Recommendation.lead_team),
-                 selectinload(Recommendation.supporting_teams),
-                 undefer(Recommendation.last_trigger))))
+        .options(*_SHOWN)))

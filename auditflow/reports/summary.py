@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from auditflow.extensions import db
 from auditflow.models import Audit, Recommendation
 from auditflow.reports import as_of as as_of_rule
+from auditflow.reports import memo
 from auditflow.vocabulary import SUMMARY_ORDER, Category, State
 
 TOTAL_LABEL = "계"
@@ -97,7 +98,12 @@ def summarize(audit: Audit, as_of: date | None = None, tz: str | None = None,
     rows = {category: SummaryRow(category) for category in Category}
     total = SummaryRow(None)
     query = state_counts_query(audit.id, None if current else day, tz, until)
-    for category, state, count in db.session.execute(query):
+    # Kept while the history stands still (reports/memo.py): as of a day, this reads the
+    # history of every item of the audit.
+    counted: list[tuple[str, str, int]] = memo.remembered(
+        ("summary", audit.id, None if current else day, tz, until),
+        lambda: [(str(c), str(s), int(n)) for c, s, n in db.session.execute(query)])
+    for category, state, count in counted:
         rows[Category(category)].counts[State(state)] += count
         total.counts[State(state)] += count
     return Summary(audit=audit, as_of=day, rows=[total, *rows.values()])

@@ -1,0 +1,72 @@
+"""Answers over many items, kept while the history stands still.
+
+Every change to an item writes its history in the same transaction (the workflow's
+transitions, teams, due dates, texts, categories, a new item's registration row), and
+the history is append-only and chained: the chain's head (``chain_head`` row "history",
+its length and the hash of its last row) moves with every change and names one state of
+every item. An answer computed over the items (the summary's counts as of a day, the
+list's total) is therefore the same for as long as the head is: this module keeps such
+answers in the process, keyed by the head, and computes them again once it moves.
+
+- The head is read in the request's own transaction before the answer is computed, so an
+  answer is never older than the head it is kept under (a commit in between makes it
+  newer, which the next head's requests compute again anyway). Chained writers take
+  turns on the head row until they commit, so its length grows in commit order.
+- The hash makes the key one database's: two test databases, or a database restored
+  over another, never share an answer (a hash collision aside).
+- Without a head (a database whose history was loaded around the chain), nothing is kept.
+- Each process keeps ``SIZE`` answers at most, the least recently used going first; a
+  process of several threads shares them under a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from auditflow.extensions import db
+from auditflow.models.chain import ChainHead
+
+T = TypeVar("T")
+
+SIZE = 512
+CHAIN = "history"
+
+_answers: OrderedDict[Hashable, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def history_head() -> tuple[int, str] | None:
+    """The history chain's length and last hash as this transaction sees them."""
+    row = db.session.execute(
+        select(ChainHead.length, ChainHead.head).where(ChainHead.name == CHAIN)).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def remembered(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or the answer it gave under the same ``key`` and history head."""
+    head = history_head()
+    if head is None:
+        return compute()
+    full = (head, key)
+    with _lock:
+        if full in _answers:
+            _answers.move_to_end(full)
+            return _answers[full]  # type: ignore[no-any-return]
+    answer = compute()
+    with _lock:
+        _answers[full] = answer
+        _answers.move_to_end(full)
+        while len(_answers) > SIZE:
+            _answers.popitem(last=False)
+    return answer
+
+
+def forget() -> None:
+    """Drop every kept answer (the tests, and a restore into a running process)."""
+    with _lock:
+        _answers.clear()

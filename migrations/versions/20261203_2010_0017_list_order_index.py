@@ -1,0 +1,28 @@
+"""the list's order as an index: newest audit first, then by number
+
+Revision ID: 0017
+Revises: 0013
+Create Date: 2026-12-03 20:10:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0017'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # The unique (audit_id, number) index reads audits newest first only with numbers
+    # backwards too: ORDER BY audit_id DESC, number sorted every item of the newest audit
+    # for each page (20,000 at 100,000 items). This one reads in the list's order.
+    op.create_index('ix_recommendation_list_order', 'recommendation',
+                    [sa.text('audit_id DESC'), 'number'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_recommendation_list_order', table_name='recommendation')

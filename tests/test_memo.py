@@ -1,0 +1,112 @@
+"""Answers over many items are kept while the history stands still (reports/memo.py), and
+computed again as soon as anything changes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import event
+
+from auditflow import dates
+from auditflow.extensions import db
+from auditflow.models import User
+from auditflow.reports import item_search, memo
+from auditflow.reports.summary import summarize
+from auditflow.services import recommendations as ops
+from auditflow.vocabulary import State
+
+
+class Statements:
+    """The SQL statements run while in the block."""
+
+    def __enter__(self) -> list[str]:
+        self.seen: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        return self.seen
+
+    def _count(self, _conn, _cursor, statement, *_rest) -> None:
+        self.seen.append(statement)
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(db.engine, "before_cursor_execute", self._count)
+
+
+def _counts(summary) -> dict[State, int]:
+    return dict(summary.total.counts)
+
+
+def test_the_summary_is_read_once_while_the_history_stands_still(make):
+    audit = make.audit()
+    team = make.team()
+    first = make.recommendation(audit=audit, lead=team)
+    make.recommendation(audit=audit, lead=team, state="in_progress")
+    db.session.commit()
+    yesterday = dates.today() - timedelta(days=1)
+    assert _counts(summarize(audit)) [State.RECEIVED] == 1
+    with Statements() as seen:
+        again = summarize(audit)
+        summarize(audit, as_of=yesterday)
+        summarize(audit, as_of=yesterday)
+    assert _counts(again)[State.RECEIVED] == 1
+    grouped = [s for s in seen if "GROUP BY" in s]
+    assert len(grouped) == 1, grouped  # the day before, once; today's counts were kept
+
+    worker = make.user("department", team=team)
+    ops.fire(first, "start", worker)  # the history moves: the counts are read again
+    db.session.commit()
+    now = _counts(summarize(audit))
+    assert now[State.RECEIVED] == 0 and now[State.IN_PROGRESS] == 2
+
+
+def test_the_list_total_follows_every_change(make):
+    audit = make.audit()
+    team, other = make.team(), make.team()
+    auditor = make.user("audit")
+    worker = make.user("department", team=other)
+    items = [make.recommendation(audit=audit, lead=team) for _ in range(3)]
+    db.session.commit()
+
+    def total(user: User, **filters) -> int | None:
+        return item_search.search(user, item_search.Filters(audit_id=audit.id, **filters)).total
+
+    assert total(auditor) == 3 and total(worker) == 0
+    with Statements() as seen:
+        assert total(auditor) == 3
+    assert not [s for s in seen if "count(" in s.lower()]  # kept
+
+    ops.assign(items[0], auditor, lead_team=other)  # teams change: the other team sees it
+    db.session.commit()
+    assert total(worker) == 1 and total(auditor, team_id=team.id) == 2
+    make.recommendation(audit=audit, lead=other)  # a new item
+    db.session.commit()
+    assert total(auditor) == 4 and total(worker) == 2
+    ops.set_due_date(items[1], auditor, date(2000, 1, 1))  # overdue from now on
+    db.session.commit()
+    assert total(auditor, overdue=True) == 1
+    ops.fire(items[2], "start", make.user("department", team=team))
+    db.session.commit()
+    assert total(auditor, state=State.IN_PROGRESS.value) == 1
+
+
+def test_nothing_is_kept_without_a_history_chain(make):
+    audit = make.audit()  # no item yet: no history, no chain head
+    db.session.commit()
+    assert memo.history_head() is None
+    calls = []
+    assert memo.remembered("x", lambda: calls.append(1) or len(calls)) == 1
+    assert memo.remembered("x", lambda: calls.append(1) or len(calls)) == 2
+    make.recommendation(audit=audit)
+    db.session.commit()
+    assert memo.history_head() is not None
+    assert memo.remembered("x", lambda: 10) == 10
+    assert memo.remembered("x", lambda: 20) == 10  # kept under this head
+
+
+def test_the_oldest_answers_go_first(monkeypatch, make):
+    make.recommendation()
+    db.session.commit()
+    monkeypatch.setattr(memo, "SIZE", 2)
+    for key in ("a", "b", "c"):
+        memo.remembered(key, lambda key=key: key)
+    assert memo.remembered("a", lambda: "again") == "again"  # "a" was dropped
+    assert memo.remembered("c", lambda: "again") == "c"
