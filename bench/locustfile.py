@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyotp
 from locust import HttpUser, between, events, task
@@ -129,8 +130,9 @@ class Worker(HttpUser):
                                   data={**fields, "login": self.login,
                                         "password": self.account["password"]}) as answer:
                 self._tally("sign in", answer)
-                if answer.status_code == 429:  # the sign-in limits: wait, try again
+                if answer.status_code == 429:  # the hashing is busy: wait, try again
                     answer.success()
+                    time.sleep(1 + random.random())  # gevent's sleep: the others go on
                     continue
                 if answer.status_code != 303:
                     answer.failure(f"sign-in refused: {answer.status_code}")
@@ -164,6 +166,8 @@ class Worker(HttpUser):
         status = response.status_code
         if status == 0:
             outcome = "no answer"
+        elif kind != "sign in" and urlsplit(response.url or "").path.startswith("/login"):
+            outcome = "signed out"  # sent to the sign-in page: the session is gone
         elif status >= 500:
             outcome = f"server error {status}"
         elif status == 409 or (saved is not None and CONFLICT in response.text):
@@ -179,7 +183,7 @@ class Worker(HttpUser):
             if outcome != "ok" and len(_examples[kind]) < 5:  # what the page said
                 said = FLASH.findall(response.text or "")
                 _examples[kind].append(f"{outcome}: {response.url} {' / '.join(said)[:300]}")
-        if outcome.startswith(("server error", "no answer")):
+        if outcome.startswith(("server error", "no answer", "signed out")):
             response.failure(outcome)
         else:
             response.success()  # a refusal is an answer, not a failure of the server
