@@ -1,7 +1,7 @@
 """Benchmark: the pages people open, served as production serves them, under load.
 
     python bench/pages_bench.py [--url URL] [-n 100000] [--seconds 10] [--connections 20]
-                                [--workers 2] [--fill-only]
+                                [--workers 2] [--fill-only | --filled]
 
 Fills a fresh database (a temporary SQLite file by default; a PostgreSQL URL works,
 its tables dropped first) with N recommendations as the summary benchmark does
@@ -187,16 +187,17 @@ def pages(t: Targets) -> list[tuple[str, str, bool]]:
 def statements_per_page(app: Any, paths: list[tuple[str, str, bool]], cookie: str) -> dict[str, int]:
     """The SQL statements one request of each page runs (after one to warm it), in this
     process, with the session the live server's sign-in made (a code is good only once)."""
-    client = app.test_client()
+    signed = app.test_client()
     for pair in cookie.split("; "):
         name, _, value = pair.partition("=")
-        client.set_cookie(name, value)
+        signed.set_cookie(name, value)
     counted: dict[str, int] = {}
     with app.app_context():
         engine = db.engine
-    for name, path, _signed_in in paths:
+    for name, path, signed_in in paths:
         if path.startswith("/_bench"):
             continue
+        client = signed if signed_in else app.test_client()
         warm = client.get(path)
         assert warm.status_code == 200, f"{name}: {warm.status_code} in process"
         found: list[str] = []
@@ -351,10 +352,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--fill-only", action="store_true",
                         help="fill the database and add bench-audit, then exit")
+    parser.add_argument("--filled", action="store_true",
+                        help="time the database at --url as an earlier --fill-only left it")
     args = parser.parse_args()
     password = os.environ.get("AUDITFLOW_BENCH_PASSWORD")
-    if args.fill_only and not password:
-        raise SystemExit("--fill-only needs AUDITFLOW_BENCH_PASSWORD (bench-audit's password)")
+    if (args.fill_only or args.filled) and not password:
+        raise SystemExit("--fill-only and --filled need AUDITFLOW_BENCH_PASSWORD (bench-audit's password)")
+    if args.filled and not args.url:
+        raise SystemExit("--filled needs --url (the database an earlier --fill-only filled)")
     password = password or f"Bench-{secrets.token_urlsafe(12)}!"
     workdir = Path(tempfile.mkdtemp(prefix="auditflow-pages-bench-"))
     url = args.url or f"sqlite:///{workdir}/bench.db"
@@ -363,9 +368,15 @@ def main() -> None:
               "SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": env["AUDITFLOW_STORAGE_DIR"],
               "QUEUE_PATH": env["AUDITFLOW_QUEUE_PATH"], "LOGIN_MAX_FAILURES": 1000}
     app = create_app(config)
-    began = time.perf_counter()
-    fill_database(app, args.n, password)
-    print(f"filled {args.n:,} recommendations and {BENCH_LOGIN} in {time.perf_counter() - began:.1f} s")
+    if args.filled:
+        with app.app_context():
+            args.n = db.session.scalar(select(text("count(*)")).select_from(Recommendation)) or 0
+            db.session.remove()
+    else:
+        began = time.perf_counter()
+        fill_database(app, args.n, password)
+        print(f"filled {args.n:,} recommendations and {BENCH_LOGIN} in "
+              f"{time.perf_counter() - began:.1f} s")
     if args.fill_only:
         return
     t = targets(app)

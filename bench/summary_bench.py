@@ -39,6 +39,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from auditflow import create_app  # noqa: E402
 from auditflow.extensions import db  # noqa: E402
 from auditflow.models import Audit, History, OrgUnit, Recommendation, User  # noqa: E402
+from auditflow.models.chain import CHAIN_COLUMNS, GENESIS, ChainHead, link  # noqa: E402
 from auditflow.reports.summary import summarize  # noqa: E402
 
 PATHS = {
@@ -66,6 +67,7 @@ def fill(n: int, seed: int = 7) -> dict[int, Audit]:
     states, weights = zip(*WEIGHTS.items(), strict=True)
     categories = ["corrective", "suggestion", "other"]
     batch = 5000
+    history: list[dict] = []
     next_id = 1
     numbers = dict.fromkeys(YEARS, 0)
     for start in range(0, n, batch):
@@ -96,9 +98,28 @@ def fill(n: int, seed: int = 7) -> dict[int, Audit]:
                 previous = DEST[trigger]
             next_id += 1
         db.session.execute(insert(Recommendation), recs)
-        db.session.execute(insert(History), rows)
         db.session.commit()
+        history.extend(rows)
+    _chained_history(history, batch)
     return audits
+
+
+def _chained_history(rows: list[dict], batch: int) -> None:
+    """The history rows in time order, each hashed into the history chain as the application
+    hashes its own (models/chain.py), and the chain's head: a database ``flask integrity
+    verify`` accepts, whose head names its state (reports/memo.py)."""
+    columns = [column.name for column in History.__table__.columns
+               if column.name != "id" and column.name not in CHAIN_COLUMNS]
+    rows.sort(key=lambda row: row["at"])  # stable: an item's rows keep their order
+    prev = GENESIS
+    for seq, row in enumerate(rows, start=1):
+        values = {name: row.get(name) for name in columns}
+        row.update(values, chain_seq=seq, chain_prev=prev)
+        prev = row["chain_hash"] = link(prev, seq, values)
+    for start in range(0, len(rows), batch):
+        db.session.execute(insert(History), rows[start:start + batch])
+    db.session.add(ChainHead(name="history", length=len(rows), head=prev))
+    db.session.commit()
 
 
 RAW_AS_OF = """

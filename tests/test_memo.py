@@ -110,3 +110,29 @@ def test_the_oldest_answers_go_first(monkeypatch, make):
         memo.remembered(key, lambda key=key: key)
     assert memo.remembered("a", lambda: "again") == "again"  # "a" was dropped
     assert memo.remembered("c", lambda: "again") == "c"
+
+
+def test_the_summary_page_items_follow_edits_and_team_names(make):
+    from auditflow.models import OrgUnit
+    from auditflow.reports.content import Slice, item_slice
+    from auditflow.vocabulary import Category
+
+    audit = make.audit()
+    team = make.team()
+    rec = make.recommendation(audit=audit, lead=team, category=Category.SUGGESTION,
+                              state="in_progress")
+    db.session.commit()
+    part = Slice(Category.SUGGESTION, limit=20)
+    first = item_slice(audit, None, part)
+    assert [item.action_details for item in first] == ["ㅇ 조치 완료"]
+    with Statements() as seen:
+        assert item_slice(audit, None, part) == first
+    assert not [s for s in seen if "FROM recommendation" in s]  # kept
+
+    ops.edit_result(rec, make.user("department", team=team), action_details="ㅇ 새로 고친 내용",
+                    future_plan=None)
+    db.session.commit()
+    assert [item.action_details for item in item_slice(audit, None, part)] == ["ㅇ 새로 고친 내용"]
+    db.session.get(OrgUnit, team.id).name = "이름을바꾼팀"  # no history: the names are in the key
+    db.session.commit()
+    assert [item.lead_team for item in item_slice(audit, None, part)] == ["이름을바꾼팀"]

@@ -187,7 +187,27 @@ def test_the_pager_moves_by_key_and_never_skips_rows(app, make):
     assert "항목 21번" in text(back) and "항목 40번" in text(back) and "2 / 3" in text(back)
     listing = [(s, p) for s, p in statements if "FROM recommendation" in s and "LIMIT" in s]
     # No row is skipped to reach a page (SQLite writes "OFFSET 0" after every LIMIT).
-    assert listing and all("OFFSET" not in s or list(p)[-1] == 0 for s, p in listing)
+    assert listing and all(offset == 0 for s, p in listing for offset in _offsets(s, p))
+    statements.clear()  # an old link by page number does skip, and is seen to
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert "항목 21번" in text(client.get(f"/recommendations?audit={audit.id}&page=2"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert 20 in [offset for s, p in statements for offset in _offsets(s, p)]
+
+
+def _offsets(statement: str, parameters) -> list[object]:
+    """The values of a statement's OFFSET clauses: positional ("?", SQLite) or named."""
+    import re as regex
+
+    if isinstance(parameters, dict):
+        return [parameters[name] for name in regex.findall(r"OFFSET %\((\w+)\)s", statement)]
+    values, offsets = list(parameters), []
+    for place, _mark in enumerate(regex.finditer(r"\?", statement)):
+        if statement[:_mark.end()].endswith("OFFSET ?"):
+            offsets.append(values[place])
+    return offsets
 
 
 # ── forms of the audit team ──────────────────────────────────────────────────

@@ -91,7 +91,9 @@ def _statements(app: Any, make: Any, size: int, path_of: Any) -> list[str]:
 def test_statements_per_page_do_not_grow_with_the_data(app, make, page):
     small = _statements(app, make, 3, PAGES[page])
     large = _statements(app, make, 30, PAGES[page])
-    assert len(large) == len(small), "\n".join(
+    # Never more with more items (a statement per row would be). A text search may need one
+    # fewer: a common term fills the page from the head of the list (item_search._probe).
+    assert len(large) == len(small) or (page == "list, a search" and len(large) == len(small) - 1), "\n".join(
         [f"{page}: {len(small)} statements with 3 items, {len(large)} with 30:", *large])
 
 

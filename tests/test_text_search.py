@@ -184,3 +184,19 @@ def test_a_common_term_is_found_at_the_head_of_the_list_with_the_same_pages(make
             assert probes.count(True) > 20 and probes.count(False) <= 2, (term, probes)
         else:
             assert not any(probes), (term, probes)
+
+
+def test_the_pages_by_key_cross_from_one_audit_to_the_next(make):
+    audits = [make.audit(year=year) for year in (2022, 2023, 2024)]
+    team = make.team()
+    auditor = make.user("audit")
+    for audit in audits:
+        for number in range(1, 8):
+            make.recommendation(audit=audit, lead=team, number=number)
+    db.session.commit()
+    forward, backward = _walk(auditor, "", per_page=4)
+    expected = [rec.id for rec in sorted(
+        db.session.scalars(select(Recommendation)), key=lambda r: (-r.audit_id, r.number))]
+    assert [i for page in forward for i in page] == expected
+    assert all(len(page) == 4 for page in forward[:-1]) and len(forward[-1]) == 21 % 4
+    assert backward == forward[-2::-1]  # back again, page by page, to the first

@@ -27,7 +27,7 @@ from auditflow.extensions import db
 from auditflow.models import Audit, Evidence, History, OrgUnit, Recommendation
 from auditflow.outline import OutlineLine, parse, plain
 from auditflow.reports import as_of as as_of_rule
-from auditflow.reports import summary_formats
+from auditflow.reports import memo, summary_formats
 from auditflow.reports.as_of import reference_day
 from auditflow.reports.due_dates import DueHistory, due_histories
 from auditflow.reports.summary import Summary, summarize
@@ -334,8 +334,15 @@ def item_slice(audit: Audit, as_of: date | None, part: Slice) -> list[ReportItem
 
     As of a day, the slice's items are found first, walking the audit's items in number
     order and asking each its category then (one correlated lookup per item walked, and
-    the walk stops at ``part.limit``); then only those items are loaded, field by field."""
+    the walk stops at ``part.limit``); then only those items are loaded, field by field.
+    Kept while the history and the units' names stand still (``reports.memo``)."""
     day, current = reference_day(as_of)
+    key = ("item slice", audit.id, None if current else day, part,
+           tuple(sorted(_unit_names().items())))
+    return memo.remembered(key, lambda: _slice(audit, day, current, part))
+
+
+def _slice(audit: Audit, day: date, current: bool, part: Slice) -> list[ReportItem]:
     if current:
         items = _items_now(audit, part)
     else:

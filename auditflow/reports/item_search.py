@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates
@@ -69,7 +69,6 @@ class Filters:
 
 
 ORDER = (Recommendation.audit_id.desc(), Recommendation.number)
-REVERSED = (Recommendation.audit_id, Recommendation.number.desc())
 
 
 def cursor_of(item: Recommendation) -> str:
@@ -101,29 +100,21 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
     start, end = parse_cursor(after), parse_cursor(before)
     number = max(1, number)
     if start is None and end is None and not last:
-        rows = _rows(conditions, ORDER, per_page + 1, term, offset=(number - 1) * per_page)
+        rows = _rows(conditions, True, per_page + 1, term, offset=(number - 1) * per_page)
         page_rows, has_next, has_prev = rows[:per_page], len(rows) > per_page, number > 1
     elif start is not None:
-        audit_id, item_number = start
-        rows = _rows([*conditions, or_(Recommendation.audit_id < audit_id,
-                                       (Recommendation.audit_id == audit_id)
-                                       & (Recommendation.number > item_number))],
-                     ORDER, per_page + 1, term)
+        rows = _rows(conditions, True, per_page + 1, term, edge=start)
         page_rows, has_next, has_prev = rows[:per_page], len(rows) > per_page, True
     else:
         if last:
             size = per_page if not total else (total - 1) % per_page + 1
             number = max(1, -(-(total or 0) // per_page))
-            rows = _rows(conditions, REVERSED, size, term)
+            rows = _rows(conditions, False, size, term)
             has_prev = total is None or total > size
         else:
             assert end is not None
-            audit_id, item_number = end
             size = per_page
-            rows = _rows([*conditions, or_(Recommendation.audit_id > audit_id,
-                                           (Recommendation.audit_id == audit_id)
-                                           & (Recommendation.number < item_number))],
-                         REVERSED, per_page + 1, term)
+            rows = _rows(conditions, False, per_page + 1, term, edge=end)
             has_prev = len(rows) > per_page
         page_rows, has_next = list(reversed(rows[:size])), not last
         if not has_prev:
@@ -134,38 +125,73 @@ def search(user: Actor, filters: Filters, number: int = 1, per_page: int = PER_P
                 prev_before=cursor_of(page_rows[0]) if has_prev and page_rows else None)
 
 
-def _rows(conditions: list[Any], order: tuple[Any, ...], limit: int, term: str = "",
-          offset: int = 0) -> list[Recommendation]:
-    """The first ``limit`` items in ``order`` meeting ``conditions`` and containing ``term``."""
-    if term and not offset:
-        probed = _probe(conditions, order, limit, term)
-        if probed is not None:
-            return probed
-    if term:
-        conditions = [*conditions, text_search.contains(term)]
-    stmt = select(Recommendation).where(*conditions).order_by(*order).limit(limit)
-    if offset:
-        stmt = stmt.offset(offset)
-    return list(db.session.scalars(stmt.options(*_SHOWN)))
+def _order(columns: Any, forward: bool) -> tuple[Any, ...]:
+    """The list's order (``forward``) or its reverse, over ``columns`` (a table or subquery)."""
+    if forward:
+        return columns.audit_id.desc(), columns.number
+    return columns.audit_id, columns.number.desc()
 
 
-def _probe(conditions: list[Any], order: tuple[Any, ...], limit: int,
-           term: str) -> list[Recommendation] | None:
+def _ranges(edge: tuple[int, int] | None, forward: bool) -> list[list[Any]]:
+    """The items past ``edge`` in the list's order (or before it, backwards) as ranges of
+    the list's index, each read in order: the rest of the edge's audit, then the audits
+    after it. One condition with OR would read the edge's audit from its first item."""
+    if edge is None:
+        return [[]]
+    audit_id, item_number = edge
+    if forward:
+        return [[Recommendation.audit_id == audit_id, Recommendation.number > item_number],
+                [Recommendation.audit_id < audit_id]]
+    return [[Recommendation.audit_id == audit_id, Recommendation.number < item_number],
+            [Recommendation.audit_id > audit_id]]
+
+
+def _ids(conditions: list[Any], forward: bool, limit: int, *,
+         edge: tuple[int, int] | None = None, offset: int = 0) -> Any:
+    """SELECT the ids of the first ``limit`` items meeting ``conditions`` past ``edge``, in
+    order (a subquery with ``id``, ``audit_id`` and ``number``)."""
+    parts = []
+    for extra in _ranges(edge, forward):
+        part = (select(Recommendation.id, Recommendation.audit_id, Recommendation.number)
+                .where(*conditions, *extra).order_by(*_order(Recommendation, forward))
+                .limit(limit + offset))
+        parts.append(part)
+    if len(parts) == 1:
+        return parts[0].offset(offset).subquery() if offset else parts[0].subquery()
+    both = union_all(*(select(part.subquery()) for part in parts)).subquery()
+    return select(both).order_by(*_order(both.c, forward)).limit(limit).subquery()
+
+
+def _rows(conditions: list[Any], forward: bool, limit: int, term: str = "", *,
+          edge: tuple[int, int] | None = None, offset: int = 0) -> list[Recommendation]:
+    """The first ``limit`` items in order (``forward`` or back) past ``edge``, meeting
+    ``conditions`` and containing ``term``: their ids first, then the rows shown."""
+    found = _probe(conditions, forward, limit, term, edge) if term and not offset else None
+    if found is None:
+        if term:
+            conditions = [*conditions, text_search.contains(term)]
+        page = _ids(conditions, forward, limit, edge=edge, offset=offset)
+        found = list(db.session.scalars(select(page.c.id).order_by(*_order(page.c, forward))))
+    if not found:
+        return []
+    return list(db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(found))
+        .order_by(*_order(Recommendation, forward)).options(*_SHOWN)))
+
+
+def _probe(conditions: list[Any], forward: bool, limit: int, term: str,
+           edge: tuple[int, int] | None) -> list[int] | None:
     """A term in many items, found without the index: the first ``PROBE_ROWS`` items in the
     list's order are tested one by one (``text_search.substring``, the reference answer).
     When ``limit`` of them contain it, they are the page: every earlier item was tested.
     Otherwise (a rare term, or none) None, and the index answers. A term in every item is
     otherwise the index's worst case: all of them found, then sorted for one page."""
-    window = (select(Recommendation.id).where(*conditions).order_by(*order)
-              .limit(PROBE_ROWS).subquery())
+    window = _ids(conditions, forward, PROBE_ROWS, edge=edge)
     found = list(db.session.scalars(
         select(Recommendation.id).join(window, window.c.id == Recommendation.id)
-        .where(text_search.substring(term)).order_by(*order).limit(limit)))
-    if len(found) < limit:
-        return None
-    return list(db.session.scalars(
-        select(Recommendation).where(Recommendation.id.in_(found)).order_by(*order)
-        .options(*_SHOWN)))
+        .where(text_search.substring(term)).order_by(*_order(Recommendation, forward))
+        .limit(limit)))
+    return found if len(found) == limit else None
 
 
 # What a row of the list shows, loaded with one query each, not one per row.

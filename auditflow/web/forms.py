@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import g
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _korean_catalogue(locales: tuple[str, ...]) -> Any:
+    return get_translations(locales)
 
 
 def audit_choices() -> list[tuple[int, str]]:
@@ -54,8 +61,9 @@ class KoreanForm(FlaskForm):
         locales = ("ko_KR", "ko")
 
         def get_translations(self, form: Any) -> Any:
-            # Flask-WTF's translations need Flask-Babel; WTForms ships a Korean catalogue.
-            return get_translations(self.locales)
+            # Flask-WTF's translations need Flask-Babel; WTForms ships a Korean catalogue,
+            # read from its file once per process instead of once per form.
+            return _korean_catalogue(self.locales)
 
         def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
             # A required field carries its own message: app.js says it before the post
@@ -64,6 +72,16 @@ class KoreanForm(FlaskForm):
             if message and "data-required-message" not in render_kw:
                 render_kw = {**render_kw, "data-required-message": message}
             return super().render_field(field, render_kw)  # type: ignore[misc]
+
+    def hidden_tag(self, *fields: Any) -> Markup:
+        """The form's hidden fields (or those of ``fields``), as Flask-WTF draws them but
+        without a widget call each (a page of forms draws dozens): the browser only sends
+        them back, so no ``required`` or message goes with them; the server checks."""
+        chosen = (getattr(self, f, None) if isinstance(f, str) else f for f in fields or self)
+        return Markup("\n".join(
+            f'<input id="{escape(f.id)}" name="{escape(f.name)}" type="hidden" '
+            f'value="{escape(f._value())}">'
+            for f in chosen if f is not None and isinstance(f.widget, widgets.HiddenInput)))
 
     @property
     def form_errors_all(self) -> list[str]:
