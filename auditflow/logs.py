@@ -106,6 +106,9 @@ def configure(log_format: str, level: str) -> None:
         # Written here once, not again by the root's (the test suite configures none of
         # this: its records reach pytest's capture).
         logger.propagate = False
+    # The workflow library says every state change at INFO; the history already records
+    # each one, with who and why: only its warnings and errors reach the log.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 def fields(**values: Any) -> dict[str, Any]:

@@ -320,7 +320,7 @@ def test_configured_logs_are_one_json_object_a_line_with_the_request_id(capsys):
     from auditflow import logs
 
     before = {name: (logging.getLogger(name).propagate, logging.getLogger(name).level)
-              for name in logs.LOGGERS}
+              for name in (*logs.LOGGERS, "transitions")}
 
     def mine(name: str) -> list[logging.Handler]:
         return [h for h in logging.getLogger(name).handlers if h.get_name() == "auditflow.logs"]
@@ -329,6 +329,9 @@ def test_configured_logs_are_one_json_object_a_line_with_the_request_id(capsys):
         logs.configure("json", "INFO")
         logs.configure("json", "INFO")  # once per process: no second handler
         assert len(mine("auditflow")) == 1 and len(mine("huey")) == 1
+        # the workflow library's line per state change repeats the history: not logged
+        assert not logging.getLogger("transitions.core").isEnabledFor(logging.INFO)
+        assert logging.getLogger("transitions.core").isEnabledFor(logging.WARNING)
         token = logs.bind_request_id("req-configured-01")
         try:
             logging.getLogger("auditflow.jobs").info("job", extra={"job": "deliver", "ids": [7]})
@@ -338,7 +341,7 @@ def test_configured_logs_are_one_json_object_a_line_with_the_request_id(capsys):
             logs.unbind_request_id(token)
         lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     finally:
-        for name in logs.LOGGERS:
+        for name in before:
             logger = logging.getLogger(name)
             for handler in mine(name):
                 logger.removeHandler(handler)

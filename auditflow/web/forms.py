@@ -48,6 +48,27 @@ def forget(name: str) -> None:
     g.setdefault("_once_per_request", {}).pop(name, None)
 
 
+def _select(field: Any, attrs: dict[str, Any]) -> Markup | None:
+    """A plain select as WTForms' ``Select`` draws it, in one pass over the choices (the
+    widget's call per option costs more than the rest of a list page's filters); None for
+    what it draws otherwise (groups, options with attributes of their own)."""
+    if field.has_groups():
+        return None
+    attrs = {"id": field.id, **attrs}
+    if "required" not in attrs and field.flags.required:
+        attrs["required"] = True
+    html = [f"<select {widgets.html_params(name=field.name, **attrs)}>"]
+    for choice in field._iter_choices_normalized():
+        if choice.render_kw:
+            return None
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        html.append(f'<option {selected}value="{escape(value)}">{label}</option>')
+    html.append("</select>")
+    return Markup("".join(html))
+
+
 def required_message(field: Any) -> str | None:
     """The Korean words a required field says when left empty: its validator's own."""
     for validator in field.validators:
@@ -71,6 +92,10 @@ class KoreanForm(FlaskForm):
             message = required_message(field)
             if message and "data-required-message" not in render_kw:
                 render_kw = {**render_kw, "data-required-message": message}
+            if type(field.widget) is widgets.Select and not field.widget.multiple:
+                drawn = _select(field, {**(field.render_kw or {}), **render_kw})
+                if drawn is not None:
+                    return drawn
             return super().render_field(field, render_kw)  # type: ignore[misc]
 
     def hidden_tag(self, *fields: Any) -> Markup:
