@@ -147,14 +147,17 @@ def _ranges(edge: tuple[int, int] | None, forward: bool) -> list[list[Any]]:
 
 
 def _ids(conditions: list[Any], forward: bool, limit: int, *,
-         edge: tuple[int, int] | None = None, offset: int = 0) -> Any:
+         edge: tuple[int, int] | None = None, offset: int = 0, texts: bool = False) -> Any:
     """SELECT the ids of the first ``limit`` items meeting ``conditions`` past ``edge``, in
-    order (a subquery with ``id``, ``audit_id`` and ``number``)."""
+    order (a subquery with ``id``, ``audit_id``, ``number`` and, with ``texts``, the
+    searched texts)."""
+    shown: list[Any] = [Recommendation.id, Recommendation.audit_id, Recommendation.number]
+    if texts:
+        shown += [Recommendation.__table__.c[name] for name in text_search.SEARCHED]
     parts = []
     for extra in _ranges(edge, forward):
-        part = (select(Recommendation.id, Recommendation.audit_id, Recommendation.number)
-                .where(*conditions, *extra).order_by(*_order(Recommendation, forward))
-                .limit(limit + offset))
+        part = (select(*shown).where(*conditions, *extra)
+                .order_by(*_order(Recommendation, forward)).limit(limit + offset))
         parts.append(part)
     if len(parts) == 1:
         return parts[0].offset(offset).subquery() if offset else parts[0].subquery()
@@ -186,11 +189,12 @@ def _probe(conditions: list[Any], forward: bool, limit: int, term: str,
     When ``limit`` of them contain it, they are the page: every earlier item was tested.
     Otherwise (a rare term, or none) None, and the index answers. A term in every item is
     otherwise the index's worst case: all of them found, then sorted for one page."""
-    window = _ids(conditions, forward, PROBE_ROWS, edge=edge)
+    # The test is on the window's own rows: below its LIMIT no database may move it (on
+    # PostgreSQL a join would let the planner ask the text index for every match first).
+    window = _ids(conditions, forward, PROBE_ROWS, edge=edge, texts=True)
     found = list(db.session.scalars(
-        select(Recommendation.id).join(window, window.c.id == Recommendation.id)
-        .where(text_search.substring(term)).order_by(*_order(Recommendation, forward))
-        .limit(limit)))
+        select(window.c.id).where(text_search.substring(term, window))
+        .order_by(*_order(window.c, forward)).limit(limit)))
     return found if len(found) == limit else None
 
 

@@ -16,6 +16,8 @@ A text shorter than three characters (e.g. "인공") has no trigram: the scan an
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, column, or_, select, table
 
 from auditflow.extensions import db
@@ -25,13 +27,14 @@ from auditflow.models.text_index import FTS_TABLE, MIN_TERM
 _FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 
-def substring(text: str) -> ColumnElement[bool]:
-    """The plain test: some searched column contains ``text`` (the reference answer)."""
-    return or_(
-        Recommendation.council_text.icontains(text, autoescape=True),
-        Recommendation.action_details.icontains(text, autoescape=True),
-        Recommendation.future_plan.icontains(text, autoescape=True),
-    )
+SEARCHED = ("council_text", "action_details", "future_plan")
+
+
+def substring(text: str, rows: Any = None) -> ColumnElement[bool]:
+    """The plain test: some searched column contains ``text`` (the reference answer), of
+    ``recommendation`` or of ``rows`` (a subquery carrying the same columns)."""
+    columns = rows.c if rows is not None else Recommendation.__table__.c
+    return or_(*(columns[name].icontains(text, autoescape=True) for name in SEARCHED))
 
 
 def phrase(text: str) -> str:
