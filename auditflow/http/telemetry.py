@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_login import current_user
 from prometheus_client import Counter, Histogram
+from sqlalchemy import inspect as sa_inspect
 
 from auditflow import logs
 
@@ -69,7 +70,11 @@ def _user_id() -> int | None:
         return None  # a probe touches no session
     try:
         user: Any = current_user
-        return int(user.id) if user.is_authenticated else None
+        if not user.is_authenticated:
+            return None
+        # Its key, without loading again a user the request's commit has expired.
+        identity = sa_inspect(user._get_current_object()).identity
+        return int(identity[0]) if identity else int(user.id)
     except Exception:  # noqa: BLE001 — the session's own trouble is answered elsewhere
         return None
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
@@ -68,8 +69,8 @@ def find(secret: str) -> UserSession | None:
     """The active session the secret opens, of an active user; None otherwise."""
     if not secret or len(secret) > 128:
         return None
-    row = db.session.scalars(
-        select(UserSession).join(UserSession.user)
+    row = db.session.scalars(  # the user with it: one statement per request, not two
+        select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
         .where(UserSession.secret_hash == hash_secret(secret), UserSession.ended_at.is_(None),
                User.active.is_(True))
     ).first()
