@@ -111,14 +111,18 @@ def _chained_history(rows: list[dict], batch: int) -> None:
     columns = [column.name for column in History.__table__.columns
                if column.name != "id" and column.name not in CHAIN_COLUMNS]
     rows.sort(key=lambda row: row["at"])  # stable: an item's rows keep their order
-    prev = GENESIS
-    for seq, row in enumerate(rows, start=1):
+    head = db.session.get(ChainHead, "history")  # a migrated database has one, empty
+    start, prev = (head.length, head.head) if head is not None else (0, GENESIS)
+    for seq, row in enumerate(rows, start=start + 1):
         values = {name: row.get(name) for name in columns}
         row.update(values, chain_seq=seq, chain_prev=prev)
         prev = row["chain_hash"] = link(prev, seq, values)
     for start in range(0, len(rows), batch):
         db.session.execute(insert(History), rows[start:start + batch])
-    db.session.add(ChainHead(name="history", length=len(rows), head=prev))
+    if head is None:
+        head = ChainHead(name="history")
+        db.session.add(head)
+    head.length, head.head = start + len(rows), prev
     db.session.commit()
 
 
