@@ -136,3 +136,22 @@ def test_the_summary_page_items_follow_edits_and_team_names(make):
     db.session.get(OrgUnit, team.id).name = "이름을바꾼팀"  # no history: the names are in the key
     db.session.commit()
     assert [item.lead_team for item in item_slice(audit, None, part)] == ["이름을바꾼팀"]
+
+
+def test_only_the_latest_heads_answers_are_kept(make, monkeypatch):
+    audit = make.audit()
+    make.recommendation(audit=audit)
+    db.session.commit()
+    for key in ("a", "b"):
+        memo.remembered(key, lambda key=key: key)
+    assert len(memo._answers) == 2
+    earlier = memo.history_head()
+    make.recommendation(audit=audit)  # the head moves on
+    db.session.commit()
+    assert memo.remembered("a", lambda: "new") == "new"
+    assert list(memo._answers) == ["a"]  # the old head's answers went with it
+    # a transaction that still sees the earlier head computes, keeps nothing, drops nothing
+    monkeypatch.setattr(memo, "history_head", lambda: earlier)
+    assert memo.remembered("c", lambda: "from before") == "from before"
+    assert memo.remembered("c", lambda: "again") == "again"
+    assert list(memo._answers) == ["a"]

@@ -15,8 +15,11 @@ answers in the process, keyed by the head, and computes them again once it moves
 - The hash makes the key one database's: two test databases, or a database restored
   over another, never share an answer (a hash collision aside).
 - Without a head (a database whose history was loaded around the chain), nothing is kept.
-- Each process keeps ``SIZE`` answers at most, the least recently used going first; a
-  process of several threads shares them under a lock.
+- Each process keeps the answers of the latest head it has seen only, ``SIZE`` at most
+  (the least recently used going first): once the head moves, the answers of the old one
+  are dropped, so the memory they take does not grow with the writes. A request whose
+  transaction began before the latest change (an older head) computes its answers
+  without keeping them. Threads of one process share them under a lock.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from auditflow.models.chain import ChainHead
 
 T = TypeVar("T")
 
-SIZE = 512
+SIZE = 256
 CHAIN = "history"
 
-_answers: OrderedDict[Hashable, Any] = OrderedDict()
+_answers: OrderedDict[Hashable, Any] = OrderedDict()  # of the head below only
+_head: tuple[int, str] | None = None
 _lock = threading.Lock()
 
 
@@ -49,24 +53,35 @@ def history_head() -> tuple[int, str] | None:
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or the answer it gave under the same ``key`` and history head."""
+    global _head
     head = history_head()
     if head is None:
         return compute()
-    full = (head, key)
     with _lock:
-        if full in _answers:
-            _answers.move_to_end(full)
-            return _answers[full]  # type: ignore[no-any-return]
+        if head != _head:
+            if _head is not None and head[0] < _head[0]:
+                older = True  # a transaction begun before the last change: not kept
+            else:
+                _answers.clear()  # the head moved: what was kept can no longer be asked
+                _head, older = head, False
+        else:
+            older = False
+        if not older and key in _answers:
+            _answers.move_to_end(key)
+            return _answers[key]  # type: ignore[no-any-return]
     answer = compute()
     with _lock:
-        _answers[full] = answer
-        _answers.move_to_end(full)
-        while len(_answers) > SIZE:
-            _answers.popitem(last=False)
+        if head == _head:
+            _answers[key] = answer
+            _answers.move_to_end(key)
+            while len(_answers) > SIZE:
+                _answers.popitem(last=False)
     return answer
 
 
 def forget() -> None:
     """Drop every kept answer (the tests, and a restore into a running process)."""
+    global _head
     with _lock:
         _answers.clear()
+        _head = None
