@@ -155,3 +155,28 @@ def test_only_the_latest_heads_answers_are_kept(make, monkeypatch):
     assert memo.remembered("c", lambda: "from before") == "from before"
     assert memo.remembered("c", lambda: "again") == "again"
     assert list(memo._answers) == ["a"]
+
+
+def test_team_status_and_open_items_follow_every_change(make):
+    from auditflow.reports.open_items import open_items
+    from auditflow.reports.teams import team_status
+
+    audit = make.audit()
+    team, other = make.team(), make.team()
+    auditor = make.user("audit")
+    item = make.recommendation(audit=audit, lead=team, state="in_progress")
+    db.session.commit()
+
+    def leads() -> dict[str, int]:
+        return {row.team.name: row.total for row in team_status(audit).rows if row.team}
+
+    assert leads() == {team.name: 1} and open_items().total == 1
+    assert open_items(overdue_only=True).total == 0
+    with Statements() as seen:
+        assert leads() == {team.name: 1} and open_items().total == 1
+    assert not [s for s in seen if "GROUP BY" in s or "count(" in s.lower()]  # kept
+    ops.assign(item, auditor, lead_team=other)
+    ops.set_due_date(item, auditor, date(2000, 1, 1))
+    db.session.commit()
+    assert leads() == {other.name: 1}
+    assert open_items(overdue_only=True).total == 1 and open_items(team_id=other.id).total == 1

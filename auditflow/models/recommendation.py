@@ -77,6 +77,8 @@ class Recommendation(Model):
         Index("ix_recommendation_audit_category_state", "audit_id", "category", "state"),
         Index("ix_recommendation_lead_team_id", "lead_team_id"),
         Index("ix_recommendation_due_date", "due_date"),
+        Index("ix_recommendation_created_at", "created_at"),  # 미완료 현황's order
+        Index("ix_recommendation_state_due", "state", "due_date", "id"),  # 내 할 일's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

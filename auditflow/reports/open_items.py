@@ -19,6 +19,7 @@ from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit, OrgUnit, Recommendation
 from auditflow.paging import Page, clamp
+from auditflow.reports import memo
 from auditflow.vocabulary import CLOSED, Category, State
 
 PER_PAGE = 50
@@ -82,15 +83,20 @@ def open_items(*, page: int = 1, per_page: int = PER_PAGE, team_id: int | None =
         func.count(),
         func.coalesce(func.sum(case((_overdue(today), 1), else_=0)), 0),
     ).order_by(None)
-    total, overdue_total = db.session.execute(counted).one()
+    # Kept while the history stands still (reports/memo.py); the day decides what is overdue.
+    total, overdue_total = memo.remembered(
+        ("open items", today, team_id, overdue_only, audit_id, include_supporting),
+        lambda: tuple(db.session.execute(counted).one()))
     page = clamp(page, total, per_page)
+    order = (Recommendation.created_at, Audit.year, Recommendation.number, Recommendation.id)
+    # The page's ids first, then its rows: the latest trigger of each (a lookup per row) is
+    # asked for the page's items only, not for every open item before they are sorted.
+    ids = db.session.scalars(query.with_only_columns(Recommendation.id).order_by(*order)
+                             .limit(per_page).offset((page - 1) * per_page)).all()
     rows = db.session.execute(
-        query.order_by(Recommendation.created_at, Audit.year, Recommendation.number,
-                       Recommendation.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        query.where(Recommendation.id.in_(ids)).order_by(*order)
         .options(undefer(Recommendation.last_trigger))
-    ).all()
+    ).all() if ids else []
     items = [_item(recommendation, audit, lead_name, today, tz)
              for recommendation, audit, lead_name in rows]
     return OpenItemsPage(items=items, number=page, per_page=per_page,

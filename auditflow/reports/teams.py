@@ -26,6 +26,7 @@ from sqlalchemy import case, func, select
 
 from auditflow.extensions import db
 from auditflow.models import Audit, OrgUnit
+from auditflow.reports import memo
 from auditflow.reports.as_of import snapshot
 from auditflow.vocabulary import CLOSED, SUMMARY_ORDER, State, UnitKind
 
@@ -103,22 +104,28 @@ def team_status(audit: Audit | None, as_of: date | None = None, tz: str | None =
         [s.value for s in CLOSED]
     )
 
-    lead_rows = db.session.execute(
-        select(
-            items.c.lead_team_id,
-            items.c.state,
-            func.count(),
-            func.sum(case((snap.overdue, 1), else_=0)),
-        )
-        .where(scope)
-        .group_by(items.c.lead_team_id, items.c.state)
-    ).all()
-    supporting_rows = db.session.execute(
-        select(snap.supporting.c.team_id, func.count())
-        .join(items, items.c.recommendation_id == snap.supporting.c.recommendation_id)
-        .where(scope)
-        .group_by(snap.supporting.c.team_id)
-    ).all()
+    def counted() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        lead = db.session.execute(
+            select(
+                items.c.lead_team_id,
+                items.c.state,
+                func.count(),
+                func.sum(case((snap.overdue, 1), else_=0)),
+            )
+            .where(scope)
+            .group_by(items.c.lead_team_id, items.c.state)
+        ).all()
+        supporting = db.session.execute(
+            select(snap.supporting.c.team_id, func.count())
+            .join(items, items.c.recommendation_id == snap.supporting.c.recommendation_id)
+            .where(scope)
+            .group_by(snap.supporting.c.team_id)
+        ).all()
+        return [tuple(row) for row in lead], [tuple(row) for row in supporting]
+
+    # Kept while the history stands still (reports/memo.py); the day decides what is overdue.
+    lead_rows, supporting_rows = memo.remembered(
+        ("team status", audit.id if audit else None, day, as_of is None, tz, until), counted)
 
     team_ids = {team_id for team_id, *_ in lead_rows if team_id is not None}
     team_ids |= {team_id for team_id, _ in supporting_rows}

@@ -1,4 +1,5 @@
-"""the list's order as an index: newest audit first, then by number
+"""the lists' orders as indexes: newest audit first, then by number; open items by
+registration; items of a state by due date (내 할 일)
 
 Revision ID: 0017
 Revises: 0013
@@ -22,7 +23,16 @@ def upgrade():
     # for each page (20,000 at 100,000 items). This one reads in the list's order.
     op.create_index('ix_recommendation_list_order', 'recommendation',
                     [sa.text('audit_id DESC'), 'number'], unique=False)
+    # 미완료 현황 lists the open items oldest registration first: a page of it read in that
+    # order, not every open item sorted.
+    op.create_index('ix_recommendation_created_at', 'recommendation', ['created_at'],
+                    unique=False)
+    # 내 할 일 lists the items of a state (검토 중 for the audit team) soonest due first.
+    op.create_index('ix_recommendation_state_due', 'recommendation',
+                    ['state', 'due_date', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_recommendation_state_due', table_name='recommendation')
+    op.drop_index('ix_recommendation_created_at', table_name='recommendation')
     op.drop_index('ix_recommendation_list_order', table_name='recommendation')

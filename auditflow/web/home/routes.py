@@ -10,7 +10,7 @@ from auditflow.extensions import db
 from auditflow.http.access import require, viewer
 from auditflow.models import Recommendation
 from auditflow.permissions import Capability
-from auditflow.reports import summary_formats
+from auditflow.reports import memo, summary_formats
 from auditflow.reports.work_queue import work_queue
 from auditflow.vocabulary import State
 
@@ -26,8 +26,10 @@ def index() -> ResponseReturnValue:
     if queue.summary is not None:
         context["summary_rows"] = summary_formats.table(queue.summary)
     if user.can(Capability.REVIEW_ITEMS):
-        counts = dict(db.session.execute(
-            select(Recommendation.state, func.count()).group_by(Recommendation.state)).all())
+        counts: dict[str, int] = memo.remembered(("items by state",), lambda: dict(
+            db.session.execute(  # every item of every audit: kept while the history stands
+                select(Recommendation.state, func.count()).group_by(Recommendation.state)
+            ).tuples().all()))
         context["counts"] = [(state, counts.get(state.value, 0)) for state in State]
         context["total"] = sum(counts.values())
     return render_template("home/index.html", **context)
