@@ -284,6 +284,27 @@ def small_limits(app):
     return limits
 
 
+def test_a_report_for_the_worker_is_not_built_in_the_request(app, audit, small_limits,
+                                                               monkeypatch):
+    """Counted (the 총괄 table's 계), not built: building it is the worker's long work."""
+    from auditflow.api import v1
+    from auditflow.web.summary import routes
+
+    def refused(*_args, **_kwargs):
+        raise AssertionError("the report was built in the request")
+
+    monkeypatch.setattr(routes, "build_report", refused)
+    monkeypatch.setattr(v1, "build_report", refused)
+    app.config["DIRECT_DOWNLOAD_MAX_ITEMS"] = dict(small_limits, html=5)
+    client = client_for(app, "liaison")
+    for path in (f"/summary/{audit.id}/report.csv?as_of=2026-01-31",
+                 f"/summary/{audit.id}/print?as_of=2026-01-31"):
+        answer = client.get(path)
+        assert answer.status_code == 303 and "#downloads-title" in answer.location, path
+    flashed = client.get(answer.location).get_data(as_text=True)
+    assert f"요구사항이 {report_jobs.report_items(audit, REFERENCE)}건이라" in flashed
+
+
 @pytest.mark.usefixtures("storage_kind")  # folder and object store
 def test_a_large_download_is_made_by_the_worker(app, audit, small_limits):
     client = client_for(app, "liaison")

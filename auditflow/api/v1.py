@@ -143,11 +143,12 @@ def report_file(audit_id: int, fmt: str, *, as_of: date | None = None,
     day = as_of or dates.today()
     if day > dates.today():
         raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
-    report = build_report(chosen, day, include_due_changes=due_changes)
-    if report_jobs.needs_job(fmt, len(report.items)):
-        raise DomainError(f"요구사항이 {len(report.items)}건이라 {FORMAT_LABELS[fmt]} 파일은 바로 만들 수 "
+    items = report_jobs.report_items(chosen, day)  # counted: built only if made here
+    if report_jobs.needs_job(fmt, items):
+        raise DomainError(f"요구사항이 {items}건이라 {FORMAT_LABELS[fmt]} 파일은 바로 만들 수 "
                           "없습니다. 처리결과 화면의 '파일 만들기'로 만드세요.",
                           code="report_needs_job", status=409)
+    report = build_report(chosen, day, include_due_changes=due_changes)
     return report_response(report, write, fmt,
                            target=f"audit {chosen.id} report.{fmt} as of {day.isoformat()} (API)")
 

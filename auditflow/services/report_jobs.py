@@ -54,6 +54,7 @@ from auditflow.models import Audit, IssuedReport, ReportJob, User, utcnow
 from auditflow.permissions import Capability, role_names
 from auditflow.reports import FORMAT_LABELS, available_formats, writer
 from auditflow.reports.content import CONTENT_TYPES, build_report
+from auditflow.reports.summary import summarize
 from auditflow.services import issuing, verification
 from auditflow.storage.transactional import file_store, follow_transaction, remove_after_commit
 from auditflow.vocabulary import ACTIVE_JOB_STATES, ReportJobKind, ReportJobState
@@ -141,6 +142,12 @@ def needs_job(fmt: str, items: int) -> bool:
     """Is a download of ``fmt`` with ``items`` items too large to make inside a request?"""
     limits: dict[str, int] = current_app.config["DIRECT_DOWNLOAD_MAX_ITEMS"]
     return items > limits.get(fmt, 0)
+
+
+def report_items(audit: Audit, as_of: date) -> int:
+    """The items the report as of ``as_of`` lists, counted (the 총괄 table's 계), not built:
+    a request asks this before it builds a report it may hand to the worker instead."""
+    return summarize(audit, as_of).total.total
 
 
 def _start(kind: ReportJobKind, audit: Audit, as_of: date, user: User, include: bool,

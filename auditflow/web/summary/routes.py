@@ -143,12 +143,13 @@ def printable(audit_id: int) -> Any:
     as_of = _date_arg("as_of") or dates.today()
     if as_of > dates.today():
         raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
-    report = build_report(audit, as_of, include_due_changes=request.args.get("due_changes") != "0")
-    if report_jobs.needs_job("html", len(report.items)):
-        flash(f"요구사항이 {len(report.items)}건이라 인쇄용 보고서는 따로 만듭니다. "
+    items = report_jobs.report_items(audit, as_of)  # counted: built only if made here
+    if report_jobs.needs_job("html", items):
+        flash(f"요구사항이 {items}건이라 인쇄용 보고서는 따로 만듭니다. "
               "'인쇄용 HTML 파일 만들기'를 눌러 내려받은 뒤 인쇄하세요.", "info")
         return redirect(url_for(".index", audit=audit.id, as_of=as_of.isoformat(),
                                 _anchor="downloads-title"), code=303)
+    report = build_report(audit, as_of, include_due_changes=request.args.get("due_changes") != "0")
     with tempfile.TemporaryDirectory(prefix="auditflow-print-") as folder:
         path = Path(folder) / "report.html"
         writer("html")(report, path)
@@ -183,13 +184,14 @@ def download(audit_id: int, fmt: str) -> Any:
         raise DomainError("기준일은 오늘 이후일 수 없습니다.", code="as_of_in_future")
     write = writer(fmt)  # FormatUnavailable: 404 with its Korean message
     include = request.args.get("due_changes") != "0"
-    report = build_report(audit, as_of, include_due_changes=include)
-    if report_jobs.needs_job(fmt, len(report.items)):
+    items = report_jobs.report_items(audit, as_of)  # counted: built only if made here
+    if report_jobs.needs_job(fmt, items):
         # Too large to make while the browser waits: the page offers the worker's button.
-        flash(f"요구사항이 {len(report.items)}건이라 {FORMAT_LABELS[fmt]} 파일은 따로 만듭니다. "
+        flash(f"요구사항이 {items}건이라 {FORMAT_LABELS[fmt]} 파일은 따로 만듭니다. "
               f"'{FORMAT_LABELS[fmt]} 파일 만들기'를 누르면 다 되는 대로 내려받을 수 있습니다.", "info")
         where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
         return redirect(url_for(".index", **where, _anchor="downloads-title"), code=303)
+    report = build_report(audit, as_of, include_due_changes=include)
     return report_response(report, write, fmt,
                            target=f"audit {audit.id} report.{fmt} as of {as_of.isoformat()}")
 
