@@ -77,6 +77,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
 DEFAULT_QUEUE = "redis://127.0.0.1:6379/13"
 SAMPLE_SECONDS = 2.0
 MIN_LIFE_SECONDS = 30  # a worker's growth counts when it served at least this long
+WARM_SECONDS = 60  # a worker started during the run is weighed from this long after its start
 SHELLS = frozenset({"sh", "bash", "dash"})
 KINDS = ("list", "item", "summary", "result", "comment", "upload", "trigger", "sign in")
 LABELS = {"list": "list page", "item": "item page", "summary": "summary", "result": "result edit",
@@ -160,8 +161,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def environment(url: str, queue_url: str, workdir: Path, workers: int) -> dict[str, str]:
+def environment(url: str, queue_url: str, workdir: Path, workers: int,
+                max_requests: int | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    if max_requests is not None:
+        env["AUDITFLOW_WEB_MAX_REQUESTS"] = str(max_requests)
     return {**env, "AUDITFLOW_ENV": "production", "AUDITFLOW_DATABASE_URL": url,
             "AUDITFLOW_QUEUE_URL": queue_url, "AUDITFLOW_SECRET_KEY": secrets.token_hex(32),
             "AUDITFLOW_STORAGE_DIR": str(workdir / "storage"),
@@ -470,10 +474,14 @@ def report(workers: int, args: argparse.Namespace, stats: dict[str, Kind],
     signed_out = sum(n for per in outcomes.values() for o, n in per.items() if o == "signed out")
     print(f"  locust: {wall:.0f} s, CPU {cpu:.0f} s ({100 * cpu / wall:.0f}% of a core)")
     print(f"  memory (RSS MiB) of each process: when first seen; when every user had signed in "
-          f"(~{load_from:.0f} s), or first seen after; at the end; the peak; end / signed in")
+          f"(~{load_from:.0f} s), or {WARM_SECONDS} s after a later start; at the end; the "
+          "peak; end / then")
     growths = []
     for pid, life in sorted(samples.memory.items(), key=lambda x: (x[1].name, x[1].first_at)):
-        start_at, start = life.at(load_from)
+        # a worker started during the run is weighed once it is warm (its first minute
+        # loads modules, templates and caches), as the first ones are once all signed in
+        warm = load_from if life.first_at <= load_from else life.first_at + WARM_SECONDS
+        start_at, start = life.at(warm)
         end = life.series[-1][1]
         growth = 100 * (end - start) / start
         if life.name == "gunicorn worker" and life.last_at - start_at >= MIN_LIFE_SECONDS:
@@ -502,7 +510,7 @@ def report(workers: int, args: argparse.Namespace, stats: dict[str, Kind],
     print(f"    0 lost writes: {sum(check.lost.values())}")
     worst = max(growths, default=None)
     print("    no gunicorn worker growing by more than 20% from when every user had signed in (or "
-          "its start) to its end: "
+          f"{WARM_SECONDS} s after its start) to its end: "
           + (f"worst {worst[0]:+.0f}% (pid {worst[1]}, over {worst[2]:.0f} s)" if worst
              else f"no worker served {MIN_LIFE_SECONDS} s")
           + f"; {max(replaced, 0)} workers replaced during the run (gunicorn's max_requests)")
@@ -513,7 +521,7 @@ def report(workers: int, args: argparse.Namespace, stats: dict[str, Kind],
 def run(workers: int, args: argparse.Namespace, password: str) -> None:
     url = make_url(args.url)
     workdir = Path(tempfile.mkdtemp(prefix=f"auditflow-load-bench-{workers}w-"))
-    env = environment(args.url, args.queue_url, workdir, workers)
+    env = environment(args.url, args.queue_url, workdir, workers, args.max_requests)
     began = time.perf_counter()
     recreate_database(url)
     flask_command(env, "db", "upgrade")
@@ -563,6 +571,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4],
                         help="gunicorn worker counts, one run each (default: 2 4)")
     parser.add_argument("--users", type=int, default=100, help="people signed in (default 100)")
+    parser.add_argument("--max-requests", type=int, default=None,
+                        help="requests before gunicorn replaces a worker (default production's, "
+                             "2000; 0: never, to see whether a worker's memory grows)")
     parser.add_argument("--minutes", type=float, default=10.0, help="of work (default 10)")
     parser.add_argument("--spawn-rate", type=float, default=5.0,
                         help="people signing in per second (default 5)")

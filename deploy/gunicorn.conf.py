@@ -44,9 +44,10 @@ keepalive = 5
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
-# A worker is replaced now and then, so no slow leak grows without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced now and then, so no slow leak grows without bound
+# (``AUDITFLOW_WEB_MAX_REQUESTS``; 0: never, as the endurance benchmark runs to see a leak).
+max_requests = int(os.environ.get("AUDITFLOW_WEB_MAX_REQUESTS") or 2000)
+max_requests_jitter = max_requests // 10
 
 accesslog = None  # the application writes one JSON line per request
 errorlog = "-"
