@@ -59,6 +59,7 @@ USERS = int(os.environ.get("LOADBENCH_USERS") or 0)
 ITEM_LINK = re.compile(r'href="/recommendations/(\d+)"')
 FLASH = re.compile(r'<p class="app-flash[^"]*"[^>]*>([^<]*)</p>')
 AUDIT_OPTION = re.compile(r'<option[^>]*value="(\d+)"')
+CATEGORY_OPTION = re.compile(r'<option[^>]*value="([a-z_]+)"')
 RECENT_PAGES = 30
 
 _accounts = {kind: iter([a for a in ACCOUNTS if a["kind"] == kind]) for kind in ("team", "audit")}
@@ -118,6 +119,7 @@ class Worker(HttpUser):
         self.listed: dict[str, list[int]] = {}  # the items of the latest list of each state
         self.pages: dict[int, dict[str, dict[str, str]]] = {}
         self.audits: list[str] = []
+        self.categories: list[str] = []  # read from the list's filter
         self.sign_in()
 
     # ── signing in ────────────────────────────────────────────────────────────────────────
@@ -195,9 +197,17 @@ class Worker(HttpUser):
 
     # ── reads ─────────────────────────────────────────────────────────────────────────────
     def read_list(self) -> None:
+        # As people look: one state, of one audit and category now and then; so the eight
+        # people of a team do not all open the same 20 items of its first page.
         state = random.choice(self.list_states)
-        html = self._get("list", f"/recommendations?audit=&state={state}")
+        audit = random.choice(["", *self.audits])
+        category = random.choice(["", *self.categories])
+        html = self._get("list", f"/recommendations?audit={audit}&state={state}"
+                                 f"&category={category}")
         if html:
+            if not self.categories:  # the filter's own choices, as the page offers them
+                select = html[html.find('name="category"'):]
+                self.categories = CATEGORY_OPTION.findall(select[:select.find("</select>")])
             found = [int(i) for i in ITEM_LINK.findall(html)]
             if found:
                 self.listed[state] = list(dict.fromkeys(found))
