@@ -469,16 +469,18 @@ def _emptying_statement(connection: Any) -> str:
 
     Faster than TRUNCATE for the few rows a test leaves. The replica role switches the
     tables' triggers off for this transaction only, the append-only ones included
-    (the test database's owner is a superuser).
+    (the test database's owner is a superuser). Each id sequence is set back to its
+    start, not yet called, as ``ALTER SEQUENCE ... RESTART`` would (which gives every
+    sequence a new file: some 14 ms a test for the 22 of them, against 1 ms for ``setval``).
     """
     if not _EMPTYING:
         sequences = connection.exec_driver_sql(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
-        ).scalars().all()
+            "SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = current_schema()"
+        ).all()
         _EMPTYING.append("; ".join([
             "SET LOCAL session_replication_role = replica",
             *(f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)),
-            *(f'ALTER SEQUENCE "{name}" RESTART' for name in sequences),
+            *(f"SELECT setval('\"{name}\"', {start}, false)" for name, start in sequences),
         ]))
     return _EMPTYING[0]
 
