@@ -76,6 +76,14 @@ collect_ignore = [] if PG_URL else ["test_production_smoke.py"]
 ONE_DATABASE_FOR_FILES = "sqlite"
 ONE_DATABASE_FOR_BROWSER = BACKENDS[-1]
 
+# The tests with a real job queue (a ``queue`` fixture: the notifications, 발행 by a worker)
+# run once per database, each with the queue kind it is deployed with: SQLite with the
+# SQLite queue file (one machine), PostgreSQL with Redis (several machines; SQLite is
+# refused there). Without PostgreSQL, SQLite takes both kinds, so that both are still run.
+QUEUE_KINDS = ("sqlite-queue", "redis-queue")
+QUEUE_PAIRS = ([("sqlite", "sqlite-queue"), ("postgresql", "redis-queue")] if PG_URL
+               else [("sqlite", kind) for kind in QUEUE_KINDS])
+
 
 @pytest.hookimpl(tryfirst=True)  # before the fixture's own params (both databases)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -89,6 +97,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if one is not None:
         metafunc.definition.add_marker(
             pytest.mark.parametrize("backend", [one], indirect=True, scope="session"))
+    elif "queue" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize(
+            ("backend", "queue"), [pytest.param(*pair, id="-".join(pair)) for pair in QUEUE_PAIRS],
+            indirect=True, scope="session"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
