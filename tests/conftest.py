@@ -622,6 +622,8 @@ class DatabaseSnapshot:
         return snapshot
 
     def restore(self) -> None:
+        """Put the rows back, in place of whatever the database holds (an empty one as a
+        rule: a test that restores a second snapshot has its rows replaced)."""
         db.session.remove()
         if self.storage.is_dir():
             shutil.copytree(self.storage, current_app.config["STORAGE_DIR"], dirs_exist_ok=True)
@@ -633,7 +635,7 @@ class DatabaseSnapshot:
             shutil.copy(self.file, target)
             return
         with owner_engine().begin() as connection:
-            connection.exec_driver_sql(self.restore_sql)
+            connection.exec_driver_sql(f"{_emptying_statement(connection)}; {self.restore_sql}")
 
 
 def _sqlite_file() -> Path:
