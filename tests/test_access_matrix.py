@@ -62,11 +62,14 @@ def _ids_of(world: World) -> dict[str, Any]:
 
 
 def _world_from(ids: dict[str, Any]) -> World:
-    return World(audit=db.session.get(Audit, ids["audit"]), own=db.session.get(OrgUnit, ids["own"]),
-                 other=db.session.get(OrgUnit, ids["other"]),
-                 rec=db.session.get(Recommendation, ids["rec"]),
-                 users={k: db.session.get(User, v) for k, v in ids["users"].items()},
-                 extra=dict(ids["extra"]))
+    # The users and the two teams in one statement each.
+    users = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_(ids["users"].values())))}
+    teams = {team.id: team for team in db.session.scalars(
+        select(OrgUnit).where(OrgUnit.id.in_((ids["own"], ids["other"]))))}
+    return World(audit=db.session.get(Audit, ids["audit"]), own=teams[ids["own"]],
+                 other=teams[ids["other"]], rec=db.session.get(Recommendation, ids["rec"]),
+                 users={k: users[v] for k, v in ids["users"].items()}, extra=dict(ids["extra"]))
 
 
 def _make_world(make: Any, case: Case) -> World:

@@ -1,7 +1,9 @@
 """Notifications in the app and by e-mail, through a real SMTP server and a real Huey worker.
 
 The worker runs against the SQLite queue and, where it answers, the Redis at
-127.0.0.1:6379 (it does in CI; there its absence fails the tests).
+127.0.0.1:6379 (it does in CI; there its absence fails the tests): each database with the
+queue kind it is deployed with, SQLite with the SQLite queue and PostgreSQL with Redis, or
+SQLite with both when PostgreSQL is not set (tests/conftest.py, ``QUEUE_PAIRS``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ def smtp() -> Iterator[SmtpServer]:
     server.stop()
 
 
-@pytest.fixture(params=["sqlite-queue", "redis-queue"])
+@pytest.fixture
 def queue(request: pytest.FixtureRequest) -> str:
+    """The queue kind, paired with the database (tests/conftest.py, ``QUEUE_PAIRS``)."""
     if request.param == "redis-queue" and not redis_answers():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"CI=true but Redis does not answer at {REDIS_URL}")

@@ -1,6 +1,6 @@
 """발행 by a real worker while the page shows it move, on the SQLite queue and, where it
 answers, the Redis at 127.0.0.1:6379 (it does in CI; there its absence fails the tests),
-as the notification tests do."""
+each paired with a database as the notification tests are (tests/conftest.py, ``QUEUE_PAIRS``)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ def slow_writers(monkeypatch):
     return make_writers_slow(monkeypatch)
 
 
-@pytest.fixture(params=["sqlite-queue", "redis-queue"])
+@pytest.fixture
 def queue(request: pytest.FixtureRequest) -> str:
+    """The queue kind, paired with the database (tests/conftest.py, ``QUEUE_PAIRS``)."""
     if request.param == "redis-queue" and not redis_answers():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"CI=true but Redis does not answer at {REDIS_URL}")

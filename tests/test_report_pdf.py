@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pdfplumber
 import pypdfium2
 import pytest
-from PIL import ImageChops
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
@@ -103,23 +104,47 @@ def test_a_bridge_starts_where_the_part_before_starts_two_pages_running():
 # --- the parts' pages are the pages of one rendering ---------------------------------------------
 
 
-def _one_rendering(report) -> bytes:
-    """The whole document laid out by WeasyPrint at once, page numbers and all."""
+Glyph = tuple[str, float, float, float]
+
+
+@dataclass(frozen=True)
+class Pages:
+    """What the comparison reads of a PDF: each page's glyphs (text, x, top, size) and the
+    page drawn at 36 dpi in grey."""
+
+    glyphs: list[list[Glyph]]
+    images: list[Image.Image]
+
+
+def _pages(data: bytes) -> Pages:
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        glyphs = [[(char["text"], char["x0"], char["top"], char["size"]) for char in page.chars]
+                  for page in document.pages]
+    drawn = pypdfium2.PdfDocument(data)
+    images = [drawn[index].render(scale=0.5).to_pil().convert("L") for index in range(len(drawn))]
+    return Pages(glyphs, images)
+
+
+_ONE_RENDERING: dict[str, Pages] = {}
+
+
+def _one_rendering(report) -> Pages:
+    """The whole document laid out by WeasyPrint at once, page numbers and all, read for
+    the comparison: once per worker for the same report, as ``rendered`` does (a rendering
+    is a pure function of the report), for the tests that compare parts with it."""
     from weasyprint import HTML
 
-    document = html.render(report, extra_css=pdf.font_css(), for_pdf=True)
-    data: bytes = HTML(string=document, base_url=str(pdf.REPO)).write_pdf()
-    return data
+    key = repr(report)
+    if key not in _ONE_RENDERING:
+        document = html.render(report, extra_css=pdf.font_css(), for_pdf=True)
+        data: bytes = HTML(string=document, base_url=str(pdf.REPO)).write_pdf()
+        _ONE_RENDERING[key] = _pages(data)
+    return _ONE_RENDERING[key]
 
 
-def _glyphs(data: bytes) -> list[list[tuple[str, float, float, float]]]:
-    with pdfplumber.open(io.BytesIO(data)) as document:
-        return [[(char["text"], char["x0"], char["top"], char["size"]) for char in page.chars]
-                for page in document.pages]
-
-
-def _assert_same_pages(data: bytes, expected: bytes) -> None:
-    glyphs, wanted = _glyphs(data), _glyphs(expected)
+def _assert_same_pages(data: bytes, expected: Pages) -> None:
+    ours = _pages(data)
+    glyphs, wanted = ours.glyphs, expected.glyphs
     assert len(glyphs) == len(wanted)
     for number, (page, other) in enumerate(zip(glyphs, wanted, strict=True), start=1):
         assert "".join(g[0] for g in page) == "".join(g[0] for g in other), number
@@ -133,10 +158,8 @@ def _assert_same_pages(data: bytes, expected: bytes) -> None:
             assert glyph[3] == want[3]
     # And the pages look the same at low resolution (36 dpi): no pixel differs by more
     # than the antialiasing of a glyph moved by those hundredths of a point.
-    ours, theirs = pypdfium2.PdfDocument(data), pypdfium2.PdfDocument(expected)
-    for index in range(len(ours)):
-        image = ours[index].render(scale=0.5).to_pil().convert("L")
-        reference = theirs[index].render(scale=0.5).to_pil().convert("L")
+    assert len(ours.images) == len(expected.images)
+    for index, (image, reference) in enumerate(zip(ours.images, expected.images, strict=True)):
         darkest = ImageChops.difference(image, reference).getextrema()[1]
         assert darkest <= 64, (index + 1, darkest)
 

@@ -3,6 +3,7 @@ and carry their results, items, teams, text that stays text, print setup, the sa
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import zipfile
@@ -323,14 +324,22 @@ def test_the_same_report_gives_the_same_bytes(seed_report):
 # --- LibreOffice, an independent reader -------------------------------------------------------------
 
 
+_CALC: dict[bytes, tuple[dict[str, list[list[str]]], bytes]] = {}
+
+
 @pytest.fixture
 def calc(seed_report, tmp_path):
-    """The seed's workbook as LibreOffice reads it: every sheet's cells, and its PDF."""
-    path = tmp_path / "report.xlsx"
-    path.write_bytes(rendered("xlsx", seed_report))
-    sheets = calc_sheets(path, tmp_path / "csv")
-    [pdf_path] = [p for p in convert([path], "pdf", tmp_path / "pdf") if p.suffix == ".pdf"]
-    return sheets, pdf_path.read_bytes()
+    """The seed's workbook as LibreOffice reads it: every sheet's cells, and its PDF (read
+    once per worker for the same workbook, by the tests that look at different parts)."""
+    data = rendered("xlsx", seed_report)
+    if data not in _CALC:
+        path = tmp_path / "report.xlsx"
+        path.write_bytes(data)
+        sheets = calc_sheets(path, tmp_path / "csv")
+        [pdf_path] = [p for p in convert([path], "pdf", tmp_path / "pdf") if p.suffix == ".pdf"]
+        _CALC[data] = (sheets, pdf_path.read_bytes())
+    sheets, printed = _CALC[data]
+    return copy.deepcopy(sheets), printed
 
 
 @pytest.mark.file_format
