@@ -74,7 +74,7 @@ from auditflow.models import Comment, Evidence, History, OrgUnit, User, utcnow  
 from auditflow.vocabulary import Field, HistoryKind, Role  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
-DEFAULT_QUEUE = "redis://127.0.0.1:6379/13"
+DEFAULT_QUEUE = "redis://127.0.0.1:6379/12"  # the tests use 13 (make prod smoke) and 15 (notifications)
 SAMPLE_SECONDS = 2.0
 MIN_LIFE_SECONDS = 30  # a worker's growth counts when it served at least this long
 WARM_SECONDS = 60  # a worker started during the run is weighed from this long after its start
