@@ -14,6 +14,10 @@ answers in the process, keyed by the head, and computes them again once it moves
   turns on the head row until they commit, so its length grows in commit order.
 - The hash makes the key one database's: two test databases, or a database restored
   over another, never share an answer (a hash collision aside).
+- The history's highest id goes with the head: a row added around the chain (by hand, or
+  by an attack ``flask integrity verify`` names) is seen too. Items changed by hand
+  without their history are not: after such a repair, restart the application's
+  processes (README, operations).
 - Without a head (a database whose history was loaded around the chain), nothing is kept.
 - Each process keeps the answers of the latest head it has seen only, ``SIZE`` at most
   (the least recently used going first): once the head moves, the answers of the old one
@@ -29,9 +33,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auditflow.extensions import db
+from auditflow.models import History
 from auditflow.models.chain import ChainHead
 
 T = TypeVar("T")
@@ -40,15 +45,19 @@ SIZE = 256
 CHAIN = "history"
 
 _answers: OrderedDict[Hashable, Any] = OrderedDict()  # of the head below only
-_head: tuple[int, str] | None = None
+_head: tuple[int, str, int] | None = None
 _lock = threading.Lock()
 
 
-def history_head() -> tuple[int, str] | None:
-    """The history chain's length and last hash as this transaction sees them."""
+def history_head() -> tuple[int, str, int] | None:
+    """The history chain's length and last hash, and the history's highest id, as this
+    transaction sees them (one statement; the id also moves for a row added around the
+    chain, which ``flask integrity verify`` names)."""
+    chain = select(ChainHead.length, ChainHead.head).where(ChainHead.name == CHAIN).subquery()
     row = db.session.execute(
-        select(ChainHead.length, ChainHead.head).where(ChainHead.name == CHAIN)).first()
-    return (int(row[0]), str(row[1])) if row is not None else None
+        select(chain.c.length, chain.c.head,
+               select(func.max(History.id)).scalar_subquery())).first()
+    return (int(row[0]), str(row[1]), int(row[2] or 0)) if row is not None else None
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
