@@ -104,6 +104,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             indirect=True, scope="session"))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser stories first, then the tests without a database, then the rest in
+    pytest's order (by database). The longest tests are among the first two (the browser,
+    ``make prod``, the benchmarks and the runs in other processes), which would otherwise
+    come last, where the worker that took them would run on alone while the other has
+    nothing left (``pytest -n 2`` hands the tests out in their order)."""
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 0
+        return 1 if "backend" not in getattr(item, "fixturenames", ()) else 2
+
+    items.sort(key=rank)  # stable: the order within each kind is kept
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
         role = f", the application as role {APP_ROLE}" if APP_ROLE else ""
