@@ -31,7 +31,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import sqlite3
 import tarfile
 import tempfile
@@ -50,13 +49,18 @@ from auditflow.extensions import db
 from auditflow.models import text_index
 from auditflow.services import integrity
 from auditflow.storage import CHUNK_SIZE
-from auditflow.storage.backend import Storage
+from auditflow.storage.backend import Storage, is_key
 from auditflow.storage.transactional import file_store
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 _BATCH = 500
-_FILE_PATH = re.compile(r"([0-9a-f]{2})/(\1[0-9a-f]{30})")
+
+
+def _stored_path(path: str) -> bool:
+    """A file's place in the archive as the folder store lays it out: ``ab/ab…`` (its key)."""
+    folder, _, key = path.partition("/")
+    return is_key(key) and folder == key[:2]
 
 
 @dataclass(frozen=True)
@@ -348,7 +352,7 @@ def verify(path: Path) -> Check:
             member_name = f"files/{entry['path']}"
             expected.add(member_name)
             member = members.get(member_name)
-            if member is None or not _FILE_PATH.fullmatch(entry["path"]):
+            if member is None or not _stored_path(entry["path"]):
                 result.problems.append(f"파일 {entry['path']}: 보관 파일에 없습니다")
                 continue
             sha256, size, _lines = _member_sha256(archive, member)

@@ -24,11 +24,9 @@ that each verification keeps, and shows on the admin page, are what to copy else
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -37,7 +35,6 @@ from auditflow.errors import DomainError
 from auditflow.extensions import Model, db
 from auditflow.models import Chained, ChainHead, Evidence, IntegrityCheck, IssuedReportFile, utcnow
 from auditflow.models.chain import GENESIS, link
-from auditflow.storage import CHUNK_SIZE
 from auditflow.storage.transactional import file_store
 
 WHAT = {
@@ -221,14 +218,6 @@ def _check_files(result: Verification) -> None:
                                                "SHA-256과 다릅니다."))
             checked += 1
         result.counts[key] = checked
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def app_role_grants(role: str) -> list[str]:

@@ -126,11 +126,27 @@ def _fsync_dir(path: Path) -> None:
 
 
 class TempFiles:
-    """Uploads in progress: temp files in ``tmp_dir`` on this machine's disk."""
+    """What both stores share: uploads in progress as temp files in ``tmp_dir`` on this
+    machine's disk, and the reading their own ``open`` and ``listing`` give."""
 
     def __init__(self, tmp_dir: str | os.PathLike[str]):
         self.tmp_dir = Path(tmp_dir).resolve()
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- reading, from the store's own open and listing ------------------------
+
+    def open(self, key: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def listing(self) -> Iterator[tuple[str, float]]:
+        raise NotImplementedError
+
+    def sha256(self, key: str) -> str:
+        with self.open(key) as stream:
+            return file_sha256(stream)
+
+    def keys(self) -> Iterator[str]:
+        return (key for key, _stored in self.listing())
 
     # -- writing -------------------------------------------------------------
 
@@ -252,13 +268,6 @@ class LocalFolderStore(TempFiles):
 
     def size(self, key: str) -> int:
         return self.path(key).stat().st_size
-
-    def sha256(self, key: str) -> str:
-        with self.open(key) as stream:
-            return file_sha256(stream)
-
-    def keys(self) -> Iterator[str]:
-        return (key for key, _stored in self.listing())
 
     def listing(self) -> Iterator[tuple[str, float]]:
         for path in self.root.glob("??/*"):

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 from .backend import StorageUnavailable, check_key, is_key
-from .files import TempFiles, file_sha256
+from .files import TempFiles
 
 __all__ = ["S3Store", "parse_url"]
 
@@ -129,13 +129,6 @@ class S3Store(TempFiles):
             raise StorageUnavailable(f"could not read {key} in s3://{self.bucket}: {exc}") \
                 from exc
         return cast(BinaryIO, found["Body"])
-
-    def sha256(self, key: str) -> str:
-        with self.open(key) as stream:
-            return file_sha256(stream)
-
-    def keys(self) -> Iterator[str]:
-        return (key for key, _stored in self.listing())
 
     def listing(self) -> Iterator[tuple[str, float]]:
         start = f"{self.prefix}/" if self.prefix else ""
