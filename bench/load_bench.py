@@ -66,7 +66,7 @@ import requests  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
-from summary_bench import fill  # noqa: E402
+from summary_bench import fill, settle  # noqa: E402
 
 from auditflow import create_app  # noqa: E402
 from auditflow.extensions import db  # noqa: E402
@@ -144,10 +144,7 @@ def fill_database(app: Any, n: int, users: int, password: str) -> list[Account]:
     with app.app_context():
         fill(n)
         accounts = add_people(users, password)
-        # What autovacuum does a minute after a bulk load (as bench/pages_bench.py does):
-        # statistics, and the text indexes' pending rows merged.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
+        settle()
         db.session.remove()
         db.engine.dispose()
     return accounts

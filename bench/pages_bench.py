@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import pyotp  # noqa: E402
 import requests  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
-from summary_bench import YEARS, fill  # noqa: E402
+from summary_bench import YEARS, fill, settle  # noqa: E402
 
 from auditflow import create_app  # noqa: E402
 from auditflow.extensions import db  # noqa: E402
@@ -130,13 +130,7 @@ def fill_database(app: Any, n: int, password: str) -> None:
                             password_hash=hash_password(password),
                             totp_secret=bench_secret(password), totp_confirmed_at=utcnow()))
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum does a minute after a bulk load: without statistics the
-            # planner takes 20,000 items for five and nests loops over them, and until a
-            # vacuum the text indexes (GIN) keep the new rows in a list every search reads
-            # through (130 ms for a term found nowhere, 0.05 ms after).
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
+        settle()
         db.session.remove()
 
 

@@ -13,7 +13,7 @@ given: a count of every match would find them all, so the text search shows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Any
 
@@ -44,9 +44,9 @@ class Filters:
     q: str = ""
 
     def key(self, today: date | None = None) -> tuple[Any, ...]:
-        """What the conditions depend on, but the user (``Recommendation.visibility_key``)."""
-        return (self.audit_id, self.category, self.state, self.team_id, self.overdue,
-                self.q.strip(), (today or dates.today()) if self.overdue else None)
+        """What the conditions depend on, but the user (``Recommendation.visibility_key``):
+        the filters, and the day when only the overdue are asked for."""
+        return (astuple(self), (today or dates.today()) if self.overdue else None)
 
     def conditions(self, user: Actor, today: date | None = None, *,
                    text: bool = True) -> list[Any]:
