@@ -50,6 +50,7 @@ from sqlalchemy.engine import Engine
 from auditflow import create_app
 from auditflow.extensions import db
 from auditflow.reports import memo
+from tests.mail_helpers import SmtpServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("AUDITFLOW_SHARED_DIR") or REPO.parent / "shared")
@@ -456,6 +457,16 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
         for leftover in (Path(f"{made.sqlite_file}-wal"), Path(f"{made.sqlite_file}-shm")):
             leftover.unlink(missing_ok=True)
         shutil.copy(backend.sqlite_template(), made.sqlite_file)
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd) for a module's tests; ``settings()`` points
+    the application at it."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

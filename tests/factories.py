@@ -68,6 +68,13 @@ class Factory:
         self.advance(recommendation, state, registrar)
         return recommendation
 
+    def worked_item(self) -> tuple[Recommendation, User]:
+        """An item in progress and a user of its lead team, committed."""
+        recommendation = self.recommendation(state="in_progress")
+        worker = self.user("department", team=recommendation.lead_team)
+        db.session.commit()
+        return recommendation, worker
+
     def advance(self, recommendation: Recommendation, state: str, auditor: User | None = None) -> None:
         """Reach ``state`` by firing the workflow's triggers, as people would."""
         if state == "received":

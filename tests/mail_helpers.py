@@ -77,6 +77,11 @@ class SmtpServer:
         with self.lock:
             self.received.clear()
 
+    def settings(self, **more: object) -> dict[str, object]:
+        """The application's mail settings for this server (and ``more``)."""
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port,
+                "MAIL_FROM": "audit@seoul-ai.example", "MAIL_RETRY_DELAY": 1, **more}
+
     def to(self, address: str) -> list[Received]:
         with self.lock:
             return [r for r in self.received if address in r.to]

@@ -161,10 +161,7 @@ def upload(app, item, data: bytes):
 
 @pytest.fixture
 def item(make):
-    recommendation = make.recommendation(state="in_progress")
-    worker = make.user("department", team=recommendation.lead_team)
-    db.session.commit()
-    return recommendation, worker
+    return make.worked_item()
 
 
 BIG = make_pdf() + b"%" + b"0" * (3 * 1024 * 1024)  # spooled to disk by Werkzeug

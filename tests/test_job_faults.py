@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,20 +27,10 @@ from tests.mail_helpers import SmtpServer
 REFERENCE = date(2026, 1, 31)
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def app_config(smtp: SmtpServer) -> dict[str, object]:
-    return {"REPORT_JOB_HEARTBEAT_SECONDS": 0.2, "REPORT_JOB_STALE_SECONDS": 1,
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
-            "MAIL_FROM": "audit@seoul-ai.example", "MAIL_RETRY_DELAY": 1,
-            "MAIL_MAX_ATTEMPTS": 4, "BASE_URL": "https://audit.example"}
+    return smtp.settings(REPORT_JOB_HEARTBEAT_SECONDS=0.2, REPORT_JOB_STALE_SECONDS=1,
+                         MAIL_MAX_ATTEMPTS=4, BASE_URL="https://audit.example")
 
 
 def killed_worker(app, work: Callable[[], Any]) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import event
-
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import User
@@ -14,21 +12,7 @@ from auditflow.reports import item_search, memo
 from auditflow.reports.summary import summarize
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import State
-
-
-class Statements:
-    """The SQL statements run while in the block."""
-
-    def __enter__(self) -> list[str]:
-        self.seen: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", self._count)
-        return self.seen
-
-    def _count(self, _conn, _cursor, statement, *_rest) -> None:
-        self.seen.append(statement)
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(db.engine, "before_cursor_execute", self._count)
+from tests.sql_helpers import recorded
 
 
 def _counts(summary) -> dict[State, int]:
@@ -43,12 +27,12 @@ def test_the_summary_is_read_once_while_the_history_stands_still(make):
     db.session.commit()
     yesterday = dates.today() - timedelta(days=1)
     assert _counts(summarize(audit)) [State.RECEIVED] == 1
-    with Statements() as seen:
+    with recorded() as seen:
         again = summarize(audit)
         summarize(audit, as_of=yesterday)
         summarize(audit, as_of=yesterday)
     assert _counts(again)[State.RECEIVED] == 1
-    grouped = [s for s in seen if "GROUP BY" in s]
+    grouped = [st.sql for st in seen if "GROUP BY" in st.sql]
     assert len(grouped) == 1, grouped  # the day before, once; today's counts were kept
 
     worker = make.user("department", team=team)
@@ -70,9 +54,9 @@ def test_the_list_total_follows_every_change(make):
         return item_search.search(user, item_search.Filters(audit_id=audit.id, **filters)).total
 
     assert total(auditor) == 3 and total(worker) == 0
-    with Statements() as seen:
+    with recorded() as seen:
         assert total(auditor) == 3
-    assert not [s for s in seen if "count(" in s.lower()]  # kept
+    assert not [st.sql for st in seen if "count(" in st.sql.lower()]  # kept
 
     ops.assign(items[0], auditor, lead_team=other)  # teams change: the other team sees it
     db.session.commit()
@@ -125,9 +109,9 @@ def test_the_summary_page_items_follow_edits_and_team_names(make):
     part = Slice(Category.SUGGESTION, limit=20)
     first = item_slice(audit, None, part)
     assert [item.action_details for item in first] == ["ㅇ 조치 완료"]
-    with Statements() as seen:
+    with recorded() as seen:
         assert item_slice(audit, None, part) == first
-    assert not [s for s in seen if "FROM recommendation" in s]  # kept
+    assert not [st.sql for st in seen if "FROM recommendation" in st.sql]  # kept
 
     ops.edit_result(rec, make.user("department", team=team), action_details="ㅇ 새로 고친 내용",
                     future_plan=None)
@@ -172,9 +156,10 @@ def test_team_status_and_open_items_follow_every_change(make):
 
     assert leads() == {team.name: 1} and open_items().total == 1
     assert open_items(overdue_only=True).total == 0
-    with Statements() as seen:
+    with recorded() as seen:
         assert leads() == {team.name: 1} and open_items().total == 1
-    assert not [s for s in seen if "GROUP BY" in s or "count(" in s.lower()]  # kept
+    assert not [st.sql for st in seen
+                if "GROUP BY" in st.sql or "count(" in st.sql.lower()]  # kept
     ops.assign(item, auditor, lead_team=other)
     ops.set_due_date(item, auditor, date(2000, 1, 1))
     db.session.commit()

@@ -36,14 +36,6 @@ def redis_answers() -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def queue(request: pytest.FixtureRequest) -> str:
     """The queue kind, paired with the database (tests/conftest.py, ``QUEUE_PAIRS``)."""
@@ -56,10 +48,7 @@ def queue(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app_config(smtp: SmtpServer, queue: str) -> dict[str, object]:
-    config: dict[str, object] = {
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "MAIL_FROM": "audit@seoul-ai.example",
-        "MAIL_RETRY_DELAY": 1, "MAIL_MAX_ATTEMPTS": 4, "BASE_URL": "https://audit.example",
-    }
+    config = smtp.settings(MAIL_MAX_ATTEMPTS=4, BASE_URL="https://audit.example")
     if queue == "redis-queue":
         config |= {"QUEUE_URL": REDIS_URL, "QUEUE_NAME": f"auditflow-test-{os.getpid()}",
                    "QUEUE_READ_TIMEOUT": 0.1}

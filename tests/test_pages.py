@@ -11,6 +11,7 @@ from auditflow.services import recommendations as ops
 from auditflow.web.templating import d_day
 from tests.conftest import DEMO_PASSWORD
 from tests.pages_helpers import client_for, fresh, post, text
+from tests.sql_helpers import recorded
 
 
 def _history(rec: Recommendation) -> list[History]:
@@ -153,18 +154,12 @@ def test_list_pages_through_items(app, make):
 def test_the_pager_moves_by_key_and_never_skips_rows(app, make):
     import re as regex
 
-    from sqlalchemy import event
 
     audit = make.audit()
     team = make.team()
     for number in range(1, 46):
         make.recommendation(audit=audit, lead=team, number=number, text=f"항목 {number:02d}번")
     client = client_for(app, make.user("audit"))
-    statements: list[tuple[str, object]] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
     def link(response, label):
         html = response.get_data(as_text=True)
         found = regex.search(rf'<a class="page-navi [a-z]+" href="([^"]+)">{label}</a>', html)
@@ -172,14 +167,11 @@ def test_the_pager_moves_by_key_and_never_skips_rows(app, make):
 
     first = client.get(f"/recommendations?audit={audit.id}")
     assert "1 / 3" in text(first) and link(first, "이전") is None
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with recorded() as statements:
         second = client.get(link(first, "다음"))
         third = client.get(link(second, "다음"))
         last = client.get(link(first, "마지막"))
         back = client.get(link(third, "이전"))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert "항목 21번" in text(second) and "항목 40번" in text(second) and "2 / 3" in text(second)
     assert "항목 20번" not in text(second) and "항목 41번" not in text(second)
     assert "항목 41번" in text(third) and "항목 45번" in text(third) and link(third, "다음") is None
@@ -188,12 +180,8 @@ def test_the_pager_moves_by_key_and_never_skips_rows(app, make):
     listing = [(s, p) for s, p in statements if "FROM recommendation" in s and "LIMIT" in s]
     # No row is skipped to reach a page (SQLite writes "OFFSET 0" after every LIMIT).
     assert listing and all(offset == 0 for s, p in listing for offset in _offsets(s, p))
-    statements.clear()  # an old link by page number does skip, and is seen to
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with recorded() as statements:  # an old link by page number does skip, and is seen to
         assert "항목 21번" in text(client.get(f"/recommendations?audit={audit.id}&page=2"))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert 20 in [offset for s, p in statements for offset in _offsets(s, p)]
 
 

@@ -6,7 +6,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -17,6 +16,7 @@ from auditflow.reports.summary import summarize
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category, State
 from tests.conftest import shared_material
+from tests.sql_helpers import recorded
 from tests.test_seed_document import PAGE_HEADER_LINES, SECTION5_START, norm
 
 REFERENCE = date(2026, 1, 31)
@@ -284,17 +284,8 @@ def test_evidence_count_as_of(story):
 
 
 def _count_queries(fn):
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded() as statements:
         fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 

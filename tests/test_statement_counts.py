@@ -7,13 +7,10 @@ SQLAlchemy's ``before_cursor_execute`` and must not grow with the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -23,22 +20,7 @@ from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category
 from tests.conftest import DatabaseSnapshot
 from tests.pages_helpers import client_for
-
-
-@contextmanager
-def counting(app: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.sql_helpers import recorded
 
 
 def _world(make: Any, backend: Any, size: int) -> dict[str, Any]:
@@ -101,10 +83,10 @@ def _statements(app: Any, make: Any, backend: Any, size: int, path_of: Any) -> l
     client = client_for(app, world["auditor"])
     path = path_of(world)
     assert client.get(path).status_code == 200  # warm: the session's own statements settle
-    with counting(app) as statements:
+    with recorded(app) as statements:
         response = client.get(path)
     assert response.status_code == 200, path
-    return statements
+    return [statement.sql for statement in statements]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -52,10 +52,7 @@ def failing_commit() -> Iterator[list[BaseException]]:
 
 @pytest.fixture
 def item(make):
-    recommendation = make.recommendation(state="in_progress")
-    worker = make.user("department", team=recommendation.lead_team)
-    db.session.commit()
-    return recommendation, worker
+    return make.worked_item()
 
 
 def signed_in(app, user):

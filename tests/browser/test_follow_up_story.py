@@ -46,18 +46,9 @@ EXTENSION_REASON = "추적 조사 결과가 6월에 나옵니다."
 WIDTHS = (1440, 390)
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def app_config(smtp: SmtpServer) -> dict[str, object]:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "MAIL_FROM": "audit@seoul-ai.example",
-            "MAIL_RETRY_DELAY": 1, "BASE_URL": BASE_URL}
+    return smtp.settings(BASE_URL=BASE_URL)
 
 
 @pytest.fixture
