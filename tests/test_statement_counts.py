@@ -15,6 +15,7 @@ import pytest
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit, Recommendation, User
+from auditflow.reports import memo
 from auditflow.services import comments
 from auditflow.services import recommendations as ops
 from auditflow.vocabulary import Category
@@ -78,21 +79,27 @@ PAGES = {
 }
 
 
-def _statements(app: Any, make: Any, backend: Any, size: int, path_of: Any) -> list[str]:
+def _statements(app: Any, make: Any, backend: Any, size: int, path_of: Any, *,
+                kept: bool = False) -> list[str]:
+    """The statements of one request of the page, drawn afresh, or (``kept``) with what the
+    process kept of it while the history stood still (reports/memo.py, web/parts.py)."""
     world = _world(make, backend, size)
     client = client_for(app, world["auditor"])
     path = path_of(world)
     assert client.get(path).status_code == 200  # warm: the session's own statements settle
+    if not kept:
+        memo.forget()
     with recorded(app) as statements:
         response = client.get(path)
     assert response.status_code == 200, path
     return [statement.sql for statement in statements]
 
 
+@pytest.mark.parametrize("kept", [False, True], ids=["drawn", "kept"])
 @pytest.mark.parametrize("page", PAGES)
-def test_statements_per_page_do_not_grow_with_the_data(app, make, backend, page):
-    small = _statements(app, make, backend, 3, PAGES[page])
-    large = _statements(app, make, backend, 30, PAGES[page])
+def test_statements_per_page_do_not_grow_with_the_data(app, make, backend, page, kept):
+    small = _statements(app, make, backend, 3, PAGES[page], kept=kept)
+    large = _statements(app, make, backend, 30, PAGES[page], kept=kept)
     # Never more with more items (a statement per row would be). A text search may need one
     # fewer: a common term fills the page from the head of the list (item_search._probe).
     fewer = page == "list, a search" and len(large) == len(small) - 1
@@ -104,5 +111,13 @@ def test_statements_per_page_do_not_grow_with_the_data(app, make, backend, page)
 def test_the_choices_of_the_filters_are_read_once_per_request(app, make, backend, page):
     statements = _statements(app, make, backend, 3, PAGES[page])
     teams = [s for s in statements if "FROM org_unit" in s and "org_unit.kind !=" in s]
-    audits = [s for s in statements if "FROM audit ORDER BY" in s]
+    audits = [s for s in statements if "FROM audit" in s and "audit.year DESC" in s]
     assert len(teams) <= 1 and len(audits) <= 1, statements
+
+
+@pytest.mark.parametrize("page", ["list", "list, a search", "summary", "item"])
+def test_a_kept_page_reads_less_than_one_drawn_afresh(app, make, backend, page):
+    drawn = _statements(app, make, backend, 30, PAGES[page])
+    kept = _statements(app, make, backend, 30, PAGES[page], kept=True)
+    assert len(kept) < len(drawn), "\n".join([f"{page}: {len(kept)} kept, {len(drawn)} drawn", *kept])
+    assert not [s for s in kept if "FROM recommendation" in s and "chain" not in s], kept

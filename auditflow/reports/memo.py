@@ -45,25 +45,45 @@ SIZE = 256
 CHAIN = "history"
 
 _answers: OrderedDict[Hashable, Any] = OrderedDict()  # of the head below only
-_head: tuple[int, str, int] | None = None
+Head = tuple[int, str, int]  # the chain's length and last hash, the history's highest id
+_head: Head | None = None
 _lock = threading.Lock()
 
 
-def history_head() -> tuple[int, str, int] | None:
+def head_columns() -> tuple[Any, Any, Any]:
+    """The head's three columns as selectable expressions, for a statement that reads the
+    head together with something else (``web.parts``); ``head_of`` reads them back."""
+    return (select(ChainHead.length).where(ChainHead.name == CHAIN).scalar_subquery(),
+            select(ChainHead.head).where(ChainHead.name == CHAIN).scalar_subquery(),
+            select(func.max(History.id)).scalar_subquery())
+
+
+def head_of(length: Any, chain_hash: Any, highest: Any) -> Head | None:
+    return None if length is None else (int(length), str(chain_hash), int(highest or 0))
+
+
+_HEAD_STATEMENT: list[Any] = []
+
+
+def history_head() -> Head | None:
     """The history chain's length and last hash, and the history's highest id, as this
-    transaction sees them (one statement; the id also moves for a row added around the
-    chain, which ``flask integrity verify`` names)."""
-    chain = select(ChainHead.length, ChainHead.head).where(ChainHead.name == CHAIN).subquery()
-    row = db.session.execute(
-        select(chain.c.length, chain.c.head,
-               select(func.max(History.id)).scalar_subquery())).first()
-    return (int(row[0]), str(row[1]), int(row[2] or 0)) if row is not None else None
+    transaction sees them (one statement, built once; the id also moves for a row added
+    around the chain, which ``flask integrity verify`` names)."""
+    if not _HEAD_STATEMENT:
+        _HEAD_STATEMENT.append(select(*head_columns()))
+    row = db.session.connection().execute(_HEAD_STATEMENT[0]).one()
+    return head_of(*row)
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or the answer it gave under the same ``key`` and history head."""
+    return remembered_under(history_head(), key, compute)
+
+
+def remembered_under(head: Head | None, key: Hashable, compute: Callable[[], T]) -> T:
+    """``remembered``, with the head the caller read in a statement of its own (``HEAD``
+    as a part of it; None: no head, nothing kept)."""
     global _head
-    head = history_head()
     if head is None:
         return compute()
     with _lock:

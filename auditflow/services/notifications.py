@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from auditflow import dates
 from auditflow.extensions import db
@@ -235,9 +236,16 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return len(rows)
 
 
+_UNREAD: list[Any] = []
+
+
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    """The bell's number (on every page: the statement is built once and run on the session's
+    connection, without the ORM's work for rows it does not load)."""
+    if not _UNREAD:
+        _UNREAD.append(select(func.count()).select_from(Notification).where(
+            Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+    return int(db.session.connection().execute(_UNREAD[0], {"user_id": user_id}).scalar() or 0)
 
 
 # ─── words ───────────────────────────────────────────────────────────────────

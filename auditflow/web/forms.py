@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from flask import g
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired
+
+from auditflow.web import parts
 
 T = TypeVar("T")
 
@@ -21,31 +21,15 @@ def _korean_catalogue(locales: tuple[str, ...]) -> Any:
     return get_translations(locales)
 
 
+def audit_catalogue() -> list[tuple[int, int, str]]:
+    """Every audit (id, year, title), newest first: read once per request, with what the
+    page's kept parts depend on (``web.parts.state``)."""
+    return list(parts.state().audits)
+
+
 def audit_choices() -> list[tuple[int, str]]:
     """Every audit, newest first: the choices of every audit select (once per request)."""
-    from auditflow.extensions import db
-    from auditflow.models import Audit
-
-    def load() -> list[tuple[int, str]]:
-        audits = db.session.execute(
-            db.select(Audit.id, Audit.title).order_by(Audit.year.desc(), Audit.id.desc()))
-        return [(audit_id, title) for audit_id, title in audits]
-
-    return once_per_request("audit_choices", load)
-
-
-def once_per_request(name: str, load: Callable[[], T]) -> T:
-    """``load()``, kept on ``g`` for the rest of the request (or the application context):
-    the choices of a page's selects are read once however many forms show them. A view
-    that changes what they list and renders again in the same request calls ``forget``."""
-    kept: dict[str, Any] = g.setdefault("_once_per_request", {})
-    if name not in kept:
-        kept[name] = load()
-    return cast(T, kept[name])
-
-
-def forget(name: str) -> None:
-    g.setdefault("_once_per_request", {}).pop(name, None)
+    return [(audit_id, title) for audit_id, _year, title in audit_catalogue()]
 
 
 def _select(field: Any, attrs: dict[str, Any]) -> Markup | None:

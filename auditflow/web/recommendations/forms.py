@@ -12,22 +12,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from auditflow.extensions import db
 from auditflow.models import OrgUnit
-from auditflow.vocabulary import Category, State, UnitKind
-from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm, once_per_request
+from auditflow.vocabulary import Category, State
+from auditflow.web import parts
+from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm
 
 NO_TEAM = 0
 
 
 def team_choices() -> list[tuple[int, str]]:
     """Teams and task forces: recommendations are never assigned to a whole division
-    (read once per request, however many forms of the page list them)."""
-    def load() -> list[tuple[int, str]]:
-        units = db.session.execute(
-            db.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind != UnitKind.DIVISION.value)
-            .order_by(OrgUnit.sort_order, OrgUnit.name))
-        return [(unit_id, name) for unit_id, name in units]
-
-    return once_per_request("team_choices", load)
+    (read once per request, however many forms of the page list them: ``web.parts.state``)."""
+    return list(parts.state().teams)
 
 
 CATEGORY_CHOICES = [(category.value, category.label) for category in Category]

@@ -9,6 +9,7 @@ capability a view names gets 403 (``require``) before any work is done.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -21,6 +22,7 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload, undefer
 
 from auditflow import dates, workflow
@@ -52,7 +54,7 @@ from auditflow.services import extensions, transfers
 from auditflow.services import recommendations as ops
 from auditflow.services.access_log import record_access
 from auditflow.vocabulary import Category, RequestState, State
-from auditflow.web import drafts
+from auditflow.web import drafts, parts
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import timeline
 from auditflow.web.recommendations.forms import (
@@ -128,49 +130,62 @@ def _filter_args(filters: queries.Filters) -> dict[str, Any]:
 @bp.get("")
 @require()
 def index() -> Any:
-    audits = audit_choices()
     filters = _filters()
-    page = queries.search(actor(), filters,
-                          number=small_int(request.args.get("page"), maximum=MAX_PAGE) or 1,
-                          after=request.args.get("after"), before=request.args.get("before"),
-                          last=request.args.get("last") == "1")
+    number = small_int(request.args.get("page"), maximum=MAX_PAGE) or 1
+    after, before = request.args.get("after"), request.args.get("before")
+    last = request.args.get("last") == "1"
+    user = actor()
+    can_manage, view_all = user.can(Capability.MANAGE_ITEMS), user.can(Capability.VIEW_ALL_ITEMS)
 
-    form = FilterForm(formdata=None)
-    form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audits]
-    form.audit.data = str(filters.audit_id) if filters.audit_id else ""
-    form.category.choices = [("", "전체")] + [(c.value, c.label) for c in Category]
-    form.category.data = filters.category or ""
-    form.state.choices = [("", "전체")] + STATE_CHOICES
-    form.state.data = filters.state or ""
-    form.team.choices = [("", "전체 부서")] + [(str(i), n) for i, n in team_choices()]
-    form.team.data = str(filters.team_id) if filters.team_id else ""
-    form.overdue.data = filters.overdue
-    form.q.data = filters.q
+    def draw() -> _Listing:
+        page = queries.search(user, filters, number=number, after=after, before=before, last=last)
+        form = FilterForm(formdata=None)
+        form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audit_choices()]
+        form.audit.data = str(filters.audit_id) if filters.audit_id else ""
+        form.category.choices = [("", "전체")] + [(c.value, c.label) for c in Category]
+        form.category.data = filters.category or ""
+        form.state.choices = [("", "전체")] + STATE_CHOICES
+        form.state.data = filters.state or ""
+        form.team.choices = [("", "전체 부서")] + [(str(i), n) for i, n in team_choices()]
+        form.team.data = str(filters.team_id) if filters.team_id else ""
+        form.overdue.data = filters.overdue
+        form.q.data = filters.q
+        args = _filter_args(filters)
+        pager = {  # by key: the deepest page answers as fast as the first
+            "first": url_for("recommendations.index", **args),
+            "prev": url_for("recommendations.index", page=page.number - 1,
+                            before=page.prev_before, **args) if page.prev_before else None,
+            "next": url_for("recommendations.index", page=page.number + 1,
+                            after=page.next_after, **args) if page.next_after else None,
+            "last": url_for("recommendations.index", page=page.pages, last="1", **args)
+            if page.pages and page.number < page.pages else None,
+        }
+        bulk_form = None
+        if can_manage and page.items:
+            bulk_form = BulkForm(formdata=None)
+            bulk_form.fill_team_choices()
+        export_urls = [(fmt.upper(), url_for("recommendations.export", fmt=fmt, **args))
+                       for fmt in ("xlsx", "csv")]
+        template = "recommendations/_listing.html"
+        return _Listing(
+            top=parts.macro(template, "top")(page, form, filters, export_urls, can_manage, view_all),
+            body=parts.macro(template, "body")(page, bulk_form),
+            bottom=parts.macro(template, "bottom")(page, pager),
+            bulk_url=url_for("recommendations.bulk", **args) if bulk_form else None)
 
-    args = _filter_args(filters)
+    listing = parts.kept((Recommendation.visibility_key(user), can_manage, view_all,
+                          filters.key(), number, after, before, last), draw)
+    return render_template("recommendations/index.html", listing=listing)
 
-    def page_url(number: int) -> str:
-        return url_for("recommendations.index", page=number, **args)
 
-    pager = {  # by key: the deepest page answers as fast as the first
-        "first": url_for("recommendations.index", **args),
-        "prev": url_for("recommendations.index", page=page.number - 1, before=page.prev_before,
-                        **args) if page.prev_before else None,
-        "next": url_for("recommendations.index", page=page.number + 1, after=page.next_after,
-                        **args) if page.next_after else None,
-        "last": url_for("recommendations.index", page=page.pages, last="1", **args)
-        if page.pages and page.number < page.pages else None,
-    }
+@dataclass(frozen=True)
+class _Listing:
+    """The list page's parts (``_listing.html``), and where the bulk form posts, if shown."""
 
-    bulk_form = None
-    if actor().can(Capability.MANAGE_ITEMS) and page.items:
-        bulk_form = BulkForm(formdata=None)
-        bulk_form.fill_team_choices()
-    return render_template("recommendations/index.html", page=page, form=form,
-                           filters=filters, page_url=page_url, pager=pager, bulk_form=bulk_form,
-                           bulk_url=url_for("recommendations.bulk", **args),
-                           export_urls=[(fmt.upper(), url_for("recommendations.export", fmt=fmt, **args))
-                                        for fmt in ("xlsx", "csv")])
+    top: Markup
+    body: Markup
+    bottom: Markup
+    bulk_url: str | None
 
 
 @bp.get("/export.<fmt>")
