@@ -4,14 +4,14 @@ change, whoever made it and however, and a part drawn for one user is never anot
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import date
+from html import unescape
 
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit, OrgUnit
 from auditflow.services import recommendations as ops
-from tests.pages_helpers import client_for
+from tests.pages_helpers import client_for, text
 from tests.sql_helpers import recorded
 
 
@@ -106,3 +106,25 @@ def test_the_day_is_part_of_the_key(app, make, monkeypatch):
     monkeypatch.setattr(dates, "today", lambda: date(2030, 1, 12))
     page = _list(client, audit)
     assert "D+2 (기한 경과)" in page and "D-2" not in page
+
+
+def test_the_summary_follows_results_and_the_audits_own_words(app, make):
+    audit = make.audit()
+    team = make.team()
+    item = make.recommendation(audit=audit, lead=team, state="in_progress")
+    client = client_for(app, make.user("audit"))
+
+    def page() -> str:
+        response = client.get(f"/summary?audit={audit.id}")
+        assert response.status_code == 200
+        return text(response)
+
+    assert "서울AI재단" in page() and "ㅇ 조치 완료" in page()
+    ops.edit_result(item, make.user("department", team=team), action_details="ㅇ 새로 고친 내용",
+                    future_plan=None)
+    db.session.commit()
+    assert "ㅇ 새로 고친 내용" in page()
+    db.session.get(Audit, audit.id).organisation = "새이름재단"  # no history
+    db.session.commit()
+    shown = page()
+    assert "새이름재단" in shown and "서울AI재단" not in shown

@@ -67,30 +67,34 @@ def due_histories(recommendation_ids: list[int], until: datetime | None = None
              .options(selectinload(History.actor).selectinload(User.team)))
     if until is not None:
         query = query.where(History.at < until)
-    rows: dict[int, list[History]] = {}
-    approvals: set[tuple[int, datetime]] = set()
+    by_item: dict[int, list[History]] = {}
     for row in db.session.scalars(query):
-        if row.kind == HistoryKind.EXTENSION.value:
-            approvals.add((row.recommendation_id, row.at))
-        else:
-            rows.setdefault(row.recommendation_id, []).append(row)
-    result = {}
-    for item_id, item_rows in rows.items():
-        first_set = next((i for i, row in enumerate(item_rows) if row.new_value), None)
-        if first_set is None:
-            continue
-        original = date.fromisoformat(item_rows[first_set].new_value or "")
-        changes = []
-        for row in item_rows[first_set + 1:]:
-            who = row.actor.name if row.actor else ""
-            if row.actor and row.actor.team:
-                who = f"{row.actor.team.name} {who}"
-            changes.append(DueChange(
-                at=row.at,
-                old=date.fromisoformat(row.old_value) if row.old_value else None,
-                new=date.fromisoformat(row.new_value) if row.new_value else None,
-                by=who, reason=row.comment or "",
-                requested=(item_id, row.at) in approvals))
-        current = changes[-1].new if changes else original
-        result[item_id] = DueHistory(item_id, original, current, tuple(changes))
-    return result
+        by_item.setdefault(row.recommendation_id, []).append(row)
+    stories = {item_id: due_story(item_id, item_rows) for item_id, item_rows in by_item.items()}
+    return {item_id: story for item_id, story in stories.items() if story is not None}
+
+
+def due_story(recommendation_id: int, rows: list[History]) -> DueHistory | None:
+    """One item's due-date story from its history rows in order (any rows: those that are
+    not due-date changes or approvals are passed over; the item page gives its whole
+    history, with each row's actor and the actor's team loaded). None: no date was set."""
+    approved_at = {row.at for row in rows
+                   if row.kind == HistoryKind.EXTENSION.value and row.trigger == APPROVE_TRIGGER}
+    item_rows = [row for row in rows if row.field == Field.DUE_DATE.value
+                 and row.kind != HistoryKind.EXTENSION.value]
+    first_set = next((i for i, row in enumerate(item_rows) if row.new_value), None)
+    if first_set is None:
+        return None
+    original = date.fromisoformat(item_rows[first_set].new_value or "")
+    changes = []
+    for row in item_rows[first_set + 1:]:
+        who = row.actor.name if row.actor else ""
+        if row.actor and row.actor.team:
+            who = f"{row.actor.team.name} {who}"
+        changes.append(DueChange(
+            at=row.at,
+            old=date.fromisoformat(row.old_value) if row.old_value else None,
+            new=date.fromisoformat(row.new_value) if row.new_value else None,
+            by=who, reason=row.comment or "", requested=row.at in approved_at))
+    current = changes[-1].new if changes else original
+    return DueHistory(recommendation_id, original, current, tuple(changes))

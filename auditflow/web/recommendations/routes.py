@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from auditflow import dates, workflow
 from auditflow.errors import DomainError
@@ -40,13 +40,14 @@ from auditflow.models import (
     OrgUnit,
     Recommendation,
     TransferRequest,
+    User,
 )
 from auditflow.models.recommendation import RETURN_TRIGGER
 from auditflow.params import MAX_PAGE, search_text, small_int
 from auditflow.permissions import Capability
 from auditflow.reports import item_list
 from auditflow.reports import item_search as queries
-from auditflow.reports.due_dates import due_histories
+from auditflow.reports.due_dates import due_story
 from auditflow.reports.work_queue import latest_reasons
 from auditflow.services import bulk as bulk_ops
 from auditflow.services import comments as comment_ops
@@ -345,9 +346,11 @@ def _form_refused(form: Any, error: DomainError, template: str, **context: Any) 
 
 
 def _item_options() -> list[Any]:
+    # The audit and the lead team in the item's own statement (one each), the supporting
+    # teams in one more.
     return [
-        selectinload(Recommendation.audit),
-        selectinload(Recommendation.lead_team),
+        joinedload(Recommendation.audit),
+        joinedload(Recommendation.lead_team),
         selectinload(Recommendation.supporting_teams),
         undefer(Recommendation.last_trigger),
     ]
@@ -363,16 +366,18 @@ def detail(recommendation_id: int) -> Any:
 def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | None = None,
                    comment_form: CommentForm | None = None, status: int = 200) -> Any:
     user = actor()
+    # Each with its people in the same statement; the due-date story comes from the history.
     history = list(
         db.session.scalars(
             db.select(History).where(History.recommendation_id == recommendation.id)
-            .order_by(History.at, History.id).options(selectinload(History.actor))
+            .order_by(History.at, History.id)
+            .options(joinedload(History.actor).joinedload(User.team))
         )
     )
     comments = list(
         db.session.scalars(
             db.select(Comment).where(Comment.recommendation_id == recommendation.id)
-            .order_by(Comment.id).options(selectinload(Comment.author))
+            .order_by(Comment.id).options(joinedload(Comment.author))
         )
     )
     if result_form is None and recommendation.can_edit_result(user):
@@ -395,19 +400,21 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         can_manage=recommendation.can_manage(user),
         returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
         if recommendation.is_returned else None,
-        extension=_extension_panel(recommendation, user),
+        extension=_extension_panel(recommendation, user, history),
         transfer=_transfer_panel(recommendation, user),
     ), status
 
 
-def _extension_panel(recommendation: Recommendation, user: Any) -> dict[str, Any]:
-    """What the item page shows of its due-date story and requests, for this user."""
+def _extension_panel(recommendation: Recommendation, user: Any,
+                     history: list[History]) -> dict[str, Any]:
+    """What the item page shows of its due-date story (from its ``history``) and requests,
+    for this user."""
     requests = extensions.requests_of(recommendation)
     waiting = next((r for r in requests if r.state_enum is RequestState.PENDING), None)
     may_ask = (waiting is None and recommendation.works_on(user)
                and not recommendation.state_enum.is_closed)
     return {
-        "history": due_histories([recommendation.id]).get(recommendation.id),
+        "history": due_story(recommendation.id, history),
         "requests": requests,
         "pending": waiting,
         "actions": workflow.EXTENSIONS.available_actions(waiting, user) if waiting else [],

@@ -16,6 +16,7 @@ page, looked at again by a link. A download of a report with at most
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 
 from auditflow import dates
 from auditflow.errors import DomainError, NotFound
@@ -54,6 +56,7 @@ from auditflow.services.access_log import record_access
 from auditflow.services.issuing import edition_label, issued_file, issued_versions
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
+from auditflow.web import parts
 from auditflow.web.summary.forms import (
     CompareForm,
     DownloadForm,
@@ -71,51 +74,83 @@ def index() -> Any:
     form = SummaryFilterForm(request.args)
     form.fill_choices()
     if not form.validate():
-        return render_template("summary/index.html", form=form, report=None), 400
+        return render_template("summary/index.html", form=form, shown=None), 400
     audit = _audit_from(form.audit.data)
     if audit is None:
-        return render_template("summary/index.html", form=form, report=None)
+        return render_template("summary/index.html", form=form, shown=None)
     form.audit.data = str(audit.id)
     as_of = form.as_of.data or dates.today()
     if as_of > dates.today():
         form.as_of.errors = ["기준일은 오늘 이후일 수 없습니다."]
-        return render_template("summary/index.html", form=form, report=None), 400
+        return render_template("summary/index.html", form=form, shown=None), 400
     form.as_of.data = as_of
     # On unless the page's own form was sent with the box cleared.
     include = bool(form.due_changes.data) if request.args.get("chosen") else True
     form.due_changes.data = include
     choice = "1" if include else "0"
     issue_form = IssueForm(data={"as_of": as_of, "due_changes": choice})
-    # The table at once, one category's items a page at a time: never the whole audit
-    # (the printable report and the files have it all).
-    report = summary_page(audit, as_of, request.args.get("section"),
-                          after=small_int(request.args.get("after")),
-                          before=small_int(request.args.get("before")),
-                          number=small_int(request.args.get("page"), maximum=MAX_PAGE) or 1)
-    formats = available_formats()
     where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
+    section = request.args.get("section")
+    after, before = small_int(request.args.get("after")), small_int(request.args.get("before"))
+    number = small_int(request.args.get("page"), maximum=MAX_PAGE) or 1
+
+    def draw() -> _Shown:
+        # The table at once, one category's items a page at a time: never the whole audit
+        # (the printable report and the files have it all).
+        report = summary_page(audit, as_of, section, after=after, before=before, number=number)
+        tab_urls = {tab.category.value: url_for(".index", **where, section=tab.category.value,
+                                                _anchor="items-title") for tab in report.tabs}
+        template = "summary/_report.html"
+        return _Shown(
+            head=parts.macro(template, "report_head")(report),
+            items=parts.macro(template, "report_items")(report, tab_urls, _pager(report, where),
+                                                        include),
+            title=report.title, as_of=report.as_of, total=report.total)
+
+    # The audit's own words change without history: they are part of the key.
+    shown = parts.kept((audit.id, audit.title, audit.body, audit.organisation,
+                        audit.received_on, audit.reference_date, as_of, include, section,
+                        after, before, number), draw)
+    formats = available_formats()
     return render_template(
         "summary/index.html",
         form=form,
         due_changes=choice,
-        report=report,
+        shown=shown,
+        audit_id=audit.id,
         include_due_changes=include,
-        tab_urls={tab.category.value: url_for(".index", **where, section=tab.category.value,
-                                              _anchor="items-title") for tab in report.tabs},
-        pager=_pager(report, where),
-        print_url=None if report_jobs.needs_job("html", report.total)
+        print_url=None if report_jobs.needs_job("html", shown.total)
         else url_for(".printable", audit_id=audit.id, as_of=as_of.isoformat(),
                      due_changes=choice),
         formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in formats],
         # Formats too large to make inside a request: a button that asks the worker.
         by_worker={fmt: DownloadForm(data={"fmt": fmt, "as_of": as_of, "due_changes": choice})
-                   for fmt in formats if report_jobs.needs_job(fmt, report.total)},
+                   for fmt in formats if report_jobs.needs_job(fmt, shown.total)},
         missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in formats],
         issued=issued_versions(audit),
         issue_form=issue_form if viewer().can(Capability.ISSUE_REPORTS) else None,
         edition_label=edition_label,
         jobs=[report_jobs.status(job) for job in _jobs_to_show(audit)],
     )
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The summary page's kept parts (``summary/_report.html``) and what the rest of the page
+    says of the report."""
+
+    head: Markup
+    items: Markup
+    title: str
+    as_of: date
+    total: int
+
+    @property
+    def reference_label(self) -> str:
+        return f"{dates.short(self.as_of)} 기준"
+
+    def file_name(self, fmt: str) -> str:
+        return f"{self.title}({self.reference_label}).{fmt}"
 
 
 def _pager(report: SummaryPage, where: dict[str, Any]) -> dict[str, str | None]:
