@@ -87,6 +87,7 @@ def index() -> Any:
     # On unless the page's own form was sent with the box cleared.
     include = bool(form.due_changes.data) if request.args.get("chosen") else True
     form.due_changes.data = include
+    form.chosen.data = "1"  # the form is drawn from what the key holds only (web.parts)
     choice = "1" if include else "0"
     issue_form = IssueForm(data={"as_of": as_of, "due_changes": choice})
     where: dict[str, Any] = {"audit": audit.id, "as_of": as_of.isoformat(), **_choice(include)}
@@ -102,6 +103,7 @@ def index() -> Any:
                                                 _anchor="items-title") for tab in report.tabs}
         template = "summary/_report.html"
         return _Shown(
+            filters=parts.macro(template, "filters")(form),
             head=parts.macro(template, "report_head")(report),
             items=parts.macro(template, "report_items")(report, tab_urls, _pager(report, where),
                                                         include),
@@ -139,6 +141,7 @@ class _Shown:
     """The summary page's kept parts (``summary/_report.html``) and what the rest of the page
     says of the report."""
 
+    filters: Markup
     head: Markup
     items: Markup
     title: str
