@@ -24,6 +24,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from auditflow import dates, workflow
 from auditflow.errors import DomainError
@@ -54,7 +55,7 @@ from auditflow.services import comments as comment_ops
 from auditflow.services import extensions, transfers
 from auditflow.services import recommendations as ops
 from auditflow.services.access_log import record_access
-from auditflow.vocabulary import Category, RequestState, State
+from auditflow.vocabulary import Category, HistoryKind, RequestState, State
 from auditflow.web import drafts, parts
 from auditflow.web.forms import audit_choices
 from auditflow.web.recommendations import timeline
@@ -380,6 +381,11 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
             .order_by(Comment.id).options(joinedload(Comment.author))
         )
     )
+    # Every upload, extension request and transfer request writes the item's history in its
+    # own transaction: an item whose history has none of one kind has none of it to load.
+    kinds = {row.kind for row in history}
+    if HistoryKind.EVIDENCE.value not in kinds:
+        set_committed_value(recommendation, "evidence", [])
     if result_form is None and recommendation.can_edit_result(user):
         result_form = ResultForm(formdata=None, action_details=recommendation.action_details,
                                  future_plan=recommendation.future_plan or "",
@@ -400,16 +406,17 @@ def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | 
         can_manage=recommendation.can_manage(user),
         returned=latest_reasons([recommendation.id], RETURN_TRIGGER).get(recommendation.id)
         if recommendation.is_returned else None,
-        extension=_extension_panel(recommendation, user, history),
-        transfer=_transfer_panel(recommendation, user),
+        extension=_extension_panel(recommendation, user, history,
+                                   asked=HistoryKind.EXTENSION.value in kinds),
+        transfer=_transfer_panel(recommendation, user, asked=HistoryKind.TRANSFER.value in kinds),
     ), status
 
 
-def _extension_panel(recommendation: Recommendation, user: Any,
-                     history: list[History]) -> dict[str, Any]:
-    """What the item page shows of its due-date story (from its ``history``) and requests,
-    for this user."""
-    requests = extensions.requests_of(recommendation)
+def _extension_panel(recommendation: Recommendation, user: Any, history: list[History], *,
+                     asked: bool) -> dict[str, Any]:
+    """What the item page shows of its due-date story (from its ``history``) and requests
+    (read when one was ever ``asked``), for this user."""
+    requests = extensions.requests_of(recommendation) if asked else []
     waiting = next((r for r in requests if r.state_enum is RequestState.PENDING), None)
     may_ask = (waiting is None and recommendation.works_on(user)
                and not recommendation.state_enum.is_closed)
@@ -423,9 +430,10 @@ def _extension_panel(recommendation: Recommendation, user: Any,
     }
 
 
-def _transfer_panel(recommendation: Recommendation, user: Any) -> dict[str, Any]:
-    """The item's transfer requests, and the form for its lead team."""
-    requests = transfers.requests_of(recommendation)
+def _transfer_panel(recommendation: Recommendation, user: Any, *, asked: bool) -> dict[str, Any]:
+    """The item's transfer requests (read when one was ever ``asked``), and the form for its
+    lead team."""
+    requests = transfers.requests_of(recommendation) if asked else []
     waiting = next((r for r in requests if r.state_enum is RequestState.PENDING), None)
     form = None
     if waiting is None and transfers.may_request(recommendation, user):
