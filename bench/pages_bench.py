@@ -15,7 +15,8 @@ its codes (``bench_code``). Then
 it starts gunicorn (``--workers`` sync workers) on the database, signs in, and
 for each page keeps ``--connections`` requests under way for ``--seconds``,
 printing p50, p95, requests per second and failures, with the SQL statements one
-request of the page runs (counted in this process with SQLAlchemy's
+request of the page runs, drawn afresh / with the parts the process keeps while the
+history stands still (``web/parts.py``; counted in this process with SQLAlchemy's
 ``before_cursor_execute``, over the same database). Two baselines in the same run:
 a bare endpoint (an answer of two bytes from the same application) and the login
 page. It asserts nothing about speed; it prints the issue's goals beside the figures.
@@ -59,6 +60,7 @@ from summary_bench import YEARS, fill, settle  # noqa: E402
 from auditflow import create_app  # noqa: E402
 from auditflow.extensions import db  # noqa: E402
 from auditflow.models import Audit, History, Recommendation, User  # noqa: E402
+from auditflow.reports import memo  # noqa: E402
 
 BENCH_LOGIN = "bench-audit"
 PER_PAGE = 20
@@ -86,7 +88,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
     seconds: float = 0.0
-    statements: int | None = None
+    statements: tuple[int, int] | None = None  # drawn afresh, kept
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -180,14 +182,17 @@ def pages(t: Targets) -> list[tuple[str, str, bool]]:
     ]
 
 
-def statements_per_page(app: Any, paths: list[tuple[str, str, bool]], cookie: str) -> dict[str, int]:
-    """The SQL statements one request of each page runs (after one to warm it), in this
-    process, with the session the live server's sign-in made (a code is good only once)."""
+def statements_per_page(app: Any, paths: list[tuple[str, str, bool]],
+                        cookie: str) -> dict[str, tuple[int, int]]:
+    """The SQL statements one request of each page runs, drawn afresh and with what the
+    process keeps while the history stands still (``web/parts.py``; after one request to
+    warm it), in this process, with the session the live server's sign-in made (a code is
+    good only once)."""
     signed = app.test_client()
     for pair in cookie.split("; "):
         name, _, value = pair.partition("=")
         signed.set_cookie(name, value)
-    counted: dict[str, int] = {}
+    counted: dict[str, tuple[int, int]] = {}
     with app.app_context():
         engine = db.engine
     for name, path, signed_in in paths:
@@ -196,17 +201,22 @@ def statements_per_page(app: Any, paths: list[tuple[str, str, bool]], cookie: st
         client = signed if signed_in else app.test_client()
         warm = client.get(path)
         assert warm.status_code == 200, f"{name}: {warm.status_code} in process"
-        found: list[str] = []
+        counts = []
+        for kept in (False, True):
+            if not kept:
+                memo.forget()
+            found: list[str] = []
 
-        def count(_c: Any, _k: Any, statement: str, *_a: Any, found: list[str] = found) -> None:
-            found.append(statement)
+            def count(_c: Any, _k: Any, statement: str, *_a: Any, found: list[str] = found) -> None:
+                found.append(statement)
 
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            client.get(path)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        counted[name] = len(found)
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                client.get(path)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            counts.append(len(found))
+        counted[name] = (counts[0], counts[1])
     return counted
 
 
@@ -319,11 +329,11 @@ def load(base: str, name: str, path: str, cookie: str | None, seconds: float,
 def report(results: list[Result], label: str, n: int, connections: int, workers: int) -> None:
     print(f"database: {label}  recommendations: {n:,}  connections: {connections}  "
           f"gunicorn sync workers: {workers}")
-    print(f"  {'page':<20} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'failed':>7} {'SQL':>5}")
+    print(f"  {'page':<20} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'failed':>7} {'SQL':>7}")
     for r in results:
-        sql = "" if r.statements is None else str(r.statements)
+        sql = "" if r.statements is None else f"{r.statements[0]}/{r.statements[1]}"
         print(f"  {r.name:<20} {r.percentile(0.5) * 1000:9.1f} {r.percentile(0.95) * 1000:9.1f} "
-              f"{r.rps:8.1f} {r.failures:7d} {sql:>5}")
+              f"{r.rps:8.1f} {r.failures:7d} {sql:>7}")
     by = {r.name: r for r in results}
     timed = [r for r in results if r.name not in ("bare endpoint", "login page")]
     first = by["list page 1"]
