@@ -14,9 +14,10 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from auditflow.errors import DomainError, NotFound
@@ -65,15 +66,20 @@ def open_session(user: User, *, user_agent: str | None, address: str | None,
     return row, secret
 
 
+_FIND: list[Any] = []
+
+
 def find(secret: str) -> UserSession | None:
     """The active session the secret opens, of an active user; None otherwise."""
     if not secret or len(secret) > 128:
         return None
-    row = db.session.scalars(  # the user with it: one statement per request, not two
-        select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
-        .where(UserSession.secret_hash == hash_secret(secret), UserSession.ended_at.is_(None),
-               User.active.is_(True))
-    ).first()
+    if not _FIND:  # asked on every request: the statement is built once
+        _FIND.append(
+            select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
+            .where(UserSession.secret_hash == bindparam("secret_hash"),
+                   UserSession.ended_at.is_(None), User.active.is_(True)))
+    row: UserSession | None = db.session.scalars(  # with its user: one statement, not two
+        _FIND[0], {"secret_hash": hash_secret(secret)}).first()
     if row is None or not _is_live(row, utcnow()):
         return None
     return row
