@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import gc
 import os
 import secrets
 import shutil
@@ -118,6 +119,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return 1 if "backend" not in getattr(item, "fixturenames", ()) else 2
 
     items.sort(key=rank)  # stable: the order within each kind is kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the collection made (the modules, the application's and the libraries' objects,
+    the test items) lives for the whole run: out of the collector's sight (``gc.freeze``), and
+    the youngest generation collected after 50,000 allocations rather than 700. The cycle
+    collector otherwise walks those objects again and again, some 8 % of a worker's time."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -452,7 +463,11 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
         if made.sqlite_file is None:
             with owner_engine().begin() as connection:
                 connection.exec_driver_sql(_emptying_statement(connection))
-        db.engine.dispose()
+        else:
+            db.engine.dispose()  # its file is about to be replaced
+    # PostgreSQL keeps its pool from test to test, as a server's process does from request
+    # to request: a new connection is a new server process (some 10 ms), and the pool's
+    # ping (pool_pre_ping) hands out none that has gone.
     if made.sqlite_file is not None:
         for leftover in (Path(f"{made.sqlite_file}-wal"), Path(f"{made.sqlite_file}-shm")):
             leftover.unlink(missing_ok=True)

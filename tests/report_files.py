@@ -2,11 +2,14 @@
 
     python tests/report_files.py OUTPUT_DIR [--issued-on YYYY-MM-DD] [--items N]
                                  [--formats pdf,hwpx,...] [--chunk-rows N]
+                                 [--then OUTPUT_DIR [options] ...]
 
 Run by tests/test_report_reproducible.py in fresh processes with different time zones
 and SOURCE_DATE_EPOCH values: the files must come out the same, byte for byte. The
 database is a new SQLite file loaded from seed/ through the workflow, as `flask seed`
 does; ``--items`` adds items copied from the seed's (for a report rendered in parts).
+Each ``--then`` starts another set of files from the same database, in the same process;
+one line of hashes is printed per set, in their order.
 """
 
 from __future__ import annotations
@@ -40,31 +43,40 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=0)
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--chunk-rows", type=int, help="the PDF in parts of this many items")
-    args = parser.parse_args()
+    jobs, current = [], []
+    for word in sys.argv[1:]:
+        if word == "--then":
+            jobs.append(current)
+            current = []
+        else:
+            current.append(word)
+    jobs.append(current)
+    every = [parser.parse_args(job) for job in jobs]
     work = tempfile.mkdtemp(prefix="auditflow-files-")
     app = create_app({"AUDITFLOW_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work}/db",
                       "STORAGE_DIR": f"{work}/storage"})
-    hashes = {}
     with app.app_context():
         db.create_all()
         load(REPO / "seed", demo=True, demo_password="Demo-pass-2025!")
         db.session.commit()
         audit = db.session.scalar(db.select(Audit).filter_by(year=2025))
-        report = build_report(audit, REFERENCE, issued_on=args.issued_on)
-        if args.items:
-            report = grown(report, args.items)
-        for fmt in args.formats.split(","):
-            path = args.output / f"report.{fmt}"
-            if fmt == "pdf" and args.chunk_rows:
-                from auditflow.reports import pdf
+        for args in every:
+            hashes = {}
+            report = build_report(audit, REFERENCE, issued_on=args.issued_on)
+            if args.items:
+                report = grown(report, args.items)
+            for fmt in args.formats.split(","):
+                path = args.output / f"report.{fmt}"
+                if fmt == "pdf" and args.chunk_rows:
+                    from auditflow.reports import pdf
 
-                with path.open("wb") as output:
-                    pdf.write_to(report, output, chunk_rows=args.chunk_rows,
-                                 single_rows=args.chunk_rows)
-            else:
-                writer(fmt)(report, path)
-            hashes[fmt] = hashlib.sha256(path.read_bytes()).hexdigest()
-    print(json.dumps(hashes))
+                    with path.open("wb") as output:
+                        pdf.write_to(report, output, chunk_rows=args.chunk_rows,
+                                     single_rows=args.chunk_rows)
+                else:
+                    writer(fmt)(report, path)
+                hashes[fmt] = hashlib.sha256(path.read_bytes()).hexdigest()
+            print(json.dumps(hashes), flush=True)
 
 
 def grown(report, total: int):  # type: ignore[no-untyped-def]

@@ -169,13 +169,43 @@ def long_report(report):
     return grown(report, 120)
 
 
+_IN_PARTS: dict[tuple[str, bool], tuple[bytes, list[pdf_parts.Rendered]]] = {}
+
+
+def _in_parts(report, tagged: bool) -> tuple[bytes, list[pdf_parts.Rendered]]:
+    """``report`` written in parts of 40 items (and what each part's rendering told), once
+    per worker for the same report and ``tagged``, as ``rendered`` does: the parts test and
+    the subset names test read the same file."""
+    key = (repr(report), tagged)
+    if key not in _IN_PARTS:
+        stats: list[pdf_parts.Rendered] = []
+        output = io.BytesIO()
+        pdf.write_to(report, output, chunk_rows=40, single_rows=40, tagged=tagged, stats=stats)
+        _IN_PARTS[key] = (output.getvalue(), stats)
+    return _IN_PARTS[key]
+
+
 @pytest.mark.parametrize("tagged", [False, True])
 def test_a_report_rendered_in_parts_has_the_pages_of_one_rendering(long_report, tagged):
-    stats: list[pdf_parts.Rendered] = []
-    output = io.BytesIO()
-    pdf.write_to(long_report, output, chunk_rows=40, single_rows=40, tagged=tagged, stats=stats)
+    data, stats = _in_parts(long_report, tagged)
     assert len(stats) >= 3  # three parts, rendered on the pool
-    _assert_same_pages(output.getvalue(), _one_rendering(long_report))
+    _assert_same_pages(data, _one_rendering(long_report))
+
+
+def test_each_font_program_has_a_subset_name_of_its_own(long_report):
+    reader = PdfReader(io.BytesIO(_in_parts(long_report, tagged=True)[0]))
+    programs: dict[str, int] = {}
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object()["/FontDescriptor"]
+                program = next(descriptor.raw_get(key) for key in ("/FontFile2", "/FontFile3",
+                                                                   "/FontFile") if key in descriptor)
+                name = str(descriptor["/FontName"])
+                assert re.fullmatch(r"/[A-Z]{6}\+.+", name), name  # embedded, as a subset
+                assert programs.setdefault(name, program.idnum) == program.idnum, name
+    assert len(programs) >= 4  # the parts' subsets of the same faces, each named apart
 
 
 def test_parts_that_do_not_meet_are_bridged_and_the_pages_are_the_same(long_report):
@@ -272,23 +302,6 @@ def test_every_page_is_in_the_structure_tree(issued):
     # The page number is drawn as a pagination artifact, outside the structure.
     contents = reader.pages[0].get_contents().get_data()
     assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC /AFPage1 Do EMC" in contents
-
-
-def test_each_font_program_has_a_subset_name_of_its_own(long_report):
-    reader = PdfReader(io.BytesIO(pdf.render(long_report, chunk_rows=40, single_rows=40,
-                                             tagged=True)))
-    programs: dict[str, int] = {}
-    for page in reader.pages:
-        for ref in page["/Resources"]["/Font"].values():
-            font = ref.get_object()
-            for descendant in font.get("/DescendantFonts", [font]):
-                descriptor = descendant.get_object()["/FontDescriptor"]
-                program = next(descriptor.raw_get(key) for key in ("/FontFile2", "/FontFile3",
-                                                                   "/FontFile") if key in descriptor)
-                name = str(descriptor["/FontName"])
-                assert re.fullmatch(r"/[A-Z]{6}\+.+", name), name  # embedded, as a subset
-                assert programs.setdefault(name, program.idnum) == program.idnum, name
-    assert len(programs) >= 4  # the parts' subsets of the same faces, each named apart
 
 
 # --- dates, bytes --------------------------------------------------------------------------------
