@@ -28,6 +28,7 @@ answers in the process, keyed by the head, and computes them again once it moves
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -62,17 +63,16 @@ def head_of(length: Any, chain_hash: Any, highest: Any) -> Head | None:
     return None if length is None else (int(length), str(chain_hash), int(highest or 0))
 
 
-_HEAD_STATEMENT: list[Any] = []
+@functools.cache
+def _head_statement() -> Any:
+    return select(*head_columns())  # asked on most requests: built once
 
 
 def history_head() -> Head | None:
     """The history chain's length and last hash, and the history's highest id, as this
-    transaction sees them (one statement, built once; the id also moves for a row added
-    around the chain, which ``flask integrity verify`` names)."""
-    if not _HEAD_STATEMENT:
-        _HEAD_STATEMENT.append(select(*head_columns()))
-    row = db.session.connection().execute(_HEAD_STATEMENT[0]).one()
-    return head_of(*row)
+    transaction sees them (one statement; the id also moves for a row added around the
+    chain, which ``flask integrity verify`` names)."""
+    return head_of(*db.session.connection().execute(_head_statement()).one())
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
@@ -81,8 +81,8 @@ def remembered(key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def remembered_under(head: Head | None, key: Hashable, compute: Callable[[], T]) -> T:
-    """``remembered``, with the head the caller read in a statement of its own (``HEAD``
-    as a part of it; None: no head, nothing kept)."""
+    """``remembered``, with the head the caller read in a statement of its own (with
+    ``head_columns`` in it; None: no head, nothing kept)."""
     global _head
     if head is None:
         return compute()

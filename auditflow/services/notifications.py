@@ -18,6 +18,7 @@ the server has an SMTP host, and the user has not switched that kind off.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -236,16 +237,17 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return len(rows)
 
 
-_UNREAD: list[Any] = []
+@functools.cache
+def _unread_statement() -> Any:
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
 def unread_count(user_id: int) -> int:
     """The bell's number (on every page: the statement is built once and run on the session's
     connection, without the ORM's work for rows it does not load)."""
-    if not _UNREAD:
-        _UNREAD.append(select(func.count()).select_from(Notification).where(
-            Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
-    return int(db.session.connection().execute(_UNREAD[0], {"user_id": user_id}).scalar() or 0)
+    return int(db.session.connection().execute(_unread_statement(),
+                                               {"user_id": user_id}).scalar() or 0)
 
 
 # ─── words ───────────────────────────────────────────────────────────────────

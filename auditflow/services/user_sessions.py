@@ -10,6 +10,7 @@ flush, never commit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -66,20 +67,20 @@ def open_session(user: User, *, user_agent: str | None, address: str | None,
     return row, secret
 
 
-_FIND: list[Any] = []
+@functools.cache
+def _find_statement() -> Any:
+    """The session with its user (one statement per request, not two), built once."""
+    return (select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
+            .where(UserSession.secret_hash == bindparam("secret_hash"),
+                   UserSession.ended_at.is_(None), User.active.is_(True)))
 
 
 def find(secret: str) -> UserSession | None:
     """The active session the secret opens, of an active user; None otherwise."""
     if not secret or len(secret) > 128:
         return None
-    if not _FIND:  # asked on every request: the statement is built once
-        _FIND.append(
-            select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
-            .where(UserSession.secret_hash == bindparam("secret_hash"),
-                   UserSession.ended_at.is_(None), User.active.is_(True)))
-    row: UserSession | None = db.session.scalars(  # with its user: one statement, not two
-        _FIND[0], {"secret_hash": hash_secret(secret)}).first()
+    row: UserSession | None = db.session.scalars(
+        _find_statement(), {"secret_hash": hash_secret(secret)}).first()
     if row is None or not _is_live(row, utcnow()):
         return None
     return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -12,8 +12,6 @@ from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired
 
 from auditflow.web import parts
-
-T = TypeVar("T")
 
 
 @functools.cache

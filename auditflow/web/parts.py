@@ -18,6 +18,7 @@ moves with every change to an item) and drawn again once the data under it chang
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -35,22 +36,19 @@ from auditflow.vocabulary import UnitKind
 T = TypeVar("T")
 
 
+@functools.cache
 def _statement() -> Any:
-    """The history head, the audits and the teams in one statement (one round trip a page),
-    each audit and team with its place in the order its select lists it."""
-    if not _STATEMENT:
-        length, chain_hash, highest = memo.head_columns()
-        _STATEMENT.append(union_all(
-            select(literal("h"), length, highest, chain_hash, literal(0)),
-            select(literal("a"), Audit.id, Audit.year, Audit.title,
-                   func.row_number().over(order_by=(Audit.year.desc(), Audit.id.desc()))),
-            select(literal("t"), OrgUnit.id, literal(0), OrgUnit.name,
-                   func.row_number().over(order_by=(OrgUnit.sort_order, OrgUnit.name)))
-            .where(OrgUnit.kind != UnitKind.DIVISION.value)))
-    return _STATEMENT[0]
-
-
-_STATEMENT: list[Any] = []
+    """The history head, the audits and the teams in one statement (one round trip a page,
+    built once): rows of (kind, an int, an int, a text, the place in the order its select
+    lists it); the head's row holds its length, the highest history id and the hash."""
+    length, chain_hash, highest = memo.head_columns()
+    return union_all(
+        select(literal("h"), length, highest, chain_hash, literal(0)),
+        select(literal("a"), Audit.id, Audit.year, Audit.title,
+               func.row_number().over(order_by=(Audit.year.desc(), Audit.id.desc()))),
+        select(literal("t"), OrgUnit.id, literal(0), OrgUnit.name,
+               func.row_number().over(order_by=(OrgUnit.sort_order, OrgUnit.name)))
+        .where(OrgUnit.kind != UnitKind.DIVISION.value))
 
 
 @dataclass(frozen=True)
