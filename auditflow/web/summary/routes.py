@@ -107,7 +107,8 @@ def index() -> Any:
             head=parts.macro(template, "report_head")(report),
             items=parts.macro(template, "report_items")(report, tab_urls, _pager(report, where),
                                                         include),
-            title=report.title, as_of=report.as_of, total=report.total)
+            title=report.title, reference_label=report.reference_label, total=report.total,
+            file_names={fmt: report.file_name(fmt) for fmt in FORMATS})
 
     # The audit's own words change without history: they are part of the key.
     shown = parts.kept((audit.id, audit.title, audit.body, audit.organisation,
@@ -120,6 +121,7 @@ def index() -> Any:
         due_changes=choice,
         shown=shown,
         audit_id=audit.id,
+        as_of=as_of,
         include_due_changes=include,
         print_url=None if report_jobs.needs_job("html", shown.total)
         else url_for(".printable", audit_id=audit.id, as_of=as_of.isoformat(),
@@ -145,15 +147,9 @@ class _Shown:
     head: Markup
     items: Markup
     title: str
-    as_of: date
+    reference_label: str
     total: int
-
-    @property
-    def reference_label(self) -> str:
-        return f"{dates.short(self.as_of)} 기준"
-
-    def file_name(self, fmt: str) -> str:
-        return f"{self.title}({self.reference_label}).{fmt}"
+    file_names: dict[str, str]  # by format, as the report names its files
 
 
 def _pager(report: SummaryPage, where: dict[str, Any]) -> dict[str, str | None]:
