@@ -28,7 +28,11 @@ def post(client: Any, path: str, data: dict[str, Any] | None = None, *,
 
 def text(response: Any) -> str:
     """The page as a person reads it: tags dropped, entities decoded, spaces squeezed."""
-    html = response.get_data(as_text=True)
+    return text_of(response.get_data(as_text=True))
+
+
+def text_of(html: str) -> str:
+    """``text`` of a piece of a page."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 

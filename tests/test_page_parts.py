@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from html import unescape
 
 from auditflow import dates
 from auditflow.extensions import db
 from auditflow.models import Audit, OrgUnit
 from auditflow.services import recommendations as ops
-from tests.pages_helpers import client_for, text
+from tests.pages_helpers import client_for, text, text_of
 from tests.sql_helpers import recorded
 
 
@@ -21,7 +20,7 @@ def _list(client, audit) -> str:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     shown = re.findall(r'<p class="result-count".*?</p>|<tbody>.*?</tbody>', html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", " ".join(shown))))
+    return text_of(" ".join(shown))
 
 
 def test_the_list_is_drawn_once_and_again_after_any_change(app, make):
