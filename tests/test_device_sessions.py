@@ -263,3 +263,33 @@ def test_the_keep_alive_still_answers_the_time_left(app, user):
 ])
 def test_the_browser_is_summarised_in_korean(agent, summary):
     assert user_sessions.describe_agent(agent) == summary
+
+
+def test_the_hourly_sweep_removes_sessions_over_for_a_month_and_no_other(app, make, user):
+    from auditflow import jobs
+
+    now = utcnow()
+    month = user_sessions.ENDED_KEPT
+    lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
+
+    def row(created, *, ended=None, note: str) -> None:
+        db.session.add(UserSession(
+            user=user, secret_hash=user_sessions.hash_secret(note), created_at=created,
+            last_seen_at=created, user_agent=note, address="10.1.2.3",
+            ended_at=ended, end_reason="logout" if ended else None))
+
+    row(now - month - timedelta(days=2), ended=now - month - timedelta(days=1), note="ended long ago")
+    row(now - month - lifetime - timedelta(hours=1), note="expired long ago")
+    row(now - month, ended=now - month + timedelta(days=1), note="ended in the month")
+    row(now - month - lifetime + timedelta(hours=1), note="expired in the month")
+    row(now, note="live")
+    db.session.commit()
+    client_for(app, user)  # a sign-in of now, through the pages
+    with app.app_context():
+        assert jobs.sweep_sessions() == 2
+        assert jobs.sweep_sessions() == 0
+    db.session.expire_all()
+    left = {r.user_agent for r in db.session.scalars(select(UserSession))}
+    assert left == {"ended in the month", "expired in the month", "live", "크롬 · Windows"}
+    assert app.extensions["auditflow.jobs"].sweep_sessions.task_class().validate_datetime(
+        now.replace(minute=23, tzinfo=None))

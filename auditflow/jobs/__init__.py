@@ -48,7 +48,7 @@ from auditflow import dates, logs
 from auditflow.errors import DomainError
 from auditflow.extensions import db
 from auditflow.models import EmailMessage
-from auditflow.services import lockout, mail, reminders, report_jobs
+from auditflow.services import lockout, mail, reminders, report_jobs, user_sessions
 from auditflow.services.issuing import IssueProgress
 from auditflow.storage.transactional import file_store
 
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from huey import Huey
 
 _BUILT = frozenset({"huey", "deliver_email", "daily_reminders", "sweep_outbox", "make_report",
-                    "sweep_report_jobs", "sweep_storage"})
+                    "sweep_report_jobs", "sweep_login_counts", "sweep_sessions", "sweep_storage"})
 SWEEP_STORAGE_HOUR = 3  # local time, when nobody uploads
 STORAGE_TEMP_MAX_AGE = 24 * 3600  # seconds; a temp file lives one request or one command
 
@@ -114,6 +114,8 @@ class Jobs:
             crontab(minute="*"), name="sweep_report_jobs")(self._in_context(sweep_reports))
         self.sweep_login_counts = self.huey.periodic_task(
             crontab(minute="17"), name="sweep_login_counts")(self._in_context(sweep_logins))
+        self.sweep_sessions = self.huey.periodic_task(
+            crontab(minute="23"), name="sweep_sessions")(self._in_context(sweep_sessions))
         self.sweep_storage = self.huey.periodic_task(
             crontab(minute="41", hour=str(_utc_hour(SWEEP_STORAGE_HOUR, config["TIMEZONE"]))),
             name="sweep_storage")(self._in_context(sweep_storage))
@@ -264,6 +266,16 @@ def sweep_logins() -> int:
     forgotten = lockout.sweep()
     db.session.commit()
     return forgotten
+
+
+def sweep_sessions() -> int:
+    """Remove the rows of sessions over for a month (services.user_sessions.purge): a
+    device's summary and address are not kept for ever. Returns how many."""
+    purged = user_sessions.purge()
+    db.session.commit()
+    if purged:
+        log.info("removed %d ended sessions", purged)
+    return purged
 
 
 def sweep_storage() -> int:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import contains_eager
 
 from auditflow.errors import DomainError, NotFound
@@ -29,6 +29,9 @@ from auditflow.models import User, UserSession, utcnow
 # enough (the idle limit allows for it).
 SEEN_RESOLUTION = timedelta(minutes=1)
 SECRET_BYTES = 32
+# A session's row (its device summary and address) is kept this long after it ended, for
+# whoever asks what happened; the access log keeps the sign-ins themselves for years.
+ENDED_KEPT = timedelta(days=30)
 
 
 def hash_secret(secret: str) -> str:
@@ -125,6 +128,17 @@ def end_one(user: User, session_id: int, *, current: UserSession | None) -> User
                           code="session_is_current")
     end(row, "ended_by_user")
     return row
+
+
+def purge(now: datetime | None = None) -> int:
+    """Remove the rows of sessions over for ``ENDED_KEPT``: ended then, or past their
+    lifetime since (an idle one is past it within ``SESSION_MAX_HOURS``). Returns how many."""
+    now = now or utcnow()
+    result = db.session.execute(
+        delete(UserSession).where(or_(UserSession.ended_at < now - ENDED_KEPT,
+                                      UserSession.created_at < now - _lifetime() - ENDED_KEPT))
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def end_others(user: User, *, current: UserSession | None) -> int:

@@ -29,7 +29,7 @@ def index() -> ResponseReturnValue:
         counts: dict[str, int] = memo.remembered(("items by state",), lambda: dict(
             db.session.execute(  # every item of every audit: kept while the history stands
                 select(Recommendation.state, func.count()).group_by(Recommendation.state)
-            ).tuples().all()))
+            ).all()))
         context["counts"] = [(state, counts.get(state.value, 0)) for state in State]
         context["total"] = sum(counts.values())
     return render_template("home/index.html", **context)
