@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from auditflow import dates, workflow
@@ -347,12 +347,12 @@ def _form_refused(form: Any, error: DomainError, template: str, **context: Any) 
 
 
 def _item_options() -> list[Any]:
-    # The audit and the lead team in the item's own statement (one each), the supporting
-    # teams in one more.
+    # The audit, the lead team and the supporting teams (a few rows of the item) in the
+    # item's own statement.
     return [
         joinedload(Recommendation.audit),
         joinedload(Recommendation.lead_team),
-        selectinload(Recommendation.supporting_teams),
+        joinedload(Recommendation.supporting_teams),
         undefer(Recommendation.last_trigger),
     ]
 
