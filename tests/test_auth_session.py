@@ -3,6 +3,7 @@ deactivation, limited by idle time and lifetime; cookie flags. CSRF is on."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -319,6 +320,30 @@ def test_activity_within_the_idle_limit_keeps_the_session(app, user):
         assert utcnow().timestamp() - session[sessions.SEEN_AT] < 60  # the request was noted
     age(client, idle_minutes=29)
     assert signed_in(client)
+
+
+def test_a_request_is_noted_once_a_minute_and_the_cookie_sent_again_only_then(app, user):
+    idle = app.config["SESSION_IDLE_MINUTES"] * 60
+    client = signed_in_client(app, user)
+    client.get("/account/password")  # the first page keeps the form token in the session
+    age(client, idle_minutes=0.5)
+    with client.session_transaction() as session:
+        noted = session[sessions.SEEN_AT]
+    answer = client.get("/account/password")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers  # half a minute: not noted again
+    with client.session_transaction() as session:
+        assert session[sessions.SEEN_AT] == noted
+    # The page's warning counts from the note, as the server does.
+    left = int(re.search(r'data-session-seconds="(\d+)"', answer.text).group(1))
+    assert idle - 40 <= left <= idle - 29
+    age(client, idle_minutes=1.5)
+    answer = client.get("/account/password")
+    assert answer.status_code == 200 and "Set-Cookie" in answer.headers
+    with client.session_transaction() as session:
+        assert utcnow().timestamp() - session[sessions.SEEN_AT] < 60
+    left = int(re.search(r'data-session-seconds="(\d+)"', answer.text).group(1))
+    assert left >= idle - 10
 
 
 def test_session_ends_after_its_lifetime_even_when_busy(app, user):

@@ -41,7 +41,7 @@ log = logging.getLogger("auditflow.auth")
 LOGIN_AT = "auth_login_at"  # epoch seconds (UTC) of the sign-in
 USER_ID = "_user_id"  # Flask-Login's key: here the secret of this device's UserSession
 _DEVICE = "auditflow_device_session"  # g: the UserSession this request signed in with
-SEEN_AT = "auth_seen_at"  # epoch seconds (UTC) of the latest request
+SEEN_AT = "auth_seen_at"  # epoch seconds (UTC) of the latest request, noted once a minute
 
 IDLE_MESSAGE = "장시간 사용하지 않아 로그아웃되었습니다."
 LOGIN_MESSAGE = "로그인이 필요합니다. 아이디와 비밀번호를 입력하세요."
@@ -173,8 +173,12 @@ def _enforce_limits() -> ResponseReturnValue | None:
         and now - seen_at <= idle
         and now - login_at <= lifetime
     )
-    if fresh:
-        session[SEEN_AT] = now
+    if fresh and isinstance(seen_at, int | float):
+        # Noted at most once a minute, as the device's row is: the cookie is then signed and
+        # sent again once a minute, not with every answer. The idle limit counts from the
+        # note, here and in the page's warning (seconds_left), so both say the same.
+        if now - seen_at >= user_sessions.SEEN_RESOLUTION.total_seconds():
+            session[SEEN_AT] = now
         row = current_device()
         if row is not None:
             user_sessions.seen(row)
