@@ -265,7 +265,7 @@ def test_the_browser_is_summarised_in_korean(agent, summary):
     assert user_sessions.describe_agent(agent) == summary
 
 
-def test_the_hourly_sweep_removes_sessions_over_for_a_month_and_no_other(app, make, user):
+def test_the_hourly_sweep_removes_sessions_over_for_a_month_and_no_other(app, user):
     from auditflow import jobs
 
     now = utcnow()
