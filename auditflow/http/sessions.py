@@ -163,21 +163,17 @@ def _enforce_limits() -> ResponseReturnValue | None:
     if _is_static(request.endpoint) or "_user_id" not in session:
         return None
     now = _now()
-    login_at = session.get(LOGIN_AT)
-    seen_at = session.get(SEEN_AT)
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    since_login = now - login_at if isinstance(login_at, int | float) else None
+    since_seen = now - seen_at if isinstance(seen_at, int | float) else None
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     lifetime = current_app.config["SESSION_MAX_HOURS"] * 3600
-    fresh = (
-        isinstance(login_at, int | float)
-        and isinstance(seen_at, int | float)
-        and now - seen_at <= idle
-        and now - login_at <= lifetime
-    )
-    if fresh and isinstance(seen_at, int | float):
+    if (since_login is not None and since_seen is not None
+            and since_seen <= idle and since_login <= lifetime):
         # Noted at most once a minute, as the device's row is: the cookie is then signed and
         # sent again once a minute, not with every answer. The idle limit counts from the
         # note, here and in the page's warning (seconds_left), so both say the same.
-        if now - seen_at >= user_sessions.SEEN_RESOLUTION.total_seconds():
+        if since_seen >= user_sessions.SEEN_RESOLUTION.total_seconds():
             session[SEEN_AT] = now
         row = current_device()
         if row is not None:

@@ -61,8 +61,6 @@ _INLINE = "auditflow.deliver_inline"
 if TYPE_CHECKING:
     from huey import Huey
 
-_BUILT = frozenset({"huey", "deliver_email", "daily_reminders", "sweep_outbox", "make_report",
-                    "sweep_report_jobs", "sweep_login_counts", "sweep_sessions", "sweep_storage"})
 SWEEP_STORAGE_HOUR = 3  # local time, when nobody uploads
 STORAGE_TEMP_MAX_AGE = 24 * 3600  # seconds; a temp file lives one request or one command
 
@@ -77,14 +75,17 @@ class Jobs:
     sweep_outbox: Any
     make_report: Any
     sweep_report_jobs: Any
+    sweep_login_counts: Any
+    sweep_sessions: Any
     sweep_storage: Any
 
     def __init__(self, app: Flask) -> None:
         self.app = app
 
     def __getattr__(self, name: str) -> Any:
-        # Only for what is not there yet: the queue and its tasks, made together once.
-        if name in _BUILT and "huey" not in self.__dict__:
+        # Only for what is not there yet: the queue and its tasks (the attributes declared
+        # above), made together once.
+        if name in Jobs.__annotations__ and "huey" not in self.__dict__:
             self._build()
             return self.__dict__[name]
         raise AttributeError(name)
