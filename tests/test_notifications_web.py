@@ -13,6 +13,7 @@ from auditflow.services import recommendations as ops
 from auditflow.vocabulary import NotificationKind
 from tests.auth_helpers import csrf_token
 from tests.pages_helpers import client_for, fresh, post, text
+from tests.sql_helpers import recorded
 
 
 def bell(client) -> int:
@@ -41,6 +42,38 @@ def test_the_bell_counts_and_the_list_shows_what_happened(app, make):
     page = text(client.get("/notifications"))
     assert "보완 요청이 왔습니다" in page and "사유: 분기별 일정을 추가해 주세요" in page
     assert "읽지 않음 1건" in page
+
+
+def _bell_of(html: str) -> int:
+    found = re.search(r'class="[^"]*app-bell[^"]*"[^>]*data-unread="(\d+)"', html)
+    assert found, "no bell in the header"
+    return int(found.group(1))
+
+
+def test_the_bell_is_counted_with_the_session_on_a_read_and_afresh_after_a_post(app, make):
+    """A page that only reads counts the bell in the statement that reads the session; a
+    page drawn by a post (which may have changed what is read) counts it again."""
+    team = make.team()
+    worker = make.user("department", team=team)
+    make.recommendation(lead=team), make.recommendation(lead=team)  # each notifies the team
+    db.session.commit()
+    client = client_for(app, worker)
+    client.get("/")
+    with recorded(app) as statements:
+        html = client.get("/notifications").get_data(as_text=True)
+    assert _bell_of(html) == 2
+    counting = [s.sql for s in statements if "notification.read_at IS NULL" in s.sql]
+    with_session = [sql for sql in counting if "user_session" in sql]
+    assert len(with_session) == 1, counting
+    token = csrf_token(client, "/account/password")
+    with recorded(app) as statements:
+        refused = client.post("/account/password", data={
+            "csrf_token": token, "current_password": "", "new_password": "",
+            "new_password_confirm": ""})
+    assert "현재 비밀번호를 입력하세요." in text(refused)  # refused, and the page drawn
+    assert _bell_of(refused.get_data(as_text=True)) == 2
+    assert [s.sql for s in statements if "notification.read_at IS NULL" in s.sql
+            and "user_session" not in s.sql], "a post's page counts the bell again"
 
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_item(app, make):

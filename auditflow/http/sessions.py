@@ -41,6 +41,7 @@ log = logging.getLogger("auditflow.auth")
 LOGIN_AT = "auth_login_at"  # epoch seconds (UTC) of the sign-in
 USER_ID = "_user_id"  # Flask-Login's key: here the secret of this device's UserSession
 _DEVICE = "auditflow_device_session"  # g: the UserSession this request signed in with
+_UNREAD = "auditflow_unread_at_start"  # g: its user's unread notifications, read with it
 SEEN_AT = "auth_seen_at"  # epoch seconds (UTC) of the latest request, noted once a minute
 
 IDLE_MESSAGE = "장시간 사용하지 않아 로그아웃되었습니다."
@@ -75,11 +76,23 @@ def init_app(app: Flask) -> None:
 
 
 def load_user(secret: str) -> User | None:
-    row = user_sessions.find(secret)
-    if row is None:
+    found = user_sessions.find_with_unread(secret)
+    if found is None:
         return None
-    setattr(g, _DEVICE, row)
-    return row.user
+    setattr(g, _DEVICE, found.row)
+    setattr(g, _UNREAD, found.unread)
+    return found.row.user
+
+
+def unread_read_with_session() -> int | None:
+    """The signed-in user's unread notifications, counted when the session was read at the
+    start of this request: still true while the request reads only (GET, HEAD; marking
+    notifications read is a POST). None when the request may have changed them, or no
+    session was read."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    unread: int | None = g.get(_UNREAD)
+    return unread
 
 
 def current_device() -> UserSession | None:

@@ -14,16 +14,17 @@ import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
-from auditflow.models import User, UserSession, utcnow
+from auditflow.models import Notification, User, UserSession, utcnow
 
 # Writing last_seen_at on every request would make every read a write; once a minute tells
 # enough (the idle limit allows for it).
@@ -72,21 +73,39 @@ def open_session(user: User, *, user_agent: str | None, address: str | None,
 
 @functools.cache
 def _find_statement() -> Any:
-    """The session with its user (one statement per request, not two), built once."""
-    return (select(UserSession).join(UserSession.user).options(contains_eager(UserSession.user))
+    """The session with its user and the user's unread notifications (the bell every page
+    shows): one statement per request, not three, built once."""
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+              .correlate(User).scalar_subquery())
+    return (select(UserSession, unread).join(UserSession.user)
+            .options(contains_eager(UserSession.user))
             .where(UserSession.secret_hash == bindparam("secret_hash"),
                    UserSession.ended_at.is_(None), User.active.is_(True)))
 
 
+@dataclass(frozen=True)
+class Found:
+    """An active session, and its user's unread notifications when it was read."""
+
+    row: UserSession
+    unread: int
+
+
 def find(secret: str) -> UserSession | None:
     """The active session the secret opens, of an active user; None otherwise."""
+    found = find_with_unread(secret)
+    return found.row if found is not None else None
+
+
+def find_with_unread(secret: str) -> Found | None:
+    """``find``, with the user's unread notifications counted in the same statement."""
     if not secret or len(secret) > 128:
         return None
-    row: UserSession | None = db.session.scalars(
-        _find_statement(), {"secret_hash": hash_secret(secret)}).first()
-    if row is None or not _is_live(row, utcnow()):
+    hit = db.session.execute(_find_statement(), {"secret_hash": hash_secret(secret)}).first()
+    if hit is None or not _is_live(hit[0], utcnow()):
         return None
-    return row
+    return Found(row=hit[0], unread=int(hit[1] or 0))
 
 
 def seen(row: UserSession) -> None:

@@ -99,11 +99,13 @@ def nav_links() -> list[dict[str, object]]:
 
 
 def unread_notifications() -> int:
-    """The bell's number: the signed-in user's unread notifications (one count query)."""
+    """The bell's number: the signed-in user's unread notifications, as counted with the
+    session (``sessions.unread_read_with_session``), else by a count query."""
     user = current_user
     if not user.is_authenticated:
         return 0
-    return notifications.unread_count(user.id)
+    counted = sessions.unread_read_with_session()
+    return counted if counted is not None else notifications.unread_count(user.id)
 
 
 def register(app: Flask) -> None:

@@ -50,7 +50,8 @@ class CompareForm(KoreanForm):
 
 
 class DownloadForm(KoreanForm):
-    """A large file, made by the worker: the format, day and choice of the page."""
+    """A large file, made by the worker: the format (the value of the button pressed, one
+    per format over the one form), the day and the choice of the page."""
 
     fmt = HiddenField(validators=[InputRequired(message="만들 형식이 없습니다.")])
     as_of = DateField("기준일", widget=HiddenInput(),

@@ -115,6 +115,7 @@ def index() -> Any:
                         audit.received_on, audit.reference_date, as_of, include, section,
                         after, before, number), draw)
     formats = available_formats()
+    by_worker = [fmt for fmt in formats if report_jobs.needs_job(fmt, shown.total)]
     return render_template(
         "summary/index.html",
         form=form,
@@ -127,9 +128,11 @@ def index() -> Any:
         else url_for(".printable", audit_id=audit.id, as_of=as_of.isoformat(),
                      due_changes=choice),
         formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in formats],
-        # Formats too large to make inside a request: a button that asks the worker.
-        by_worker={fmt: DownloadForm(data={"fmt": fmt, "as_of": as_of, "due_changes": choice})
-                   for fmt in formats if report_jobs.needs_job(fmt, shown.total)},
+        # Formats too large to make inside a request: a button each that asks the worker,
+        # the format its value, over the one form's day, choice and token.
+        by_worker=by_worker,
+        download_form=DownloadForm(data={"as_of": as_of, "due_changes": choice})
+        if by_worker else None,
         missing_formats=[FORMAT_LABELS[fmt] for fmt in FORMATS if fmt not in formats],
         issued=issued_versions(audit),
         issue_form=issue_form if viewer().can(Capability.ISSUE_REPORTS) else None,
