@@ -8,6 +8,7 @@ capability a view names gets 403 (``require``) before any work is done.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -357,6 +359,18 @@ def _item_options() -> list[Any]:
     ]
 
 
+@functools.cache
+def _item_statements() -> tuple[Any, Any]:
+    """The item page's history and comments, each with its people in the same statement
+    (the due-date story comes from the history), built once."""
+    history = (db.select(History).where(History.recommendation_id == bindparam("item"))
+               .order_by(History.at, History.id)
+               .options(joinedload(History.actor).joinedload(User.team)))
+    comments = (db.select(Comment).where(Comment.recommendation_id == bindparam("item"))
+                .order_by(Comment.id).options(joinedload(Comment.author)))
+    return history, comments
+
+
 @bp.get("/<int:recommendation_id>")
 @require()
 def detail(recommendation_id: int) -> Any:
@@ -367,20 +381,9 @@ def detail(recommendation_id: int) -> Any:
 def _render_detail(recommendation: Recommendation, *, result_form: ResultForm | None = None,
                    comment_form: CommentForm | None = None, status: int = 200) -> Any:
     user = actor()
-    # Each with its people in the same statement; the due-date story comes from the history.
-    history = list(
-        db.session.scalars(
-            db.select(History).where(History.recommendation_id == recommendation.id)
-            .order_by(History.at, History.id)
-            .options(joinedload(History.actor).joinedload(User.team))
-        )
-    )
-    comments = list(
-        db.session.scalars(
-            db.select(Comment).where(Comment.recommendation_id == recommendation.id)
-            .order_by(Comment.id).options(joinedload(Comment.author))
-        )
-    )
+    history_of, comments_of = _item_statements()
+    history = list(db.session.scalars(history_of, {"item": recommendation.id}))
+    comments = list(db.session.scalars(comments_of, {"item": recommendation.id}))
     # Every upload, extension request and transfer request writes the item's history in its
     # own transaction: an item whose history has none of one kind has none of it to load.
     kinds = {row.kind for row in history}
