@@ -1,7 +1,7 @@
 """Benchmark: the pages people open, served as production serves them, under load.
 
-    python bench/pages_bench.py [--url URL] [-n 100000] [--seconds 10] [--connections 20]
-                                [--workers 2] [--fill-only | --filled]
+    python bench/pages_bench.py [--url URL] [-n 100000] [--seconds 10] [--rounds 4]
+                                [--connections 20] [--workers 2] [--fill-only | --filled]
 
 Fills a fresh database (a temporary SQLite file by default; a PostgreSQL URL works,
 its tables dropped first) with N recommendations as the summary benchmark does
@@ -13,7 +13,8 @@ asks an audit-team user for a second factor: bench-audit is enrolled with a TOTP
 derived from its password (``bench_secret``), so whoever knows the password can make
 its codes (``bench_code``). Then
 it starts gunicorn (``--workers`` sync workers) on the database, signs in, and
-for each page keeps ``--connections`` requests under way for ``--seconds``,
+for each page keeps ``--connections`` requests under way for ``--seconds`` (in ``--rounds``
+turns over all the pages, so that a drift in the machine's speed falls on every page alike),
 printing p50, p95, requests per second and failures, with the SQL statements one
 request of the page runs, drawn afresh / with the parts the process keeps while the
 history stands still (``web/parts.py``; counted in this process with SQLAlchemy's
@@ -354,6 +355,9 @@ def main() -> None:
     parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("-n", type=int, default=100_000, help="recommendations (default 100000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="load per page (default 10)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="visit every page in turn this many times, each for its share of "
+                             "--seconds (default 4)")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--fill-only", action="store_true",
@@ -395,14 +399,20 @@ def main() -> None:
         counts = statements_per_page(app, paths, cookie)
         with app.app_context():
             db.engine.dispose()
-        results = []
         for name, path, signed_in in paths:
             load(base, name, path, cookie if signed_in else None, min(1.0, args.seconds),
                  args.connections)  # warm each worker's caches
-            result = load(base, name, path, cookie if signed_in else None, args.seconds,
-                          args.connections)
-            result.statements = counts.get(name)
-            results.append(result)
+        # Every page in turn, --rounds times over, each for its share of --seconds: a machine
+        # whose speed drifts during the run (a neighbour's load) slows every page alike, and
+        # the ratios to the baselines stay those of the same moments.
+        results = [Result(name, path, statements=counts.get(name)) for name, path, _ in paths]
+        for _ in range(args.rounds):
+            for result, (name, path, signed_in) in zip(results, paths, strict=True):
+                part = load(base, name, path, cookie if signed_in else None,
+                            args.seconds / args.rounds, args.connections)
+                result.latencies += part.latencies
+                result.failures += part.failures
+                result.seconds += part.seconds
     finally:
         stop(server)
     label = url.split(":")[0].split("+")[0]
