@@ -16,7 +16,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: defaults, then ``AUDITFLOW_*`` variables, then ``config``."""
     from auditflow import config as settings
-    from auditflow.db import engine_options
+    from auditflow.db import engine_options, ping_after_idle
     from auditflow.http.application import Application
 
     app = Application(
@@ -36,6 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from auditflow.extensions import csrf, db, migrate
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
 

@@ -125,6 +125,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The body a request may send before it is known to be signed in with a form token.
         "MAX_ANONYMOUS_BODY_KB": _int("AUDITFLOW_MAX_ANONYMOUS_BODY_KB", 64),
         "SQLITE_BUSY_TIMEOUT_MS": _int("AUDITFLOW_SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # PostgreSQL: a pooled connection unused this long is pinged before a request gets it
+        # (auditflow.db.ping_after_idle); 0 pings every one.
+        "DATABASE_PING_AFTER_IDLE_SECONDS": _int("AUDITFLOW_DATABASE_PING_AFTER_IDLE_SECONDS", 10),
         # Links in e-mails point here (the address people open the product at).
         "BASE_URL": os.environ.get("AUDITFLOW_BASE_URL", "http://127.0.0.1:5000"),
         # The host names this service answers to (Flask refuses others with 400, so no

@@ -466,8 +466,8 @@ def app(backend: Backend, tmp_path: Path, app_config: dict[str, object]) -> Iter
         else:
             db.engine.dispose()  # its file is about to be replaced
     # PostgreSQL keeps its pool from test to test, as a server's process does from request
-    # to request: a new connection is a new server process (some 10 ms), and the pool's
-    # ping (pool_pre_ping) hands out none that has gone.
+    # to request: a new connection is a new server process (some 10 ms), and the pool pings
+    # one unused for a while (auditflow.db.ping_after_idle), so it hands out none that has gone.
     if made.sqlite_file is not None:
         for leftover in (Path(f"{made.sqlite_file}-wal"), Path(f"{made.sqlite_file}-shm")):
             leftover.unlink(missing_ok=True)

@@ -106,21 +106,52 @@ def test_a_write_whose_connection_is_lost_is_not_run_twice(own_app, losing):
     assert client.get("/_faults/read").status_code == 200
 
 
-def test_a_database_restart_between_requests_costs_no_request(own_app, backend):
-    """PostgreSQL: every pooled connection is ended (as a restart does); the pool's ping
-    notices and the next request gets a new one. SQLite has no server to restart."""
-    own_app.add_url_rule("/_faults/count", "faults_count",
-                         lambda: str(db.session.scalar(select(func.count()).select_from(History))))
+def _pings(own_app, monkeypatch) -> list[int]:
+    """The pings the application's pool sends from now on, counted."""
+    with own_app.app_context():
+        dialect = db.engine.dialect
+    pings: list[int] = []
+    real = dialect.do_ping
+
+    def counted(dbapi_connection):
+        pings.append(1)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    return pings
+
+
+def _count_route(own_app) -> list[int]:
+    """A read route; the list gets an entry each time its view runs (a retried read twice)."""
+    runs: list[int] = []
+
+    def count() -> str:
+        runs.append(1)
+        return str(db.session.scalar(select(func.count()).select_from(History)))
+
+    own_app.add_url_rule("/_faults/count", "faults_count", count)
+    return runs
+
+
+@pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False,
+                                         "DATABASE_PING_AFTER_IDLE_SECONDS": 0}])
+def test_a_database_restart_while_the_pool_waits_costs_no_request(own_app, backend, monkeypatch):
+    """PostgreSQL: the pooled connection is ended (as a restart does) while no request uses
+    it; past the pause (here: any) the pool's ping notices and the next request gets a new
+    one. SQLite has no server to restart, and no ping."""
+    runs = _count_route(own_app)
     client = own_app.test_client()
     assert client.get("/_faults/count").status_code == 200
-    with own_app.app_context():
-        assert db.engine.pool._pre_ping is (backend.name == "postgresql")
+    pings = _pings(own_app, monkeypatch)
     if backend.name != "postgresql":
+        assert client.get("/_faults/count").status_code == 200 and pings == []
         return
     # The connections this application's pool holds (not those of other tests' engines on the
     # same database, which a real restart would end too but which are not under test here).
     with own_app.app_context(), db.engine.connect() as pooled:
         pids = [pooled.connection.dbapi_connection.info.backend_pid]
+    pings.clear()
+    runs.clear()
     admin = create_engine(owner_engine_url(own_app), poolclass=NullPool)
     with admin.connect() as connection:
         ended = connection.execute(text(
@@ -129,6 +160,20 @@ def test_a_database_restart_between_requests_costs_no_request(own_app, backend):
     admin.dispose()
     assert ended == 1
     assert client.get("/_faults/count").status_code == 200
+    assert pings and runs == [1]  # the ping found the connection gone: the read ran once
+
+
+def test_a_connection_handed_on_soon_after_is_not_pinged(own_app, backend, monkeypatch):
+    """Under load a connection goes back to the pool and out again at once: no ping (a round
+    trip every request), as the pause before a ping (10 s by default) has not passed."""
+    _count_route(own_app)
+    client = own_app.test_client()
+    assert client.get("/_faults/count").status_code == 200
+    pings = _pings(own_app, monkeypatch)
+    for _ in range(3):
+        assert client.get("/_faults/count").status_code == 200
+    assert pings == []
+    assert own_app.config["DATABASE_PING_AFTER_IDLE_SECONDS"] == 10
 
 
 # ─── uploads ─────────────────────────────────────────────────────────────────
