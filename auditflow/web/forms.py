@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired
 
@@ -30,6 +32,11 @@ def audit_choices() -> list[tuple[int, str]]:
     return [(audit_id, title) for audit_id, _year, title in audit_catalogue()]
 
 
+def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as a select's options (WTForms' ``SelectChoice``)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _select(field: Any, attrs: dict[str, Any]) -> Markup | None:
     """A plain select as WTForms' ``Select`` draws it, in one pass over the choices (the
     widget's call per option costs more than the rest of a list page's filters); None for
@@ -40,7 +47,7 @@ def _select(field: Any, attrs: dict[str, Any]) -> Markup | None:
     if "required" not in attrs and field.flags.required:
         attrs["required"] = True
     html = [f"<select {widgets.html_params(name=field.name, **attrs)}>"]
-    for choice in field._iter_choices_normalized():
+    for choice in field.iter_choices():
         if choice.render_kw:
             return None
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from auditflow.services import accounts
 from auditflow.vocabulary import Role
-from auditflow.web.forms import KoreanForm
+from auditflow.web.forms import KoreanForm, options
 
 NO_TEAM = ""
 
@@ -36,8 +36,8 @@ class _UserFields(KoreanForm):
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.role.choices = role_choices()
-        self.team.choices = team_choices()
+        self.role.choices = options(role_choices())
+        self.team.choices = options(team_choices())
 
 
 class PasswordPair:

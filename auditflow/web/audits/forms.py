@@ -4,7 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from auditflow.web.forms import KoreanForm
+from auditflow.web.forms import KoreanForm, options
 from auditflow.web.recommendations.forms import team_choices
 
 
@@ -26,7 +26,7 @@ class ImportUploadForm(KoreanForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.lead_team.choices = [(0, "지정하지 않음 (나중에 지정)"), *team_choices()]
+        self.lead_team.choices = options([(0, "지정하지 않음 (나중에 지정)"), *team_choices()])
 
 
 class ImportConfirmForm(KoreanForm):

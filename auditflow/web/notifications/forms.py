@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditflow.vocabulary import NotificationKind
-from auditflow.web.forms import KoreanForm, MultiCheckboxField
+from auditflow.web.forms import KoreanForm, MultiCheckboxField, options
 
 
 class MarkReadForm(KoreanForm):
@@ -15,7 +15,7 @@ class MarkReadForm(KoreanForm):
 class PreferencesForm(KoreanForm):
     email_kinds = MultiCheckboxField(
         "메일로도 받을 알림",
-        choices=[(kind.value, kind.label) for kind in NotificationKind],
+        choices=options((kind.value, kind.label) for kind in NotificationKind),
     )
     def chosen(self) -> list[NotificationKind]:
         data: Any = self.email_kinds.data or []

@@ -14,7 +14,7 @@ from auditflow.extensions import db
 from auditflow.models import OrgUnit
 from auditflow.vocabulary import Category, State
 from auditflow.web import parts
-from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm
+from auditflow.web.forms import KoreanForm, MultiCheckboxField, VersionedForm, options
 
 NO_TEAM = 0
 
@@ -32,8 +32,8 @@ STATE_CHOICES = [(state.value, state.label) for state in State]
 class TeamsMixin:
     def fill_team_choices(self) -> None:
         choices = team_choices()
-        self.lead_team.choices = [(NO_TEAM, "미지정")] + choices  # type: ignore[attr-defined]
-        self.supporting_teams.choices = choices  # type: ignore[attr-defined]
+        self.lead_team.choices = options([(NO_TEAM, "미지정"), *choices])  # type: ignore[attr-defined]
+        self.supporting_teams.choices = options(choices)  # type: ignore[attr-defined]
 
     def selected_teams(self) -> tuple[OrgUnit | None, list[OrgUnit]]:
         lead_id = self.lead_team.data or NO_TEAM  # type: ignore[attr-defined]
@@ -46,7 +46,7 @@ class TeamsMixin:
 class RegisterForm(TeamsMixin, KoreanForm):
     audit = SelectField("감사", coerce=int, validators=[InputRequired()])
     number = IntegerField("번호", validators=[InputRequired(), NumberRange(min=1, message="번호는 1 이상이어야 합니다.")])
-    category = SelectField("구분", choices=CATEGORY_CHOICES, validators=[InputRequired()])
+    category = SelectField("구분", choices=options(CATEGORY_CHOICES), validators=[InputRequired()])
     council_text = TextAreaField("요구사항 내용", validators=[DataRequired(message="요구사항 내용을 입력하세요.")])
     lead_team = SelectField("주관 부서", coerce=int, validators=[Optional()])
     supporting_teams = MultiCheckboxField("협조 부서", coerce=int, validators=[Optional()])
@@ -54,7 +54,7 @@ class RegisterForm(TeamsMixin, KoreanForm):
 
 
 class EditTextForm(VersionedForm):
-    category = SelectField("구분", choices=CATEGORY_CHOICES, validators=[InputRequired()])
+    category = SelectField("구분", choices=options(CATEGORY_CHOICES), validators=[InputRequired()])
     council_text = TextAreaField("요구사항 내용", validators=[DataRequired(message="요구사항 내용을 입력하세요.")])
     reason = TextAreaField("수정 사유", validators=[DataRequired(message="수정 사유를 입력하세요."), Length(max=2000)])
 
@@ -93,15 +93,16 @@ class TransferRequestForm(VersionedForm):
         DataRequired("이관이 필요한 사유를 입력하세요."), Length(max=2000)])
 
     def fill_team_choices(self, lead_team_id: int | None) -> None:
-        self.to_team.choices = [(NO_TEAM, "부서를 고르세요")] + [
-            (team_id, name) for team_id, name in team_choices() if team_id != lead_team_id]
+        self.to_team.choices = options([(NO_TEAM, "부서를 고르세요"), *(
+            (team_id, name) for team_id, name in team_choices() if team_id != lead_team_id)])
 
 
 class BulkForm(TeamsMixin, KoreanForm):
     """One change for the chosen items of the list (the items are the ``ids`` checkboxes)."""
 
-    action = SelectField("일괄 작업", choices=[("assign", "담당 부서 지정"), ("due_date", "처리 기한 지정"),
-                                          ("approve", "승인(완료): 검토 중인 요구사항")],
+    action = SelectField("일괄 작업", choices=options([("assign", "담당 부서 지정"),
+                                                  ("due_date", "처리 기한 지정"),
+                                                  ("approve", "승인(완료): 검토 중인 요구사항")]),
                          validators=[InputRequired("일괄 작업을 고르세요.")])
     lead_team = SelectField("주관 부서", coerce=int, validators=[Optional()])
     supporting_teams = MultiCheckboxField("협조 부서", coerce=int, validators=[Optional()])

@@ -59,7 +59,7 @@ from auditflow.services import recommendations as ops
 from auditflow.services.access_log import record_access
 from auditflow.vocabulary import Category, HistoryKind, RequestState, State
 from auditflow.web import drafts, parts
-from auditflow.web.forms import audit_choices
+from auditflow.web.forms import audit_choices, options
 from auditflow.web.recommendations import timeline
 from auditflow.web.recommendations.forms import (
     NO_TEAM,
@@ -144,13 +144,13 @@ def index() -> Any:
     def draw() -> _Listing:
         page = queries.search(user, filters, number=number, after=after, before=before, last=last)
         form = FilterForm(formdata=None)
-        form.audit.choices = [("", "전체 감사")] + [(str(i), t) for i, t in audit_choices()]
+        form.audit.choices = options([("", "전체 감사"), *((str(i), t) for i, t in audit_choices())])
         form.audit.data = str(filters.audit_id) if filters.audit_id else ""
-        form.category.choices = [("", "전체")] + [(c.value, c.label) for c in Category]
+        form.category.choices = options([("", "전체"), *((c.value, c.label) for c in Category)])
         form.category.data = filters.category or ""
-        form.state.choices = [("", "전체")] + STATE_CHOICES
+        form.state.choices = options([("", "전체"), *STATE_CHOICES])
         form.state.data = filters.state or ""
-        form.team.choices = [("", "전체 부서")] + [(str(i), n) for i, n in team_choices()]
+        form.team.choices = options([("", "전체 부서"), *((str(i), n) for i, n in team_choices())])
         form.team.data = str(filters.team_id) if filters.team_id else ""
         form.overdue.data = filters.overdue
         form.q.data = filters.q
@@ -288,7 +288,7 @@ def _bulk_flashes(action: bulk_ops.BulkAction, outcome: bulk_ops.Outcome) -> Non
 @require(Capability.MANAGE_ITEMS)
 def new() -> Any:
     form = RegisterForm()
-    form.audit.choices = audit_choices()
+    form.audit.choices = options(audit_choices())
     form.fill_team_choices()
     if request.method == "GET":
         chosen = _int_arg("audit")

@@ -8,7 +8,7 @@ from wtforms.validators import Optional
 from auditflow.extensions import db
 from auditflow.models import OrgUnit
 from auditflow.vocabulary import UnitKind
-from auditflow.web.forms import KoreanForm, audit_choices
+from auditflow.web.forms import KoreanForm, audit_choices, options
 
 ALL_AUDITS = "all"
 
@@ -35,7 +35,7 @@ class TeamsFilterForm(_GetForm):
     as_of = DateField("기준일", validators=[Optional()], render_kw={"type": "date"})
 
     def fill_choices(self) -> None:
-        self.audit.choices = [*_audit_choices(), (ALL_AUDITS, "전체 감사의 미완료 요구사항")]
+        self.audit.choices = options([*_audit_choices(), (ALL_AUDITS, "전체 감사의 미완료 요구사항")])
 
 
 class OpenItemsFilterForm(_GetForm):
@@ -45,5 +45,5 @@ class OpenItemsFilterForm(_GetForm):
     overdue = BooleanField("기한 경과만")
 
     def fill_choices(self) -> None:
-        self.audit.choices = [("", "전체 감사"), *_audit_choices()]
-        self.team.choices = [("", "전체 부서"), *_team_choices()]
+        self.audit.choices = options([("", "전체 감사"), *_audit_choices()])
+        self.team.choices = options([("", "전체 부서"), *_team_choices()])

@@ -6,7 +6,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from auditflow.web.forms import KoreanForm, audit_choices
+from auditflow.web.forms import KoreanForm, audit_choices, options
 
 
 class SummaryFilterForm(KoreanForm):
@@ -20,7 +20,7 @@ class SummaryFilterForm(KoreanForm):
     chosen = HiddenField(default="1")
 
     def fill_choices(self) -> None:
-        self.audit.choices = [(str(audit_id), title) for audit_id, title in audit_choices()]
+        self.audit.choices = options((str(audit_id), title) for audit_id, title in audit_choices())
 
 
 class IssueForm(KoreanForm):

@@ -57,6 +57,7 @@ from auditflow.services.issuing import edition_label, issued_file, issued_versio
 from auditflow.storage import content_disposition
 from auditflow.storage.transactional import file_store
 from auditflow.web import parts
+from auditflow.web.forms import options
 from auditflow.web.summary.forms import (
     CompareForm,
     DownloadForm,
@@ -382,8 +383,8 @@ def compare_editions(audit_id: int) -> Any:
     audit = db.session.get(Audit, audit_id) or abort(404)
     editions = issued_versions(audit)
     form = CompareForm(request.args)
-    choices = [(str(edition.id), f"{edition_label(edition)} ({dates.short(edition.as_of)} 기준)")
-               for edition in editions]
+    choices = options((str(edition.id), f"{edition_label(edition)} ({dates.short(edition.as_of)} 기준)")
+                      for edition in editions)
     form.older.choices = choices
     form.newer.choices = choices
     compared = None

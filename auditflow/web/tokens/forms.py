@@ -7,14 +7,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from auditflow.services.tokens import MAX_DAYS, NAME_MAX
 from auditflow.vocabulary import TokenScope
-from auditflow.web.forms import KoreanForm
+from auditflow.web.forms import KoreanForm, options
 
 
 class NewTokenForm(KoreanForm):
     name = StringField("토큰 이름(용도)", validators=[
         DataRequired(message="토큰 이름을 입력하세요."), Length(max=NAME_MAX)])
     # One of the two is always chosen (read by default); RadioField refuses anything else.
-    scope = RadioField("권한 범위", choices=[(scope.value, scope.label) for scope in TokenScope],
+    scope = RadioField("권한 범위", choices=options((scope.value, scope.label) for scope in TokenScope),
                        default=TokenScope.READ.value)
     days = IntegerField("유효 기간(일)", default=90, validators=[
         InputRequired(message="유효 기간을 입력하세요."),
