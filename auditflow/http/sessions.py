@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
 
 
 def load_user(secret: str) -> User | None:
-    found = user_sessions.find_with_unread(secret)
+    found = user_sessions.find(secret)
     if found is None:
         return None
     setattr(g, _DEVICE, found.row)

@@ -92,14 +92,9 @@ class Found:
     unread: int
 
 
-def find(secret: str) -> UserSession | None:
-    """The active session the secret opens, of an active user; None otherwise."""
-    found = find_with_unread(secret)
-    return found.row if found is not None else None
-
-
-def find_with_unread(secret: str) -> Found | None:
-    """``find``, with the user's unread notifications counted in the same statement."""
+def find(secret: str) -> Found | None:
+    """The active session the secret opens, of an active user, with the user's unread
+    notifications counted in the same statement; None otherwise."""
     if not secret or len(secret) > 128:
         return None
     hit = db.session.execute(_find_statement(), {"secret_hash": hash_secret(secret)}).first()
