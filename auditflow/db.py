@@ -1,4 +1,5 @@
-"""Database settings that SQLite needs to behave like a server database."""
+"""Database settings: what SQLite needs to behave like a server database, and when a server's
+pooled connection is pinged before use."""
 
 from __future__ import annotations
 

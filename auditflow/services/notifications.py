@@ -237,10 +237,16 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return len(rows)
 
 
+def unread_of(user_id: Any) -> Any:
+    """The count of the unread notifications of ``user_id`` (a value, a bound parameter or a
+    column to correlate with): the one definition of the bell's number."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
+
+
 @functools.cache
 def _unread_statement() -> Any:
-    return select(func.count()).select_from(Notification).where(
-        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+    return unread_of(bindparam("user_id"))
 
 
 def unread_count(user_id: int) -> int:

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import contains_eager
 
 from auditflow.errors import DomainError, NotFound
 from auditflow.extensions import db
-from auditflow.models import Notification, User, UserSession, utcnow
+from auditflow.models import User, UserSession, utcnow
+from auditflow.services import notifications
 
 # Writing last_seen_at on every request would make every read a write; once a minute tells
 # enough (the idle limit allows for it).
@@ -75,9 +76,7 @@ def open_session(user: User, *, user_agent: str | None, address: str | None,
 def _find_statement() -> Any:
     """The session with its user and the user's unread notifications (the bell every page
     shows): one statement per request, not three, built once."""
-    unread = (select(func.count()).select_from(Notification)
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-              .correlate(User).scalar_subquery())
+    unread = notifications.unread_of(User.id).correlate(User).scalar_subquery()
     return (select(UserSession, unread).join(UserSession.user)
             .options(contains_eager(UserSession.user))
             .where(UserSession.secret_hash == bindparam("secret_hash"),
